@@ -1,0 +1,102 @@
+import { Construct } from "constructs";
+import { Fn } from "cdktf";
+import { DataAwsEcsCluster } from "@cdktf/provider-aws/lib/data-aws-ecs-cluster";
+import { DataAwsLb } from "@cdktf/provider-aws/lib/data-aws-lb";
+import { DataAwsLbListener } from "@cdktf/provider-aws/lib/data-aws-lb-listener";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
+import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
+
+export interface ExistingPlatformProps {
+  /** Name of the team's ECS cluster. */
+  readonly clusterName: string;
+  /** ARN of the team's Application Load Balancer. */
+  readonly loadBalancerArn: string;
+  /**
+   * Port of the load balancer's HTTPS listener that notebooks are attached to.
+   * @default 443
+   */
+  readonly listenerPort?: number;
+  /** ID of the Route 53 hosted zone that notebook hostnames are created in. */
+  readonly hostedZoneId: string;
+  /**
+   * VPC the notebooks run in. An empty string (or a Terraform expression that
+   * evaluates to one) means the load balancer's own VPC.
+   * @default the load balancer's VPC
+   */
+  readonly vpcId?: string;
+}
+
+/**
+ * The infrastructure the team already runs, looked up with data sources.
+ * Owns no resource: destroying a notebook never touches anything here.
+ */
+export class ExistingPlatform extends Construct {
+  public readonly cluster: DataAwsEcsCluster;
+  public readonly loadBalancer: DataAwsLb;
+  public readonly listener: DataAwsLbListener;
+  public readonly zone: DataAwsRoute53Zone;
+  public readonly vpc: DataAwsVpc;
+  public readonly partition: DataAwsPartition;
+  /** The region the provider deploys to. */
+  public readonly region: DataAwsRegion;
+  /** Security groups of the load balancer: the only sources notebooks admit. */
+  public readonly loadBalancerSecurityGroups: string[];
+  /** DNS name of the load balancer, the target of every notebook's CNAME. */
+  public readonly loadBalancerDnsName: string;
+  /** Name of the hosted zone, without the trailing dot. */
+  public readonly zoneName: string;
+
+  constructor(scope: Construct, id: string, props: ExistingPlatformProps) {
+    super(scope, id);
+    const listenerPort = props.listenerPort ?? 443;
+    const vpcId = props.vpcId ?? "";
+
+    this.partition = new DataAwsPartition(this, "partition");
+    this.region = new DataAwsRegion(this, "region");
+    this.cluster = new DataAwsEcsCluster(this, "cluster", {
+      clusterName: props.clusterName,
+      lifecycle: {
+        postcondition: [
+          {
+            condition: '${self.status == "ACTIVE"}',
+            errorMessage: "the ECS cluster named by ecs_cluster_name is not ACTIVE",
+          },
+        ],
+      },
+    });
+    this.loadBalancer = new DataAwsLb(this, "load_balancer", {
+      arn: props.loadBalancerArn,
+      lifecycle: {
+        postcondition: [
+          {
+            condition: '${self.load_balancer_type == "application"}',
+            errorMessage: "loadbalancer_arn must name an Application Load Balancer",
+          },
+        ],
+      },
+    });
+    this.listener = new DataAwsLbListener(this, "https_listener", {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: listenerPort,
+      lifecycle: {
+        postcondition: [
+          {
+            condition: '${self.protocol == "HTTPS"}',
+            errorMessage: "the load balancer's listener on listener_port must use HTTPS: notebook URLs carry the token",
+          },
+        ],
+      },
+    });
+    this.zone = new DataAwsRoute53Zone(this, "zone", { zoneId: props.hostedZoneId });
+    this.vpc = new DataAwsVpc(this, "vpc", {
+      // coalesce() skips empty strings: no vpc_id means the load balancer's VPC.
+      id: Fn.coalesce([vpcId, this.loadBalancer.vpcId]),
+    });
+
+    this.loadBalancerSecurityGroups = this.loadBalancer.securityGroups;
+    this.loadBalancerDnsName = this.loadBalancer.dnsName;
+    this.zoneName = Fn.trimsuffix(this.zone.name, ".");
+  }
+}

@@ -1,0 +1,317 @@
+import { Construct } from "constructs";
+import { conditional, Fn, IResolvable, Op, Token } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { Password } from "@cdktf/provider-random/lib/password";
+import { StringResource } from "@cdktf/provider-random/lib/string-resource";
+import { ExistingPlatform } from "../existing-platform";
+
+/** Port the Jupyter server listens on inside the container. */
+export const NOTEBOOK_PORT = 8888;
+/** Name of the notebook container in the task definition. */
+export const CONTAINER_NAME = "notebook";
+/** Length of the random suffix every resource name of one notebook ends with. */
+export const SUFFIX_LENGTH = 8;
+/**
+ * Longest hostname prefix whose names fit every AWS limit: the target group name
+ * `<prefix>-<suffix>` may have at most 32 characters.
+ */
+export const MAX_HOSTNAME_PREFIX_LENGTH = 32 - 1 - SUFFIX_LENGTH;
+
+export interface NotebookProps {
+  /** The team's cluster, load balancer, listener, zone and VPC. */
+  readonly platform: ExistingPlatform;
+  /** Subnets the notebook task runs in (at least one). */
+  readonly subnets: string[];
+  /** Fargate CPU units (256 = 1/4 vCPU ... 16384 = 16 vCPU). */
+  readonly cpu: number;
+  /** Fargate memory in MiB, one that Fargate offers for `cpu`. */
+  readonly memory: number;
+  /** Container image with its tag, e.g. `quay.io/jupyter/datascience-notebook:latest`. */
+  readonly image: string;
+  /**
+   * Jupyter access token. An empty string (or an expression that evaluates to one)
+   * means a 32-character token is generated.
+   * @default a generated token
+   */
+  readonly token?: string;
+  /**
+   * Domain the notebook's hostname is created under. Empty means the hosted zone's name.
+   * @default the hosted zone's name
+   */
+  readonly domain?: string;
+  /**
+   * First part of the hostname and of every resource name: `<prefix>-<suffix>`.
+   * @default "jupyter"
+   */
+  readonly hostnamePrefix?: string;
+  /**
+   * Source CIDRs (IPv4 or IPv6) the listener rule forwards; others get the listener's default action.
+   * @default every IPv4 and IPv6 address
+   */
+  readonly allowedCidrs?: string[];
+  /**
+   * Give the task a public IP, needed in public subnets without a NAT gateway to pull the image.
+   * @default false
+   */
+  readonly assignPublicIp?: boolean | IResolvable;
+  /**
+   * Days CloudWatch keeps the notebook's logs (0: forever).
+   * @default 30 days of log retention
+   */
+  readonly logRetentionDays?: number;
+}
+
+/**
+ * Everything one user's notebook owns, every name derived from one random suffix:
+ * token secret, execution role, log group, task definition, security group,
+ * target group, Fargate service, listener rule and DNS record.
+ */
+export class Notebook extends Construct {
+  /** Lower-case random suffix shared by every resource name of this notebook. */
+  public readonly suffix: StringResource;
+  /** `<prefix>-<suffix>`: the name of the task family, service, target group, ... */
+  public readonly name: string;
+  /** Fully qualified hostname, `<prefix>-<suffix>.<domain>`. */
+  public readonly hostname: string;
+  /** `https://<hostname>/` (with the port when the listener is not on 443). */
+  public readonly notebookUrl: string;
+  /** `https://<hostname>/?token=<token>`: sensitive. */
+  public readonly url: string;
+  public readonly generatedToken: Password;
+  public readonly tokenSecret: SecretsmanagerSecret;
+  public readonly executionRole: IamRole;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly taskDefinition: EcsTaskDefinition;
+  public readonly securityGroup: SecurityGroup;
+  public readonly targetGroup: LbTargetGroup;
+  public readonly listenerRule: LbListenerRule;
+  public readonly service: EcsService;
+  public readonly dnsRecord: Route53Record;
+
+  constructor(scope: Construct, id: string, props: NotebookProps) {
+    super(scope, id);
+    const platform = props.platform;
+    const tokenInput = props.token ?? "";
+    const domainInput = props.domain ?? "";
+    const hostnamePrefix = props.hostnamePrefix ?? "jupyter";
+    const allowedCidrs = props.allowedCidrs ?? ["0.0.0.0/0", "::/0"];
+    const assignPublicIp = props.assignPublicIp ?? false;
+    const logRetentionDays = props.logRetentionDays ?? 30;
+    checkHostnamePrefix(hostnamePrefix);
+
+    this.suffix = new StringResource(this, "suffix", {
+      length: SUFFIX_LENGTH,
+      upper: false,
+      special: false,
+      numeric: true,
+    });
+    this.name = `${hostnamePrefix}-${this.suffix.result}`;
+    // coalesce() skips empty strings: an empty domain means the zone's name.
+    const domain = Fn.coalesce([domainInput, platform.zoneName]);
+    this.hostname = `${this.name}.${domain}`;
+    const listenerPort = platform.listener.port;
+    const portSuffix = conditional(Op.eq(listenerPort, 443), "", Fn.format(":%d", [listenerPort]));
+    this.notebookUrl = `https://${this.hostname}${portSuffix}/`;
+
+    // The token: given in the vars file, or generated. Either way it lives in
+    // Secrets Manager and reaches the container through ECS, never in the task definition.
+    this.generatedToken = new Password(this, "generated_token", {
+      length: 32,
+      special: false,
+    });
+    const token = Fn.coalesce([tokenInput, this.generatedToken.result]);
+    this.url = `${this.notebookUrl}?token=${token}`;
+    this.tokenSecret = new SecretsmanagerSecret(this, "token_secret", {
+      name: `${this.name}/jupyter-token`,
+      description: `Jupyter token of notebook ${this.name}`,
+      // Deleted at once on destroy: a secret in its recovery window would block a redeploy.
+      recoveryWindowInDays: 0,
+    });
+    new SecretsmanagerSecretVersion(this, "token_secret_value", {
+      secretId: this.tokenSecret.id,
+      secretString: Token.asString(token),
+    });
+
+    this.executionRole = new IamRole(this, "execution_role", {
+      name: `${this.name}-execution`,
+      description: `ECS task execution role of notebook ${this.name}`,
+      assumeRolePolicy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "ecs-tasks.amazonaws.com" },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
+    });
+    new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
+      role: this.executionRole.name,
+      policyArn: `arn:${platform.partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+    });
+    new IamRolePolicy(this, "execution_role_read_token", {
+      name: "read-jupyter-token",
+      role: this.executionRole.id,
+      policy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "ReadThisNotebooksTokenOnly",
+            Effect: "Allow",
+            Action: "secretsmanager:GetSecretValue",
+            Resource: this.tokenSecret.arn,
+          },
+        ],
+      }),
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, "log_group", {
+      name: `/ecs/notebook/${this.name}`,
+      retentionInDays: logRetentionDays,
+    });
+
+    this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
+      family: this.name,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: Token.asString(props.cpu),
+      memory: Token.asString(props.memory),
+      executionRoleArn: this.executionRole.arn,
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      containerDefinitions: Fn.jsonencode([
+        {
+          name: CONTAINER_NAME,
+          image: props.image,
+          essential: true,
+          portMappings: [{ containerPort: NOTEBOOK_PORT, protocol: "tcp" }],
+          // Jupyter Server reads its token from JUPYTER_TOKEN; ECS fetches it from the secret.
+          secrets: [{ name: "JUPYTER_TOKEN", valueFrom: this.tokenSecret.arn }],
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: {
+              "awslogs-group": this.logGroup.name,
+              "awslogs-region": platform.region.region,
+              "awslogs-stream-prefix": CONTAINER_NAME,
+            },
+          },
+        },
+      ]),
+    });
+
+    this.securityGroup = new SecurityGroup(this, "security_group", {
+      name: this.name,
+      description: `Notebook ${this.name}: Jupyter port from the load balancer only`,
+      vpcId: platform.vpc.id,
+      ingress: [
+        {
+          description: "Jupyter from the load balancer",
+          protocol: "tcp",
+          fromPort: NOTEBOOK_PORT,
+          toPort: NOTEBOOK_PORT,
+          securityGroups: platform.loadBalancerSecurityGroups,
+        },
+      ],
+      egress: [
+        {
+          description: "image pulls, package installs, AWS APIs",
+          protocol: "-1",
+          fromPort: 0,
+          toPort: 0,
+          cidrBlocks: ["0.0.0.0/0"],
+          ipv6CidrBlocks: ["::/0"],
+        },
+      ],
+    });
+
+    this.targetGroup = new LbTargetGroup(this, "target_group", {
+      name: this.name,
+      targetType: "ip",
+      protocol: "HTTP",
+      port: NOTEBOOK_PORT,
+      vpcId: platform.vpc.id,
+      // A stopping notebook has nobody to drain for: destroy and replacement stay fast.
+      deregistrationDelay: "5",
+      healthCheck: {
+        enabled: true,
+        path: "/api",
+        matcher: "200",
+        protocol: "HTTP",
+        port: "traffic-port",
+        interval: 5,
+        timeout: 4,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+    });
+
+    this.listenerRule = new LbListenerRule(this, "listener_rule", {
+      listenerArn: platform.listener.arn,
+      // No priority: the provider picks a free one and retries on PriorityInUse.
+      action: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+      condition: [
+        { hostHeader: { values: [this.hostname] } },
+        { sourceIp: { values: allowedCidrs } },
+      ],
+    });
+
+    this.service = new EcsService(this, "service", {
+      name: this.name,
+      cluster: platform.cluster.arn,
+      taskDefinition: this.taskDefinition.arn,
+      launchType: "FARGATE",
+      desiredCount: 1,
+      // One task at a time: the old task stops before its replacement starts.
+      deploymentMinimumHealthyPercent: 0,
+      deploymentMaximumPercent: 100,
+      healthCheckGracePeriodSeconds: 120,
+      waitForSteadyState: true,
+      propagateTags: "SERVICE",
+      enableEcsManagedTags: true,
+      networkConfiguration: {
+        subnets: props.subnets,
+        securityGroups: [this.securityGroup.id],
+        assignPublicIp: assignPublicIp,
+      },
+      loadBalancer: [
+        {
+          targetGroupArn: this.targetGroup.arn,
+          containerName: CONTAINER_NAME,
+          containerPort: NOTEBOOK_PORT,
+        },
+      ],
+      // ECS refuses a target group that no listener forwards to yet.
+      dependsOn: [this.listenerRule],
+    });
+
+    this.dnsRecord = new Route53Record(this, "dns_record", {
+      zoneId: platform.zone.zoneId,
+      name: this.hostname,
+      type: "CNAME",
+      ttl: 60,
+      records: [platform.loadBalancerDnsName],
+    });
+  }
+}
+
+/** Throws early for a literal prefix that cannot work; Terraform expressions are checked by the variable's validation. */
+function checkHostnamePrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) return;
+  const label = new RegExp(`^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`);
+  if (!label.test(prefix)) {
+    throw new Error(
+      `hostnamePrefix "${prefix}" is not valid: expected a lower-case DNS label of at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters`,
+    );
+  }
+}

@@ -1,0 +1,100 @@
+import { Construct } from "constructs";
+import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { ExistingPlatform } from "../modules/existing-platform";
+import { Notebook } from "../modules/notebook";
+import { NotebookStackSpec } from "./settings";
+import { NotebookVariables } from "./variables";
+
+export const PROJECT_TAG = "jupyter-notebooks";
+/** Cross-variable validation (memory against cpu) needs Terraform 1.9; S3 lock files 1.10. */
+export const REQUIRED_TERRAFORM_VERSION = ">= 1.10";
+
+/**
+ * One user's notebook in one environment: variables, providers, backend, outputs,
+ * and the two modules. No resource logic lives here.
+ */
+export class NotebookStack extends TerraformStack {
+  public readonly variables: NotebookVariables;
+  public readonly platform: ExistingPlatform;
+  public readonly notebook: Notebook;
+
+  constructor(scope: Construct, spec: NotebookStackSpec) {
+    super(scope, spec.id);
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+    configureBackend(this, spec);
+
+    const vars = (this.variables = new NotebookVariables(this));
+
+    new AwsProvider(this, "aws", {
+      region: vars.region.stringValue,
+      // one(compact([x])) is null when x is empty: the default credential chain.
+      profile: Token.asString(Fn.one(Fn.compact([vars.profileName.stringValue]))),
+      defaultTags: [
+        {
+          tags: Token.asStringMap(
+            Fn.merge([vars.tags.value, { Owner: spec.user, Environment: spec.environment, Project: PROJECT_TAG, ManagedBy: "cdktf" }]),
+          ),
+        },
+      ],
+    });
+    new RandomProvider(this, "random");
+
+    this.platform = new ExistingPlatform(this, "platform", {
+      clusterName: vars.ecsClusterName.stringValue,
+      loadBalancerArn: vars.loadbalancerArn.stringValue,
+      listenerPort: vars.listenerPort.numberValue,
+      hostedZoneId: vars.hostedZoneId.stringValue,
+      vpcId: vars.vpcId.stringValue,
+    });
+
+    const notebook = (this.notebook = new Notebook(this, "notebook", {
+      platform: this.platform,
+      subnets: vars.fargateSubnets.listValue,
+      cpu: vars.cpu.numberValue,
+      memory: vars.memory.numberValue,
+      image: `${vars.image.stringValue}:${vars.jupyterDockerTag.stringValue}`,
+      token: vars.token.stringValue,
+      domain: vars.domain.stringValue,
+      hostnamePrefix: vars.hostnamePrefix.stringValue,
+      allowedCidrs: vars.allowedCidrs.listValue,
+      assignPublicIp: vars.assignPublicIp.booleanValue,
+      logRetentionDays: vars.logRetentionDays.numberValue,
+    }));
+
+    new TerraformOutput(this, "url", {
+      value: notebook.url,
+      sensitive: true,
+      description: "Notebook URL with the access token: open it in a browser (npm run url prints it).",
+    });
+    new TerraformOutput(this, "notebook_url", {
+      value: notebook.notebookUrl,
+      description: "Notebook URL without the token.",
+    });
+    new TerraformOutput(this, "hostname", { value: notebook.hostname, description: "Notebook hostname." });
+    new TerraformOutput(this, "token_secret_arn", {
+      value: notebook.tokenSecret.arn,
+      description: "Secrets Manager secret holding the token (aws secretsmanager get-secret-value --secret-id ...).",
+    });
+    new TerraformOutput(this, "service_name", { value: notebook.service.name, description: "ECS service of the notebook." });
+    new TerraformOutput(this, "cluster_name", { value: this.platform.cluster.clusterName, description: "ECS cluster the notebook runs on." });
+    new TerraformOutput(this, "log_group_name", { value: notebook.logGroup.name, description: "CloudWatch log group of the notebook's container." });
+  }
+}
+
+function configureBackend(stack: TerraformStack, spec: NotebookStackSpec): void {
+  const backend = spec.backend;
+  if (backend.type === "local") {
+    new LocalBackend(stack, { path: backend.path });
+    return;
+  }
+  const s3 = new S3Backend(stack, {
+    bucket: backend.bucket,
+    key: backend.key,
+    region: backend.region,
+    encrypt: true,
+  });
+  // cdktf 0.21's S3Backend has no field for S3-native state locking (Terraform >= 1.10).
+  s3.addOverride("use_lockfile", true);
+}

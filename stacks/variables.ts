@@ -1,0 +1,311 @@
+import { Construct } from "constructs";
+import { TerraformVariable } from "cdktf";
+import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
+
+/**
+ * The notebook stack's Terraform variables. Names, types and meaning of the first twelve
+ * are those of the team's old Terraform configuration, so its vars files work unchanged.
+ * Each is validated by Terraform before any AWS call; every message names the variable,
+ * the value received (except for secrets) and what is allowed.
+ */
+
+const REGION_RE = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
+const SUBNET_RE = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
+const VPC_RE = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
+const ALB_ARN_RE =
+  "^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$";
+const ZONE_RE = "^Z[A-Z0-9]{1,31}$";
+const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+const DOMAIN_RE = `^(${LABEL}\\.)*${LABEL}$`;
+const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
+const IMAGE_RE = `^${IMAGE_COMPONENT}(:[0-9]+)?(/${IMAGE_COMPONENT})*$`;
+const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
+const TOKEN_RE = "^[A-Za-z0-9._~-]+$";
+const PREFIX_RE = `^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`;
+/** Longest domain that still leaves room for `<prefix>-<suffix>.` within 253 characters. */
+export const MAX_DOMAIN_LENGTH = 253 - (MAX_HOSTNAME_PREFIX_LENGTH + 1 + 8 + 1);
+/** Condition values of a listener rule are capped at 5; the host header takes one. */
+export const MAX_ALLOWED_CIDRS = 4;
+
+/** Fargate's CPU units and the memory (MiB) each offers. */
+export const FARGATE_MEMORY: Record<number, number[]> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+const FARGATE_TABLE_TEXT =
+  "256: 512, 1024, 2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384 (steps of 1024); " +
+  "4096: 8192-30720 (steps of 1024); 8192: 16384-61440 (steps of 4096); 16384: 32768-122880 (steps of 8192)";
+
+/** Retention values CloudWatch Logs accepts (0: never expire). */
+export const LOG_RETENTION_DAYS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+/** HCL for the Fargate table: `{ "256" = [512, ...], ... }`. */
+function fargateTableHcl(): string {
+  const rows = Object.entries(FARGATE_MEMORY).map(([cpu, mems]) => `"${cpu}" = [${mems.join(", ")}]`);
+  return `{ ${rows.join(", ")} }`;
+}
+
+function re(pattern: string): string {
+  // A JSON/HCL string literal of the pattern: backslashes and quotes escaped.
+  return JSON.stringify(pattern);
+}
+
+export class NotebookVariables {
+  public readonly region: TerraformVariable;
+  public readonly profileName: TerraformVariable;
+  public readonly vpcId: TerraformVariable;
+  public readonly ecsClusterName: TerraformVariable;
+  public readonly loadbalancerArn: TerraformVariable;
+  public readonly hostedZoneId: TerraformVariable;
+  public readonly fargateSubnets: TerraformVariable;
+  public readonly token: TerraformVariable;
+  public readonly jupyterDockerTag: TerraformVariable;
+  public readonly cpu: TerraformVariable;
+  public readonly memory: TerraformVariable;
+  public readonly domain: TerraformVariable;
+  public readonly image: TerraformVariable;
+  public readonly listenerPort: TerraformVariable;
+  public readonly hostnamePrefix: TerraformVariable;
+  public readonly allowedCidrs: TerraformVariable;
+  public readonly assignPublicIp: TerraformVariable;
+  public readonly logRetentionDays: TerraformVariable;
+  public readonly tags: TerraformVariable;
+
+  /** Declares the variables directly on `stack`, so their names carry no hash suffix. */
+  constructor(stack: Construct) {
+    this.region = new TerraformVariable(stack, "region", {
+      type: "string",
+      description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1.",
+      validation: [
+        {
+          condition: `\${can(regex(${re(REGION_RE)}, var.region))}`,
+          errorMessage: 'region must be an AWS region such as eu-west-1, got "${var.region}".',
+        },
+      ],
+    });
+    this.profileName = new TerraformVariable(stack, "profile_name", {
+      type: "string",
+      default: "",
+      description: "Named profile from the AWS config files; empty uses the default credential chain.",
+      validation: [
+        {
+          condition: '${can(regex("^[^\\\\s]*$", var.profile_name))}',
+          errorMessage: 'profile_name must be a profile name without white space, or empty for the default credential chain, got "${var.profile_name}".',
+        },
+      ],
+    });
+    this.vpcId = new TerraformVariable(stack, "vpc_id", {
+      type: "string",
+      default: "",
+      description: "VPC the notebook runs in; empty uses the load balancer's VPC.",
+      validation: [
+        {
+          condition: `\${var.vpc_id == "" || can(regex(${re(VPC_RE)}, var.vpc_id))}`,
+          errorMessage: 'vpc_id must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "${var.vpc_id}".',
+        },
+      ],
+    });
+    this.ecsClusterName = new TerraformVariable(stack, "ecs_cluster_name", {
+      type: "string",
+      description: "Name of the existing ECS cluster the notebook runs on.",
+      validation: [
+        {
+          condition: '${can(regex("^[A-Za-z0-9_-]{1,255}$", var.ecs_cluster_name))}',
+          errorMessage: 'ecs_cluster_name must be a cluster name (1-255 letters, digits, "-" or "_"; not an ARN), got "${var.ecs_cluster_name}".',
+        },
+      ],
+    });
+    this.loadbalancerArn = new TerraformVariable(stack, "loadbalancer_arn", {
+      type: "string",
+      description: "ARN of the existing Application Load Balancer with the HTTPS listener.",
+      validation: [
+        {
+          condition: `\${can(regex(${re(ALB_ARN_RE)}, var.loadbalancer_arn))}`,
+          errorMessage:
+            'loadbalancer_arn must be an Application Load Balancer ARN, arn:aws:elasticloadbalancing:<region>:<12-digit account>:loadbalancer/app/<name>/<16 hex digits>, got "${var.loadbalancer_arn}".',
+        },
+        {
+          condition: '${try(split(":", var.loadbalancer_arn)[3] == var.region, true)}',
+          errorMessage: 'loadbalancer_arn is in region "${try(split(":", var.loadbalancer_arn)[3], "")}" but region is "${var.region}": both must name the same region.',
+        },
+      ],
+    });
+    this.hostedZoneId = new TerraformVariable(stack, "hosted_zone_id", {
+      type: "string",
+      description: "ID of the existing Route 53 hosted zone for notebook hostnames, e.g. Z0123456789ABCDEFGHIJ.",
+      validation: [
+        {
+          condition: `\${can(regex(${re(ZONE_RE)}, var.hosted_zone_id))}`,
+          errorMessage: 'hosted_zone_id must be a Route 53 zone ID: "Z" followed by upper-case letters and digits, without "/hostedzone/", got "${var.hosted_zone_id}".',
+        },
+      ],
+    });
+    this.fargateSubnets = new TerraformVariable(stack, "fargate_subnets", {
+      type: "list(string)",
+      description: "Subnets the notebook task runs in (private subnets with a NAT gateway, or public ones with assign_public_ip).",
+      validation: [
+        {
+          condition: "${length(var.fargate_subnets) >= 1 && length(var.fargate_subnets) <= 16}",
+          errorMessage: "fargate_subnets must list 1 to 16 subnet IDs, got ${length(var.fargate_subnets)}.",
+        },
+        {
+          condition: `\${alltrue([for s in var.fargate_subnets : can(regex(${re(SUBNET_RE)}, s))])}`,
+          errorMessage:
+            `fargate_subnets must hold subnet IDs like subnet-0123456789abcdef0 (8 or 17 hex digits), got \${jsonencode([for s in var.fargate_subnets : s if !can(regex(${re(SUBNET_RE)}, s))])}.`,
+        },
+      ],
+    });
+    this.token = new TerraformVariable(stack, "token", {
+      type: "string",
+      default: "",
+      sensitive: true,
+      description: "Jupyter access token; empty generates a 32-character one. Kept in Secrets Manager.",
+      validation: [
+        {
+          condition: '${var.token == "" || (length(var.token) >= 16 && length(var.token) <= 256)}',
+          errorMessage: "token must be 16 to 256 characters long, or empty to generate one.",
+        },
+        {
+          condition: `\${var.token == "" || can(regex(${re(TOKEN_RE)}, var.token))}`,
+          errorMessage: 'token must be URL-safe: only letters, digits, ".", "_", "~" and "-" (it is part of the notebook URL).',
+        },
+      ],
+    });
+    this.jupyterDockerTag = new TerraformVariable(stack, "jupyter_docker_tag", {
+      type: "string",
+      default: "latest",
+      description: "Tag of the notebook image, e.g. a date tag such as 2025-03-17 for a reproducible environment.",
+      validation: [
+        {
+          condition: `\${can(regex(${re(TAG_RE)}, var.jupyter_docker_tag))}`,
+          errorMessage: 'jupyter_docker_tag must be an image tag (1-128 letters, digits, "_", "." or "-", not starting with "." or "-"), got "${var.jupyter_docker_tag}".',
+        },
+      ],
+    });
+    this.cpu = new TerraformVariable(stack, "cpu", {
+      type: "number",
+      default: 1024,
+      description: "Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU).",
+      validation: [
+        {
+          condition: `\${contains([${Object.keys(FARGATE_MEMORY).join(", ")}], var.cpu)}`,
+          errorMessage: `cpu must be one of the Fargate CPU values ${Object.keys(FARGATE_MEMORY).join(", ")}, got \${var.cpu}.`,
+        },
+      ],
+    });
+    this.memory = new TerraformVariable(stack, "memory", {
+      type: "number",
+      default: 4096,
+      description: "Fargate memory in MiB; must be one Fargate offers for the chosen cpu.",
+      validation: [
+        {
+          condition: `\${contains(lookup(${fargateTableHcl()}, tostring(var.cpu), []), var.memory)}`,
+          errorMessage: `memory \${var.memory} is not offered by Fargate with cpu \${var.cpu}; allowed memory (MiB) per cpu: ${FARGATE_TABLE_TEXT}.`,
+        },
+      ],
+    });
+    this.domain = new TerraformVariable(stack, "domain", {
+      type: "string",
+      default: "",
+      description: "Domain for the notebook hostname, <prefix>-<suffix>.<domain>; empty uses the hosted zone's name.",
+      validation: [
+        {
+          condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(DOMAIN_RE)}, var.domain)))}`,
+          errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters without scheme, path, port or trailing dot, e.g. notebooks.example.com, got "\${var.domain}".`,
+        },
+      ],
+    });
+    this.image = new TerraformVariable(stack, "image", {
+      type: "string",
+      default: "quay.io/jupyter/datascience-notebook",
+      description: "Notebook image repository without tag (the tag is jupyter_docker_tag), e.g. an ECR repository.",
+      validation: [
+        {
+          condition: `\${length(var.image) <= 255 && can(regex(${re(IMAGE_RE)}, var.image))}`,
+          errorMessage: 'image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got "${var.image}".',
+        },
+      ],
+    });
+    this.listenerPort = new TerraformVariable(stack, "listener_port", {
+      type: "number",
+      default: 443,
+      description: "Port of the load balancer's HTTPS listener that notebooks attach to.",
+      validation: [
+        {
+          condition: "${var.listener_port >= 1 && var.listener_port <= 65535 && floor(var.listener_port) == var.listener_port}",
+          errorMessage: "listener_port must be a whole number from 1 to 65535, got ${var.listener_port}.",
+        },
+      ],
+    });
+    this.hostnamePrefix = new TerraformVariable(stack, "hostname_prefix", {
+      type: "string",
+      default: "jupyter",
+      description: `First label of the hostname and of every resource name, <prefix>-<suffix>; at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters.`,
+      validation: [
+        {
+          condition: `\${can(regex(${re(PREFIX_RE)}, var.hostname_prefix))}`,
+          errorMessage: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH} letters, digits or "-" (longer would push the target group name past AWS's 32 characters), got "\${var.hostname_prefix}".`,
+        },
+      ],
+    });
+    this.allowedCidrs = new TerraformVariable(stack, "allowed_cidrs", {
+      type: "list(string)",
+      default: ["0.0.0.0/0", "::/0"],
+      description: `Source CIDRs (IPv4 or IPv6) allowed to reach the notebook through the load balancer, 1 to ${MAX_ALLOWED_CIDRS} entries.`,
+      validation: [
+        {
+          condition: `\${length(var.allowed_cidrs) >= 1 && length(var.allowed_cidrs) <= ${MAX_ALLOWED_CIDRS}}`,
+          errorMessage: `allowed_cidrs must list 1 to ${MAX_ALLOWED_CIDRS} CIDRs (a listener rule has at most 5 condition values and the host name takes one), got \${length(var.allowed_cidrs)}.`,
+        },
+        {
+          condition: "${alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0))])}",
+          errorMessage: "allowed_cidrs must hold CIDRs such as 203.0.113.0/24 or 2001:db8::/32, got ${jsonencode([for c in var.allowed_cidrs : c if !can(cidrhost(c, 0))])}.",
+        },
+      ],
+    });
+    this.assignPublicIp = new TerraformVariable(stack, "assign_public_ip", {
+      type: "bool",
+      default: false,
+      description: "Give the task a public IP: needed in public subnets without a NAT gateway, or the image pull fails.",
+    });
+    this.logRetentionDays = new TerraformVariable(stack, "log_retention_days", {
+      type: "number",
+      default: 30,
+      description: "Days CloudWatch keeps the notebook's logs (0 keeps them forever).",
+      validation: [
+        {
+          condition: `\${contains([${LOG_RETENTION_DAYS.join(", ")}], var.log_retention_days)}`,
+          errorMessage: `log_retention_days must be one of the values CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire), got \${var.log_retention_days}.`,
+        },
+      ],
+    });
+    this.tags = new TerraformVariable(stack, "tags", {
+      type: "map(string)",
+      default: {},
+      description: "Tags added to every resource, besides the default Owner, Environment and Project tags.",
+      validation: [
+        {
+          condition: "${length(var.tags) <= 40}",
+          errorMessage: "tags may hold at most 40 entries (AWS allows 50 per resource, some are set by this stack and ECS), got ${length(var.tags)}.",
+        },
+        {
+          condition: '${alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])}',
+          errorMessage: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ${jsonencode([for k, v in var.tags : k if !(length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:"))])}.',
+        },
+      ],
+    });
+  }
+}
