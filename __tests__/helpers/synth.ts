@@ -1,0 +1,33 @@
+import { App, Testing } from "cdktf";
+import { NotebookStack } from "../../stacks/notebook-stack";
+import { notebookStackSpecs, readSettings, Settings } from "../../stacks/settings";
+
+export const PROJECT_DIR = "/projects/nb";
+
+/** Settings as the app would read them, with a fixed user unless one is given. */
+export function settingsFor(env: Record<string, string | undefined> = {}, environmentsContext?: unknown): Settings {
+  return readSettings({ env: { NOTEBOOK_USER: "alice", ...env }, environmentsContext, projectDir: PROJECT_DIR, osUser: () => "ignored" });
+}
+
+/** Synthesizes the notebook stack with the given id and returns it with its parsed JSON. */
+export function synthStack(id = "notebook", settings: Settings = settingsFor()): { stack: NotebookStack; json: any; text: string } {
+  const spec = notebookStackSpecs(settings).find((s) => s.id === id);
+  if (!spec) throw new Error(`no stack ${id}`);
+  const app: App = Testing.app();
+  const stack = new NotebookStack(app, spec);
+  const text = Testing.synth(stack);
+  return { stack, json: JSON.parse(text), text };
+}
+
+/** The only resource of a type in the synthesized JSON. */
+export function onlyResource(json: any, type: string): any {
+  const all = Object.values(json.resource?.[type] ?? {});
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+export function onlyData(json: any, type: string): any {
+  const all = Object.values(json.data?.[type] ?? {});
+  if (all.length !== 1) throw new Error(`expected one data.${type}, found ${all.length}`);
+  return all[0];
+}
