@@ -1,0 +1,315 @@
+import { Testing } from "cdktf";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { CONTAINER_NAME, MAX_HOSTNAME_PREFIX_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "../modules/notebook";
+import { MAX_DOMAIN_LENGTH } from "../stacks/variables";
+import { onlyData, onlyResource, settingsFor, synthStack } from "./helpers/synth";
+
+const OLD_VARIABLES = [
+  "vpc_id", "region", "profile_name", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id",
+  "fargate_subnets", "token", "jupyter_docker_tag", "cpu", "memory", "domain",
+];
+const NEW_VARIABLES = [
+  "image", "listener_port", "hostname_prefix", "allowed_cidrs", "assign_public_ip", "log_retention_days", "tags",
+];
+const REQUIRED_VARIABLES = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
+
+/** Every string in a JSON value, with its path. */
+function strings(value: unknown, at = ""): Array<[string, string]> {
+  if (typeof value === "string") return [[at, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => strings(v, `${at}[${i}]`));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => strings(v, at ? `${at}.${k}` : k));
+  return [];
+}
+
+describe("notebook stack", () => {
+  // GIVEN the notebook stack of user alice with local state
+  const { stack, json } = synthStack();
+
+  describe("variables", () => {
+    test("declares the old configuration's twelve names and the new ones, unprefixed", () => {
+      expect(Object.keys(json.variable).sort()).toEqual([...OLD_VARIABLES, ...NEW_VARIABLES].sort());
+    });
+
+    test("each has a description and a type; only the platform's identifiers are required", () => {
+      for (const [name, v] of Object.entries<any>(json.variable)) {
+        expect(typeof v.description).toBe("string");
+        expect(v.description.length).toBeGreaterThan(10);
+        expect(typeof v.type).toBe("string");
+        expect([name, "default" in v]).toEqual([name, !REQUIRED_VARIABLES.includes(name)]);
+      }
+    });
+
+    test("each except the boolean has validation blocks whose message names the variable", () => {
+      for (const [name, v] of Object.entries<any>(json.variable)) {
+        if (name === "assign_public_ip") continue;
+        expect(v.validation?.length).toBeGreaterThan(0);
+        for (const rule of v.validation) expect(rule.error_message).toContain(name);
+      }
+    });
+
+    test("token is sensitive and its messages never print it", () => {
+      expect(json.variable.token.sensitive).toBe(true);
+      for (const rule of json.variable.token.validation) expect(rule.error_message).not.toContain("${var.token");
+    });
+
+    test("defaults: quay.io data-science image, port 443, prefix jupyter, all addresses, no public IP, 30 days", () => {
+      expect(json.variable.image.default).toBe("quay.io/jupyter/datascience-notebook");
+      expect(json.variable.listener_port.default).toBe(443);
+      expect(json.variable.hostname_prefix.default).toBe("jupyter");
+      expect(json.variable.allowed_cidrs.default).toEqual(["0.0.0.0/0", "::/0"]);
+      expect(json.variable.assign_public_ip.default).toBe(false);
+      expect(json.variable.log_retention_days.default).toBe(30);
+      expect(json.variable.token.default).toBe("");
+    });
+
+    test("requires a Terraform version that evaluates cross-variable validation and S3 lock files", () => {
+      expect(json.terraform.required_version).toBe(">= 1.10");
+    });
+  });
+
+  describe("existing platform", () => {
+    test("looks up cluster, load balancer, HTTPS listener, zone and VPC from the variables", () => {
+      expect(onlyData(json, "aws_ecs_cluster").cluster_name).toBe("${var.ecs_cluster_name}");
+      expect(onlyData(json, "aws_lb").arn).toBe("${var.loadbalancer_arn}");
+      const listener = onlyData(json, "aws_lb_listener");
+      expect(listener.port).toBe("${var.listener_port}");
+      expect(listener.load_balancer_arn).toMatch(/^\$\{data\.aws_lb\.[^.]+\.arn\}$/);
+      expect(listener.lifecycle.postcondition[0].condition).toBe('${self.protocol == "HTTPS"}');
+      expect(onlyData(json, "aws_route53_zone").zone_id).toBe("${var.hosted_zone_id}");
+      expect(onlyData(json, "aws_vpc").id).toMatch(/^\$\{coalesce\(var\.vpc_id, data\.aws_lb\.[^.]+\.vpc_id\)\}$/);
+    });
+
+    test("owns no resource: every resource belongs to the notebook module", () => {
+      for (const resources of Object.values<any>(json.resource)) {
+        for (const id of Object.keys(resources)) expect(id).toMatch(/^notebook_/);
+      }
+    });
+  });
+
+  describe("token", () => {
+    test("is kept in a secret deleted without recovery window, generated when the vars file gives none", () => {
+      expect(onlyResource(json, "aws_secretsmanager_secret").recovery_window_in_days).toBe(0);
+      expect(onlyResource(json, "aws_secretsmanager_secret_version").secret_string).toMatch(
+        /^\$\{coalesce\(var\.token, random_password\.[^.]+\.result\)\}$/,
+      );
+      const generated = onlyResource(json, "random_password");
+      expect(generated.length).toBeGreaterThanOrEqual(32);
+      expect(generated.special).toBe(false);
+    });
+
+    test("reaches the container as JUPYTER_TOKEN from the secret, never in container_definitions", () => {
+      const defs = onlyResource(json, "aws_ecs_task_definition").container_definitions as string;
+      expect(defs).toMatch(/"secrets" = \[\{"name" = "JUPYTER_TOKEN", "valueFrom" = aws_secretsmanager_secret\.[^.]+\.arn\}\]/);
+      expect(defs).not.toContain("var.token");
+      expect(defs).not.toContain("random_password");
+      expect(defs).not.toContain("NotebookApp");
+    });
+
+    test("appears only in the secret value and the sensitive url output", () => {
+      const uses = strings({ resource: json.resource, output: json.output, data: json.data, provider: json.provider })
+        .filter(([, s]) => /var\.token|random_password\./.test(s))
+        .map(([at]) => at);
+      expect(uses.sort()).toEqual([
+        "output.url.value",
+        expect.stringMatching(/^resource\.aws_secretsmanager_secret_version\.[^.]+\.secret_string$/),
+      ]);
+      expect(json.output.url.sensitive).toBe(true);
+    });
+
+    test("the execution role may read that one secret and nothing else", () => {
+      const policy = onlyResource(json, "aws_iam_role_policy");
+      expect(policy.role).toMatch(/^\$\{aws_iam_role\.[^.]+\.id\}$/);
+      expect(policy.policy).toMatch(
+        /^\$\{jsonencode\(\{"Version" = "2012-10-17", "Statement" = \[\{"Sid" = "[A-Za-z]+", "Effect" = "Allow", "Action" = "secretsmanager:GetSecretValue", "Resource" = aws_secretsmanager_secret\.[^.]+\.arn\}\]\}\)\}$/,
+      );
+      expect(onlyResource(json, "aws_iam_role_policy_attachment").policy_arn).toMatch(
+        /^arn:\$\{data\.aws_partition\.[^.]+\.partition\}:iam::aws:policy\/service-role\/AmazonECSTaskExecutionRolePolicy$/,
+      );
+      expect(onlyResource(json, "aws_iam_role").assume_role_policy).toContain('"Service" = "ecs-tasks.amazonaws.com"');
+    });
+  });
+
+  test("cdktf's matchers see the secret without recovery window and the short deregistration delay", () => {
+    const synthesized = Testing.synth(stack);
+    expect(synthesized).toHaveResourceWithProperties(SecretsmanagerSecret, { recovery_window_in_days: 0 });
+    expect(synthesized).toHaveResourceWithProperties(LbTargetGroup, { target_type: "ip", deregistration_delay: "5" });
+    expect(synthesized).not.toHaveResourceWithProperties(LbTargetGroup, { deregistration_delay: "300" });
+  });
+
+  describe("task", () => {
+    test("is a Fargate task sized by cpu and memory, image from image and jupyter_docker_tag, logs to its group", () => {
+      const task = onlyResource(json, "aws_ecs_task_definition");
+      expect(task).toMatchObject({
+        requires_compatibilities: ["FARGATE"],
+        network_mode: "awsvpc",
+        cpu: "${var.cpu}",
+        memory: "${var.memory}",
+      });
+      expect(task.execution_role_arn).toMatch(/^\$\{aws_iam_role\.[^.]+\.arn\}$/);
+      const defs = task.container_definitions as string;
+      expect(defs).toContain(`"name" = "${CONTAINER_NAME}"`);
+      expect(defs).toContain('"image" = "${var.image}:${var.jupyter_docker_tag}"');
+      expect(defs).toContain(`"portMappings" = [{"containerPort" = ${NOTEBOOK_PORT}, "protocol" = "tcp"}]`);
+      expect(defs).toMatch(/"logDriver" = "awslogs", "options" = \{"awslogs-group" = aws_cloudwatch_log_group\.[^.]+\.name/);
+      expect(onlyResource(json, "aws_cloudwatch_log_group").retention_in_days).toBe("${var.log_retention_days}");
+    });
+  });
+
+  describe("network", () => {
+    test("the security group admits the Jupyter port from the load balancer's security groups only", () => {
+      const sg = onlyResource(json, "aws_security_group");
+      expect(sg.ingress).toHaveLength(1);
+      expect(sg.ingress[0]).toMatchObject({ protocol: "tcp", from_port: NOTEBOOK_PORT, to_port: NOTEBOOK_PORT, cidr_blocks: null, ipv6_cidr_blocks: null });
+      expect(sg.ingress[0].security_groups).toMatch(/^\$\{tolist\(data\.aws_lb\.[^.]+\.security_groups\)\}$/);
+      expect(sg.vpc_id).toMatch(/^\$\{data\.aws_vpc\.[^.]+\.id\}$/);
+      expect(json.resource.aws_security_group_rule).toBeUndefined();
+    });
+
+    test("the target group checks /api for 200 and turns a started task healthy in about 20 s", () => {
+      const tg = onlyResource(json, "aws_lb_target_group");
+      expect(tg).toMatchObject({ target_type: "ip", protocol: "HTTP", port: NOTEBOOK_PORT });
+      expect(tg.health_check).toMatchObject({ enabled: true, path: "/api", matcher: "200" });
+      const hc = tg.health_check;
+      expect(hc.interval * hc.healthy_threshold).toBeLessThanOrEqual(20);
+      expect(hc.timeout).toBeLessThan(hc.interval);
+      expect(Number(tg.deregistration_delay)).toBeLessThanOrEqual(10);
+    });
+
+    test("the listener rule forwards the notebook's host from the allowed CIDRs, priority left to the provider", () => {
+      const rule = onlyResource(json, "aws_lb_listener_rule");
+      expect(rule.priority).toBeUndefined();
+      expect(rule.listener_arn).toMatch(/^\$\{data\.aws_lb_listener\.[^.]+\.arn\}$/);
+      expect(rule.action).toEqual([{ type: "forward", target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\.[^.]+\.arn\}$/) }]);
+      expect(rule.condition).toEqual([
+        { host_header: { values: [json.output.hostname.value] } },
+        { source_ip: { values: "${var.allowed_cidrs}" } },
+      ]);
+    });
+
+    test("the DNS record is a CNAME of the hostname to the load balancer in the zone", () => {
+      expect(onlyResource(json, "aws_route53_record")).toMatchObject({
+        type: "CNAME",
+        name: json.output.hostname.value,
+        records: [expect.stringMatching(/^\$\{data\.aws_lb\.[^.]+\.dns_name\}$/)],
+        zone_id: expect.stringMatching(/^\$\{data\.aws_route53_zone\.[^.]+\.zone_id\}$/),
+      });
+    });
+  });
+
+  describe("service", () => {
+    test("runs one Fargate task, one at a time, waits for steady state, after the listener rule exists", () => {
+      const svc = onlyResource(json, "aws_ecs_service");
+      expect(svc).toMatchObject({
+        launch_type: "FARGATE",
+        desired_count: 1,
+        deployment_minimum_healthy_percent: 0,
+        deployment_maximum_percent: 100,
+        wait_for_steady_state: true,
+      });
+      expect(svc.depends_on).toEqual([expect.stringMatching(/^aws_lb_listener_rule\./)]);
+      expect(svc.cluster).toMatch(/^\$\{data\.aws_ecs_cluster\.[^.]+\.arn\}$/);
+      expect(svc.network_configuration).toEqual({
+        subnets: "${var.fargate_subnets}",
+        security_groups: [expect.stringMatching(/^\$\{aws_security_group\.[^.]+\.id\}$/)],
+        assign_public_ip: "${var.assign_public_ip}",
+      });
+      expect(svc.load_balancer).toEqual([
+        { target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\./), container_name: CONTAINER_NAME, container_port: NOTEBOOK_PORT },
+      ]);
+    });
+  });
+
+  describe("names", () => {
+    const suffix = onlyResource(json, "random_string");
+    test("come from one lower-case random suffix", () => {
+      expect(suffix).toMatchObject({ length: SUFFIX_LENGTH, upper: false, special: false });
+    });
+
+    // Longest accepted inputs: prefix at its maximum, 8-character suffix, longest domain.
+    const render = (expr: string) =>
+      expr
+        .replace(/\$\{var\.hostname_prefix\}/g, "p".repeat(MAX_HOSTNAME_PREFIX_LENGTH))
+        .replace(/\$\{random_string\.[^.]+\.result\}/g, "s".repeat(SUFFIX_LENGTH))
+        .replace(/\$\{coalesce\(var\.domain, .*?\)\)\}/g, "d".repeat(MAX_DOMAIN_LENGTH));
+    const limits: Array<[string, string, number]> = [
+      ["aws_lb_target_group", "name", 32],
+      ["aws_iam_role", "name", 64],
+      ["aws_security_group", "name", 255],
+      ["aws_ecs_service", "name", 255],
+      ["aws_ecs_task_definition", "family", 255],
+      ["aws_cloudwatch_log_group", "name", 512],
+      ["aws_secretsmanager_secret", "name", 512],
+      ["aws_route53_record", "name", 253],
+    ];
+    test.each(limits)("%s.%s fits %i characters for the longest accepted inputs", (type, field, limit) => {
+      const rendered = render(onlyResource(json, type)[field]);
+      expect(rendered).not.toContain("${");
+      expect(rendered.length).toBeLessThanOrEqual(limit);
+      expect(rendered).toContain("s".repeat(SUFFIX_LENGTH));
+    });
+
+    test("the hostname's first label fits the 63-character DNS limit", () => {
+      const label = render(json.output.hostname.value).split(".")[0];
+      expect(label.length).toBeLessThanOrEqual(63);
+    });
+  });
+
+  describe("outputs", () => {
+    test("url, notebook_url, hostname, token_secret_arn, service_name, cluster_name, log_group_name", () => {
+      expect(Object.keys(json.output).sort()).toEqual(
+        ["cluster_name", "hostname", "log_group_name", "notebook_url", "service_name", "token_secret_arn", "url"].sort(),
+      );
+      for (const o of Object.values<any>(json.output)) expect(o.description).toBeTruthy();
+    });
+
+    test("url is https://<host>/?token=<token>, with the port only when the listener is not on 443", () => {
+      const host = json.output.hostname.value;
+      const port = '${(data.aws_lb_listener.platform_https_listener_5373274E.port == 443) ? "" : format(":%d", data.aws_lb_listener.platform_https_listener_5373274E.port)}';
+      expect(json.output.notebook_url.value).toBe(`https://${host}${port}/`);
+      expect(json.output.url.value).toMatch(new RegExp(`^${escape(`https://${host}${port}/?token=`)}\\$\\{coalesce\\(var\\.token, `));
+      expect(json.output.notebook_url.sensitive).toBeUndefined();
+    });
+  });
+
+  describe("providers", () => {
+    test("aws: region and optional profile from the variables, default tags name owner, environment and project", () => {
+      const aws = json.provider.aws[0];
+      expect(aws.region).toBe("${var.region}");
+      expect(aws.profile).toBe("${one(compact([var.profile_name]))}");
+      expect(aws.default_tags[0].tags).toBe(
+        '${merge(var.tags, {"Owner" = "alice", "Environment" = "local", "Project" = "jupyter-notebooks", "ManagedBy" = "cdktf"})}',
+      );
+    });
+  });
+});
+
+describe("backends", () => {
+  const environments = { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" }, prod: { stateBucket: "acme-nb-prod", stateRegion: "us-east-1", stateKeyPrefix: "teams/ds" } };
+
+  test("notebook keeps local state in one file per user in the project directory", () => {
+    expect(synthStack("notebook", settingsFor({ NOTEBOOK_USER: "alice" })).json.terraform.backend).toEqual({ local: { path: "/projects/nb/notebook-alice.tfstate" } });
+    expect(synthStack("notebook", settingsFor({ NOTEBOOK_USER: "bob" })).json.terraform.backend).toEqual({ local: { path: "/projects/nb/notebook-bob.tfstate" } });
+  });
+
+  test("notebook-<env> keeps encrypted, locked state in S3 under <prefix>/<env>/<user>/terraform.tfstate", () => {
+    const { json } = synthStack("notebook-dev", settingsFor({ NOTEBOOK_USER: "alice" }, environments));
+    expect(json.terraform.backend).toEqual({
+      s3: { bucket: "acme-nb-state", region: "eu-west-1", key: "jupyter-notebooks/dev/alice/terraform.tfstate", encrypt: true, use_lockfile: true },
+    });
+    const prod = synthStack("notebook-prod", settingsFor({ NOTEBOOK_USER: "bob" }, environments)).json;
+    expect(prod.terraform.backend.s3.key).toBe("teams/ds/prod/bob/terraform.tfstate");
+    expect(prod.provider.aws[0].default_tags[0].tags).toContain('"Environment" = "prod"');
+  });
+
+  test("two users, or one user in two environments, never share a state key", () => {
+    const keys = ["alice", "bob"].flatMap((user) =>
+      ["notebook-dev", "notebook-prod"].map((id) => JSON.stringify(synthStack(id, settingsFor({ NOTEBOOK_USER: user }, environments)).json.terraform.backend)),
+    );
+    expect(new Set(keys).size).toBe(4);
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
