@@ -1,4 +1,5 @@
 import { Testing } from "cdktf";
+import "cdktf/lib/testing/adapters/jest";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { CONTAINER_NAME, MAX_HOSTNAME_PREFIX_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "../modules/notebook";

@@ -1,12 +1,13 @@
 import { Construct } from "constructs";
-import { TerraformVariable } from "cdktf";
+import { TerraformVariable, TerraformVariableConfig } from "cdktf";
 import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
 
 /**
  * The notebook stack's Terraform variables. Names, types and meaning of the first twelve
  * are those of the team's old Terraform configuration, so its vars files work unchanged.
  * Each is validated by Terraform before any AWS call; every message names the variable,
- * the value received (except for secrets) and what is allowed.
+ * the value received and what is allowed. The token's rules are the notebook module's
+ * precondition instead, because Terraform prints the value of a variable it rejects.
  */
 
 const REGION_RE = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
@@ -20,7 +21,6 @@ const DOMAIN_RE = `^(${LABEL}\\.)*${LABEL}$`;
 const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
 const IMAGE_RE = `^${IMAGE_COMPONENT}(:[0-9]+)?(/${IMAGE_COMPONENT})*$`;
 const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
-const TOKEN_RE = "^[A-Za-z0-9._~-]+$";
 const PREFIX_RE = `^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`;
 /** Longest domain that still leaves room for `<prefix>-<suffix>.` within 253 characters. */
 export const MAX_DOMAIN_LENGTH = 253 - (MAX_HOSTNAME_PREFIX_LENGTH + 1 + 8 + 1);
@@ -58,6 +58,11 @@ function fargateTableHcl(): string {
   return `{ ${rows.join(", ")} }`;
 }
 
+/** Every variable is non-nullable: `x = null` in a vars file means the default, never null. */
+function variable(stack: Construct, name: string, config: TerraformVariableConfig): TerraformVariable {
+  return new TerraformVariable(stack, name, { ...config, nullable: false });
+}
+
 function re(pattern: string): string {
   // A JSON/HCL string literal of the pattern: backslashes and quotes escaped.
   return JSON.stringify(pattern);
@@ -86,7 +91,7 @@ export class NotebookVariables {
 
   /** Declares the variables directly on `stack`, so their names carry no hash suffix. */
   constructor(stack: Construct) {
-    this.region = new TerraformVariable(stack, "region", {
+    this.region = variable(stack, "region", {
       type: "string",
       description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1.",
       validation: [
@@ -96,7 +101,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.profileName = new TerraformVariable(stack, "profile_name", {
+    this.profileName = variable(stack, "profile_name", {
       type: "string",
       default: "",
       description: "Named profile from the AWS config files; empty uses the default credential chain.",
@@ -107,7 +112,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.vpcId = new TerraformVariable(stack, "vpc_id", {
+    this.vpcId = variable(stack, "vpc_id", {
       type: "string",
       default: "",
       description: "VPC the notebook runs in; empty uses the load balancer's VPC.",
@@ -118,7 +123,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.ecsClusterName = new TerraformVariable(stack, "ecs_cluster_name", {
+    this.ecsClusterName = variable(stack, "ecs_cluster_name", {
       type: "string",
       description: "Name of the existing ECS cluster the notebook runs on.",
       validation: [
@@ -128,7 +133,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.loadbalancerArn = new TerraformVariable(stack, "loadbalancer_arn", {
+    this.loadbalancerArn = variable(stack, "loadbalancer_arn", {
       type: "string",
       description: "ARN of the existing Application Load Balancer with the HTTPS listener.",
       validation: [
@@ -143,7 +148,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.hostedZoneId = new TerraformVariable(stack, "hosted_zone_id", {
+    this.hostedZoneId = variable(stack, "hosted_zone_id", {
       type: "string",
       description: "ID of the existing Route 53 hosted zone for notebook hostnames, e.g. Z0123456789ABCDEFGHIJ.",
       validation: [
@@ -153,7 +158,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.fargateSubnets = new TerraformVariable(stack, "fargate_subnets", {
+    this.fargateSubnets = variable(stack, "fargate_subnets", {
       type: "list(string)",
       description: "Subnets the notebook task runs in (private subnets with a NAT gateway, or public ones with assign_public_ip).",
       validation: [
@@ -168,23 +173,14 @@ export class NotebookVariables {
         },
       ],
     });
-    this.token = new TerraformVariable(stack, "token", {
+    this.token = variable(stack, "token", {
       type: "string",
       default: "",
       sensitive: true,
-      description: "Jupyter access token; empty generates a 32-character one. Kept in Secrets Manager.",
-      validation: [
-        {
-          condition: '${var.token == "" || (length(var.token) >= 16 && length(var.token) <= 256)}',
-          errorMessage: "token must be 16 to 256 characters long, or empty to generate one.",
-        },
-        {
-          condition: `\${var.token == "" || can(regex(${re(TOKEN_RE)}, var.token))}`,
-          errorMessage: 'token must be URL-safe: only letters, digits, ".", "_", "~" and "-" (it is part of the notebook URL).',
-        },
-      ],
+      description: "Jupyter access token, 16 to 256 URL-safe characters; empty generates a 32-character one. Kept in Secrets Manager.",
+      // Checked by the notebook module's token precondition: a failed validation would print it.
     });
-    this.jupyterDockerTag = new TerraformVariable(stack, "jupyter_docker_tag", {
+    this.jupyterDockerTag = variable(stack, "jupyter_docker_tag", {
       type: "string",
       default: "latest",
       description: "Tag of the notebook image, e.g. a date tag such as 2025-03-17 for a reproducible environment.",
@@ -195,7 +191,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.cpu = new TerraformVariable(stack, "cpu", {
+    this.cpu = variable(stack, "cpu", {
       type: "number",
       default: 1024,
       description: "Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU).",
@@ -206,7 +202,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.memory = new TerraformVariable(stack, "memory", {
+    this.memory = variable(stack, "memory", {
       type: "number",
       default: 4096,
       description: "Fargate memory in MiB; must be one Fargate offers for the chosen cpu.",
@@ -217,7 +213,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.domain = new TerraformVariable(stack, "domain", {
+    this.domain = variable(stack, "domain", {
       type: "string",
       default: "",
       description: "Domain for the notebook hostname, <prefix>-<suffix>.<domain>; empty uses the hosted zone's name.",
@@ -228,7 +224,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.image = new TerraformVariable(stack, "image", {
+    this.image = variable(stack, "image", {
       type: "string",
       default: "quay.io/jupyter/datascience-notebook",
       description: "Notebook image repository without tag (the tag is jupyter_docker_tag), e.g. an ECR repository.",
@@ -239,7 +235,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.listenerPort = new TerraformVariable(stack, "listener_port", {
+    this.listenerPort = variable(stack, "listener_port", {
       type: "number",
       default: 443,
       description: "Port of the load balancer's HTTPS listener that notebooks attach to.",
@@ -250,7 +246,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.hostnamePrefix = new TerraformVariable(stack, "hostname_prefix", {
+    this.hostnamePrefix = variable(stack, "hostname_prefix", {
       type: "string",
       default: "jupyter",
       description: `First label of the hostname and of every resource name, <prefix>-<suffix>; at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters.`,
@@ -261,7 +257,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.allowedCidrs = new TerraformVariable(stack, "allowed_cidrs", {
+    this.allowedCidrs = variable(stack, "allowed_cidrs", {
       type: "list(string)",
       default: ["0.0.0.0/0", "::/0"],
       description: `Source CIDRs (IPv4 or IPv6) allowed to reach the notebook through the load balancer, 1 to ${MAX_ALLOWED_CIDRS} entries.`,
@@ -276,12 +272,12 @@ export class NotebookVariables {
         },
       ],
     });
-    this.assignPublicIp = new TerraformVariable(stack, "assign_public_ip", {
+    this.assignPublicIp = variable(stack, "assign_public_ip", {
       type: "bool",
       default: false,
       description: "Give the task a public IP: needed in public subnets without a NAT gateway, or the image pull fails.",
     });
-    this.logRetentionDays = new TerraformVariable(stack, "log_retention_days", {
+    this.logRetentionDays = variable(stack, "log_retention_days", {
       type: "number",
       default: 30,
       description: "Days CloudWatch keeps the notebook's logs (0 keeps them forever).",
@@ -292,7 +288,7 @@ export class NotebookVariables {
         },
       ],
     });
-    this.tags = new TerraformVariable(stack, "tags", {
+    this.tags = variable(stack, "tags", {
       type: "map(string)",
       default: {},
       description: "Tags added to every resource, besides the default Owner, Environment and Project tags.",

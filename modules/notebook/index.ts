@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { conditional, Fn, IResolvable, Op, Token } from "cdktf";
+import { conditional, DataResource, Fn, IResolvable, Op, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -22,6 +22,12 @@ export const NOTEBOOK_PORT = 8888;
 export const CONTAINER_NAME = "notebook";
 /** Length of the random suffix every resource name of one notebook ends with. */
 export const SUFFIX_LENGTH = 8;
+/** Shortest token accepted; shorter ones are guessable. */
+export const MIN_TOKEN_LENGTH = 16;
+export const MAX_TOKEN_LENGTH = 256;
+/** Characters that need no escaping in the notebook URL's query string. */
+export const TOKEN_CHARACTERS = "^[A-Za-z0-9._~-]+$";
+
 /**
  * Longest hostname prefix whose names fit every AWS limit: the target group name
  * `<prefix>-<suffix>` may have at most 32 characters.
@@ -89,6 +95,8 @@ export class Notebook extends Construct {
   /** `https://<hostname>/?token=<token>`: sensitive. */
   public readonly url: string;
   public readonly generatedToken: Password;
+  /** Plan-time check of the token's length and characters (see the constructor). */
+  public readonly tokenCheck: DataResource;
   public readonly tokenSecret: SecretsmanagerSecret;
   public readonly executionRole: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
@@ -129,6 +137,29 @@ export class Notebook extends Construct {
     this.generatedToken = new Password(this, "generated_token", {
       length: 32,
       special: false,
+    });
+    // The token's rules are a precondition, not a variable validation: Terraform prints
+    // the value of a variable that fails validation, even a sensitive one; a failed
+    // precondition prints only its message. terraform_data needs no provider and no
+    // AWS call, so a bad token fails the plan before anything is created.
+    // (cdktf renders a falsy literal such as 0 or "" in Op.eq as `undefined`: compare with < 1.)
+    const tokenEmpty = Op.lt(Fn.lengthOf(tokenInput), 1);
+    this.tokenCheck = new DataResource(this, "token_check", {
+      lifecycle: {
+        precondition: [
+          {
+            condition: Op.or(
+              tokenEmpty,
+              Op.and(Op.gte(Fn.lengthOf(tokenInput), MIN_TOKEN_LENGTH), Op.lte(Fn.lengthOf(tokenInput), MAX_TOKEN_LENGTH)),
+            ),
+            errorMessage: `token must be ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} characters long, or empty to generate one.`,
+          },
+          {
+            condition: Op.or(tokenEmpty, Fn.can(Fn.regex(TOKEN_CHARACTERS, tokenInput))),
+            errorMessage: 'token must be URL-safe: only letters, digits, ".", "_", "~" and "-" (it is part of the notebook URL).',
+          },
+        ],
+      },
     });
     const token = Fn.coalesce([tokenInput, this.generatedToken.result]);
     this.url = `${this.notebookUrl}?token=${token}`;

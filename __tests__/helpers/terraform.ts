@@ -1,0 +1,230 @@
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/**
+ * Runs the real `terraform` binary for tests. Tests that need it are declared with
+ * `describeWithTerraform`: without a usable terraform they fail under CI=true and are
+ * skipped elsewhere, with a message saying what to install.
+ */
+
+/** Oldest Terraform the stack accepts (S3 lock files; cross-variable validation needs 1.9). */
+export const MIN_TERRAFORM_VERSION = "1.10";
+/** How many terraform processes run at once (the CI machines have 2 cores). */
+export const TERRAFORM_CONCURRENCY = 2;
+const COMMAND_TIMEOUT_MS = 60_000;
+const INSTALL_HINT =
+  `install Terraform >= ${MIN_TERRAFORM_VERSION} (https://developer.hashicorp.com/terraform/install) ` +
+  "and put `terraform` on PATH";
+
+export interface TerraformResult {
+  /** Exit code; -1 when terraform was killed (timeout) or did not start. */
+  code: number;
+  /** stdout followed by stderr. */
+  output: string;
+}
+
+export interface TerraformStatus {
+  available: boolean;
+  /** Version found, e.g. "1.11.4", when terraform ran. */
+  version?: string;
+  /** Why terraform cannot be used, when it cannot. */
+  problem?: string;
+}
+
+let status: TerraformStatus | undefined;
+
+/** Whether a terraform >= MIN_TERRAFORM_VERSION is on PATH (checked once per test file). */
+export function terraformStatus(): TerraformStatus {
+  if (status) return status;
+  const run = spawnSync("terraform", ["version", "-json"], { env: terraformEnv(), encoding: "utf8", timeout: 30_000 });
+  if (run.error || run.status !== 0) {
+    const notFound = (run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+    const why = run.error ? run.error.message : `\`terraform version\` exited with ${run.status}: ${run.stderr.trim()}`;
+    return (status = { available: false, problem: notFound ? "terraform was not found on PATH" : `terraform is not usable (${why})` });
+  }
+  let version = "";
+  try {
+    version = String(JSON.parse(run.stdout).terraform_version ?? "");
+  } catch {
+    version = /Terraform v(\d+\.\d+\.\d+)/.exec(run.stdout)?.[1] ?? "";
+  }
+  if (!atLeast(version, MIN_TERRAFORM_VERSION)) {
+    return (status = { available: false, version, problem: `terraform ${version || "of unknown version"} is too old` });
+  }
+  return (status = { available: true, version });
+}
+
+export function terraformAvailable(): boolean {
+  return terraformStatus().available;
+}
+
+function atLeast(version: string, min: string): boolean {
+  const v = version.split(".").map(Number);
+  const m = min.split(".").map(Number);
+  if (v.length < 2 || v.some((n) => Number.isNaN(n))) return false;
+  for (let i = 0; i < m.length; i++) {
+    const a = v[i] ?? 0;
+    if (a !== m[i]) return a > m[i];
+  }
+  return true;
+}
+
+function isCi(): boolean {
+  const ci = (process.env.CI ?? "").toLowerCase();
+  return ci !== "" && ci !== "false" && ci !== "0";
+}
+
+/**
+ * `describe` for tests that run terraform. Without a usable terraform: under CI the
+ * block holds one failing test saying what to install; elsewhere it is skipped with
+ * a warning.
+ */
+export function describeWithTerraform(name: string, fn: () => void): void {
+  const found = terraformStatus();
+  if (found.available) {
+    describe(name, fn);
+    return;
+  }
+  const message = `${found.problem}: ${INSTALL_HINT}.`;
+  if (isCi()) {
+    describe(name, () => {
+      test("terraform is installed", () => {
+        throw new Error(`${message} These tests cannot be skipped under CI=true.`);
+      });
+    });
+    return;
+  }
+  console.warn(`Skipping "${name}": ${message}`);
+  describe.skip(name, fn);
+}
+
+/**
+ * Environment for terraform: no update check, automation output, and none of the
+ * developer's TF_VAR_* / TF_CLI_ARGS* / TF_WORKSPACE, which would change the results.
+ */
+export function terraformEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith("TF_VAR_") || key.startsWith("TF_CLI_ARGS") || key === "TF_WORKSPACE") continue;
+    env[key] = value;
+  }
+  return { ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0" };
+}
+
+/** Runs `fn` with at most `limit` of them in flight; later calls wait for a free slot. */
+function pool(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+const limited = pool(TERRAFORM_CONCURRENCY);
+
+/** Runs terraform with `args` in `dir`; at most TERRAFORM_CONCURRENCY at once. */
+export function runTerraform(dir: string, args: string[]): Promise<TerraformResult> {
+  return limited(
+    () =>
+      new Promise<TerraformResult>((resolve, reject) => {
+        const child = spawn("terraform", args, { cwd: dir, env: terraformEnv(), stdio: ["ignore", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+        child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+        const timer = setTimeout(() => child.kill("SIGKILL"), COMMAND_TIMEOUT_MS);
+        child.on("error", (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? -1, output: Buffer.concat(out).toString("utf8") + Buffer.concat(err).toString("utf8") });
+        });
+      }),
+  );
+}
+
+/**
+ * The `variable` blocks of a synthesized stack (and its `terraform.required_version`),
+ * plus its `terraform_data` resources (built into terraform: the input checks that are
+ * preconditions), without providers, backend, data sources, other resources or outputs:
+ * terraform can plan it offline, and a plan evaluates every validation rule and precondition.
+ */
+export function variablesOnly(synthesized: any): Record<string, unknown> {
+  const variable = synthesized?.variable;
+  if (!variable || Object.keys(variable).length === 0) throw new Error("the synthesized stack declares no variables");
+  const config: Record<string, unknown> = { variable };
+  const requiredVersion = synthesized?.terraform?.required_version;
+  if (requiredVersion) config.terraform = { required_version: requiredVersion };
+  const checks = synthesized?.resource?.terraform_data;
+  if (checks) config.resource = { terraform_data: checks };
+  return config;
+}
+
+/**
+ * Writes the variable blocks of a synthesized stack as `main.tf.json` into a new
+ * temporary directory and runs `terraform init` there. Returns the directory; remove
+ * it with `removeDir`.
+ */
+export async function initVariablesDir(synthesized: any): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-vars-"));
+  fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(variablesOnly(synthesized), null, 2));
+  const init = await runTerraform(dir, ["init", "-input=false", "-no-color"]);
+  if (init.code !== 0) {
+    removeDir(dir);
+    throw new Error(`terraform init failed (exit ${init.code}):\n${init.output}`);
+  }
+  return dir;
+}
+
+let varFiles = 0;
+
+/**
+ * Writes `tfvarsText` (HCL) to a new file in `dir` and runs `terraform plan` with it.
+ * Plans in one directory may run at once: they hold no state, so they take no lock.
+ */
+export function planVars(dir: string, tfvarsText: string): Promise<TerraformResult> {
+  const file = path.join(dir, `case-${++varFiles}.tfvars`);
+  fs.writeFileSync(file, tfvarsText);
+  return runTerraform(dir, ["plan", "-input=false", "-no-color", "-lock=false", `-var-file=${file}`]);
+}
+
+/** Terraform wraps messages at 78 columns: collapse white space before looking for a sentence. */
+export function oneLine(output: string): string {
+  return output.replace(/\s+/g, " ");
+}
+
+/** Renders a JS value as an HCL expression (strings, numbers, booleans, null, lists, maps). */
+export function hclValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value).replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return `[${value.map(hclValue).join(", ")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)} = ${hclValue(v)}`);
+    return `{ ${entries.join(", ")} }`;
+  }
+  throw new Error(`no HCL for ${String(value)}`);
+}
+
+/** A tfvars file: one `name = value` line per entry, in order. */
+export function tfvars(vars: Record<string, unknown>): string {
+  return Object.entries(vars)
+    .map(([name, value]) => `${name} = ${hclValue(value)}\n`)
+    .join("");
+}
+
+export function removeDir(dir: string | undefined): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}

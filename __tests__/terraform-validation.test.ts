@@ -1,0 +1,246 @@
+import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
+import { MAX_ALLOWED_CIDRS, MAX_DOMAIN_LENGTH } from "../stacks/variables";
+import { synthStack } from "./helpers/synth";
+import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, TerraformResult, tfvars } from "./helpers/terraform";
+
+/**
+ * The notebook stack's variable blocks, evaluated by the real terraform: vars files in
+ * the old configuration's format still work, and each validation rule rejects a bad
+ * value with a message naming the variable.
+ */
+
+type Vars = Record<string, unknown>;
+
+/** A vars file of the team's old Terraform configuration: exactly its 12 variables. */
+const OLD_VARS: Vars = {
+  vpc_id: "vpc-0123456789abcdef0",
+  region: "eu-west-1",
+  profile_name: "data-science",
+  ecs_cluster_name: "data-science",
+  loadbalancer_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
+  hosted_zone_id: "Z0123456789ABCDEFGHIJ",
+  fargate_subnets: ["subnet-0123456789abcdef0", "subnet-89abcdef"],
+  token: "a-long-enough-token-1234",
+  jupyter_docker_tag: "2024-05-27",
+  cpu: "1024", // old files often quoted numbers
+  memory: 4096,
+  domain: "notebooks.example.com",
+};
+
+const REQUIRED = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
+
+/** A valid hostname prefix of `n` (> 8) characters. */
+function prefixOfLength(n: number): string {
+  return ("jupyter-" + "x".repeat(n)).slice(0, n);
+}
+
+/** A valid lower-case domain of exactly `n` characters (labels of at most 63). */
+function domainOfLength(n: number): string {
+  let d = ("x".repeat(62) + ".").repeat(Math.ceil(n / 63)).slice(0, n);
+  if (d.endsWith(".")) d = d.slice(0, -1) + "y";
+  return d;
+}
+
+interface GoodCase {
+  name: string;
+  vars: Vars;
+}
+
+const GOOD: GoodCase[] = [
+  { name: "the old configuration's vars file (12 variables, cpu as a string)", vars: OLD_VARS },
+  { name: "only the required variables", vars: Object.fromEntries(REQUIRED.map((k) => [k, OLD_VARS[k]])) },
+  {
+    name: "every new variable, cpu 16384 with memory 122880",
+    vars: {
+      ...OLD_VARS,
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/notebook",
+      listener_port: 8443,
+      hostname_prefix: prefixOfLength(MAX_HOSTNAME_PREFIX_LENGTH),
+      allowed_cidrs: ["203.0.113.0/24", "2001:db8::/32"],
+      assign_public_ip: true,
+      log_retention_days: 90,
+      tags: { Team: "data-science", CostCenter: "cc-1234" },
+      cpu: 16384,
+      memory: 122880,
+    },
+  },
+  { name: "cpu 8192 with memory 20480 (steps of 4096)", vars: { ...OLD_VARS, cpu: 8192, memory: 20480 } },
+  { name: `a domain of ${MAX_DOMAIN_LENGTH} characters`, vars: { ...OLD_VARS, domain: domainOfLength(MAX_DOMAIN_LENGTH) } },
+  { name: "an empty token (one is generated)", vars: { ...OLD_VARS, token: "" } },
+  {
+    name: "null for optional variables (their defaults apply)",
+    vars: { ...OLD_VARS, vpc_id: null, profile_name: null, token: null, cpu: null, memory: null, domain: null, allowed_cidrs: null, assign_public_ip: null, tags: null },
+  },
+];
+
+interface BadCase {
+  name: string;
+  /** What changes in the old configuration's file. */
+  set: Vars;
+  /** The variable the error must name. */
+  variable: string;
+  /** A fragment of the expected error message (compared with white space collapsed). */
+  message: string;
+  /** A sensitive value that must not be printed. */
+  secret?: string;
+  /** The kind of error. @default "Error: Invalid value for variable" */
+  error?: string;
+}
+
+const badToken = (name: string, token: string, message: string): BadCase => ({
+  name,
+  set: { token },
+  variable: "token",
+  message,
+  secret: token,
+  // The token's rules are a precondition: terraform prints a rejected variable's value.
+  error: "Error: Resource precondition failed",
+});
+
+const BAD: BadCase[] = [
+  { name: "cpu 1000", set: { cpu: 1000 }, variable: "cpu", message: "cpu must be one of the Fargate CPU values 256, 512, 1024" },
+  { name: "memory 1024 with cpu 1024", set: { memory: 1024 }, variable: "memory", message: "memory 1024 is not offered by Fargate with cpu 1024" },
+  { name: "memory 16384 with cpu 256", set: { cpu: 256, memory: 16384 }, variable: "memory", message: "memory 16384 is not offered by Fargate with cpu 256" },
+  { name: "memory 16384 with cpu 16384", set: { cpu: 16384, memory: 16384 }, variable: "memory", message: "memory 16384 is not offered by Fargate with cpu 16384" },
+  {
+    name: "a network load balancer ARN",
+    set: { loadbalancer_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/team-nlb/0123456789abcdef" },
+    variable: "loadbalancer_arn",
+    message: "loadbalancer_arn must be an Application Load Balancer ARN",
+  },
+  {
+    name: "a load balancer ARN without its id",
+    set: { loadbalancer_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb" },
+    variable: "loadbalancer_arn",
+    message: "loadbalancer_arn must be an Application Load Balancer ARN",
+  },
+  {
+    name: "a load balancer in another region than region",
+    set: { loadbalancer_arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef" },
+    variable: "loadbalancer_arn",
+    message: 'loadbalancer_arn is in region "us-east-1" but region is "eu-west-1"',
+  },
+  { name: "a lower-case hosted zone id", set: { hosted_zone_id: "z0123456789abcdefghij" }, variable: "hosted_zone_id", message: "hosted_zone_id must be a Route 53 zone ID" },
+  {
+    name: 'a hosted zone id with "/hostedzone/"',
+    set: { hosted_zone_id: "/hostedzone/Z0123456789ABCDEFGHIJ" },
+    variable: "hosted_zone_id",
+    message: "hosted_zone_id must be a Route 53 zone ID",
+  },
+  {
+    name: "a malformed subnet id",
+    set: { fargate_subnets: ["subnet-0123456789abcdef0", "subnet-xyz"] },
+    variable: "fargate_subnets",
+    message: 'fargate_subnets must hold subnet IDs like subnet-0123456789abcdef0 (8 or 17 hex digits), got ["subnet-xyz"]',
+  },
+  { name: "an empty subnet list", set: { fargate_subnets: [] }, variable: "fargate_subnets", message: "fargate_subnets must list 1 to 16 subnet IDs, got 0" },
+  { name: "a malformed vpc id", set: { vpc_id: "vpc-123" }, variable: "vpc_id", message: 'vpc_id must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "vpc-123"' },
+  { name: 'region "europe"', set: { region: "europe" }, variable: "region", message: 'region must be an AWS region such as eu-west-1, got "europe"' },
+  { name: 'region "EU-WEST-1"', set: { region: "EU-WEST-1" }, variable: "region", message: 'region must be an AWS region such as eu-west-1, got "EU-WEST-1"' },
+  { name: "a domain with a scheme", set: { domain: "https://x.example.com" }, variable: "domain", message: "domain must be a lower-case DNS name" },
+  { name: "a domain with a path", set: { domain: "example.com/x" }, variable: "domain", message: "domain must be a lower-case DNS name" },
+  { name: "a domain with a trailing dot", set: { domain: "notebooks.example.com." }, variable: "domain", message: "domain must be a lower-case DNS name" },
+  { name: "a domain with upper case", set: { domain: "Notebooks.Example.com" }, variable: "domain", message: "domain must be a lower-case DNS name" },
+  {
+    name: `a domain of ${MAX_DOMAIN_LENGTH + 1} characters`,
+    set: { domain: domainOfLength(MAX_DOMAIN_LENGTH + 1) },
+    variable: "domain",
+    message: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters`,
+  },
+  {
+    name: `a hostname prefix of ${MAX_HOSTNAME_PREFIX_LENGTH + 1} characters`,
+    set: { hostname_prefix: prefixOfLength(MAX_HOSTNAME_PREFIX_LENGTH + 1) },
+    variable: "hostname_prefix",
+    message: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH}`,
+  },
+  { name: "a hostname prefix with an underscore", set: { hostname_prefix: "my_notebook" }, variable: "hostname_prefix", message: "hostname_prefix must be a lower-case DNS label" },
+  { name: 'a hostname prefix starting with "-"', set: { hostname_prefix: "-jupyter" }, variable: "hostname_prefix", message: "hostname_prefix must be a lower-case DNS label" },
+  badToken("a token of 15 characters", "short-token-123", "token must be 16 to 256 characters long"),
+  badToken("a token with a quote", "it's-a-long-enough-token", "token must be URL-safe"),
+  badToken("a token with a space", "a long enough token 1234", "token must be URL-safe"),
+  { name: "a CIDR with prefix length 33", set: { allowed_cidrs: ["10.0.0.0/33"] }, variable: "allowed_cidrs", message: 'allowed_cidrs must hold CIDRs such as 203.0.113.0/24 or 2001:db8::/32, got ["10.0.0.0/33"]' },
+  {
+    name: `${MAX_ALLOWED_CIDRS + 1} allowed CIDRs`,
+    set: { allowed_cidrs: Array.from({ length: MAX_ALLOWED_CIDRS + 1 }, (_, i) => `10.${i}.0.0/16`) },
+    variable: "allowed_cidrs",
+    message: `allowed_cidrs must list 1 to ${MAX_ALLOWED_CIDRS} CIDRs (a listener rule has at most 5 condition values and the host name takes one), got ${MAX_ALLOWED_CIDRS + 1}`,
+  },
+  { name: "no allowed CIDRs", set: { allowed_cidrs: [] }, variable: "allowed_cidrs", message: `allowed_cidrs must list 1 to ${MAX_ALLOWED_CIDRS} CIDRs` },
+  { name: 'jupyter_docker_tag "bad tag!"', set: { jupyter_docker_tag: "bad tag!" }, variable: "jupyter_docker_tag", message: 'jupyter_docker_tag must be an image tag (1-128 letters, digits, "_", "." or "-", not starting with "." or "-"), got "bad tag!"' },
+  {
+    name: "an image with a tag",
+    set: { image: "quay.io/jupyter/base-notebook:latest" },
+    variable: "image",
+    message: 'image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got "quay.io/jupyter/base-notebook:latest"',
+  },
+  { name: "listener_port 70000", set: { listener_port: 70000 }, variable: "listener_port", message: "listener_port must be a whole number from 1 to 65535, got 70000" },
+  { name: "log_retention_days 31", set: { log_retention_days: 31 }, variable: "log_retention_days", message: "log_retention_days must be one of the values CloudWatch Logs accepts" },
+  { name: 'a tag key starting with "aws:"', set: { tags: { "aws:foo": "bar" } }, variable: "tags", message: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ["aws:foo"]' },
+  {
+    name: "an ECS cluster ARN instead of its name",
+    set: { ecs_cluster_name: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science" },
+    variable: "ecs_cluster_name",
+    message: "ecs_cluster_name must be a cluster name",
+  },
+  { name: "null for a required variable", set: { region: null }, variable: "region", message: "region", error: "Error: Required variable not set" },
+  { name: "a profile name with a space", set: { profile_name: "data science" }, variable: "profile_name", message: "profile_name must be a profile name without white space" },
+];
+
+describeWithTerraform("notebook stack variables evaluated by terraform", () => {
+  let dir: string | undefined;
+  let declared: string[] = [];
+  const results = new Map<string, TerraformResult>();
+
+  beforeAll(async () => {
+    const { json } = synthStack("notebook");
+    declared = Object.keys(json.variable ?? {});
+    dir = await initVariablesDir(json);
+    const planDir = dir;
+    const cases: Array<[string, Vars]> = [
+      ...GOOD.map((c): [string, Vars] => [`good: ${c.name}`, c.vars]),
+      ...BAD.map((c): [string, Vars] => [`bad: ${c.name}`, { ...OLD_VARS, ...c.set }]),
+    ];
+    // All plans at once; planVars runs at most two terraform processes at a time.
+    await Promise.all(cases.map(async ([key, vars]) => results.set(key, await planVars(planDir, tfvars(vars)))));
+  }, 120_000);
+
+  afterAll(() => removeDir(dir));
+
+  test("declares every variable of the old configuration", () => {
+    expect(declared).toEqual(expect.arrayContaining(Object.keys(OLD_VARS)));
+  });
+
+  describe("accepts", () => {
+    for (const c of GOOD) {
+      test(c.name, () => {
+        const result = results.get(`good: ${c.name}`)!;
+        expect(result.output).not.toContain("Error:");
+        // A name the configuration does not declare is only a warning: catch it here.
+        expect(result.output).not.toContain("undeclared variable");
+        expect(result.code).toBe(0);
+      });
+    }
+  });
+
+  describe("rejects, naming the variable", () => {
+    for (const c of BAD) {
+      test(`${c.name} (${c.variable})`, () => {
+        const result = results.get(`bad: ${c.name}`)!;
+        expect(result.code).not.toBe(0);
+        expect(result.output).toContain(c.error ?? "Error: Invalid value for variable");
+        expect(result.output).toContain(`var.${c.variable}`);
+        expect(oneLine(result.output)).toContain(c.message);
+      });
+    }
+  });
+
+  describe("does not print a rejected token", () => {
+    for (const c of BAD.filter((b) => b.secret !== undefined)) {
+      test(c.name, () => {
+        const result = results.get(`bad: ${c.name}`)!;
+        expect(result.code).not.toBe(0);
+        expect(result.output).not.toContain(c.secret!);
+      });
+    }
+  });
+});
