@@ -41,17 +41,29 @@ describe("notebook stack", () => {
       }
     });
 
-    test("each except the boolean has validation blocks whose message names the variable", () => {
+    test("each except the boolean and the token has validation blocks whose message names the variable", () => {
       for (const [name, v] of Object.entries<any>(json.variable)) {
-        if (name === "assign_public_ip") continue;
+        if (name === "assign_public_ip" || name === "token") continue;
         expect(v.validation?.length).toBeGreaterThan(0);
         for (const rule of v.validation) expect(rule.error_message).toContain(name);
       }
     });
 
-    test("token is sensitive and its messages never print it", () => {
-      expect(json.variable.token.sensitive).toBe(true);
-      for (const rule of json.variable.token.validation) expect(rule.error_message).not.toContain("${var.token");
+    test("token is sensitive, non-nullable, and checked by a precondition whose messages never print it", () => {
+      expect(json.variable.token).toMatchObject({ sensitive: true, nullable: false });
+      // A failed variable validation prints the value; a failed precondition does not.
+      expect(json.variable.token.validation).toBeUndefined();
+      const check = onlyResource(json, "terraform_data").lifecycle.precondition;
+      expect(check).toHaveLength(2);
+      for (const rule of check) {
+        expect(rule.condition).toContain("var.token");
+        expect(rule.error_message).toMatch(/^token must be /);
+        expect(rule.error_message).not.toContain("${");
+      }
+    });
+
+    test("every variable is non-nullable: null in a vars file means the default", () => {
+      for (const v of Object.values<any>(json.variable)) expect(v.nullable).toBe(false);
     });
 
     test("defaults: quay.io data-science image, port 443, prefix jupyter, all addresses, no public IP, 30 days", () => {
@@ -107,13 +119,15 @@ describe("notebook stack", () => {
       expect(defs).not.toContain("NotebookApp");
     });
 
-    test("appears only in the secret value and the sensitive url output", () => {
+    test("appears only in the secret value, the sensitive url output and its own checks", () => {
       const uses = strings({ resource: json.resource, output: json.output, data: json.data, provider: json.provider })
         .filter(([, s]) => /var\.token|random_password\./.test(s))
         .map(([at]) => at);
       expect(uses.sort()).toEqual([
         "output.url.value",
         expect.stringMatching(/^resource\.aws_secretsmanager_secret_version\.[^.]+\.secret_string$/),
+        expect.stringMatching(/^resource\.terraform_data\.[^.]+\.lifecycle\.precondition\[0\]\.condition$/),
+        expect.stringMatching(/^resource\.terraform_data\.[^.]+\.lifecycle\.precondition\[1\]\.condition$/),
       ]);
       expect(json.output.url.sensitive).toBe(true);
     });
