@@ -1,9 +1,9 @@
-/** jest transpiles with SWC (no type-check here: `npm test` runs `tsc --noEmit` first). */
+/** jest transpiles with sucrase (no type-check here: `npm test` runs `tsc --noEmit` first). */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["@swc/jest", {}] },
+  transform: { "^.+\\.ts$": "@sucrase/jest-plugin" },
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   testTimeout: 60000,
 };
