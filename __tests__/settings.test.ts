@@ -1,4 +1,6 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { notebookStackSpecs, readSettings, readUser, SettingsError } from "../stacks/settings";
 
@@ -89,10 +91,12 @@ describe("environments", () => {
 
 describe("the app", () => {
   const root = path.resolve(__dirname, "..");
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-app-"));
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
   const runApp = (env: Record<string, string>) =>
     spawnSync(process.execPath, ["-r", "sucrase/register/ts", "main.ts"], {
       cwd: root,
-      env: { ...process.env, CDKTF_OUTDIR: path.join(root, "cdktf.out", "test-settings"), ...env },
+      env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
       encoding: "utf8",
     });
 
