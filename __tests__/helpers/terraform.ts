@@ -2,12 +2,9 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { describeWithTool } from "./tools";
 
-/**
- * Runs the real `terraform` binary for tests. Tests that need it are declared with
- * `describeWithTerraform`: without a usable terraform they fail under CI=true and are
- * skipped elsewhere, with a message saying what to install.
- */
+/** Runs the real `terraform` binary for tests (declared with `describeWithTerraform`). */
 
 /** Oldest Terraform the stack accepts (S3 lock files; cross-variable validation needs 1.9). */
 export const MIN_TERRAFORM_VERSION = "1.10";
@@ -71,33 +68,13 @@ function atLeast(version: string, min: string): boolean {
   return true;
 }
 
-function isCi(): boolean {
-  const ci = (process.env.CI ?? "").toLowerCase();
-  return ci !== "" && ci !== "false" && ci !== "0";
-}
-
 /**
  * `describe` for tests that run terraform. Without a usable terraform: under CI the
  * block holds one failing test saying what to install; elsewhere it is skipped with
  * a warning.
  */
 export function describeWithTerraform(name: string, fn: () => void): void {
-  const found = terraformStatus();
-  if (found.available) {
-    describe(name, fn);
-    return;
-  }
-  const message = `${found.problem}: ${INSTALL_HINT}.`;
-  if (isCi()) {
-    describe(name, () => {
-      test("terraform is installed", () => {
-        throw new Error(`${message} These tests cannot be skipped under CI=true.`);
-      });
-    });
-    return;
-  }
-  console.warn(`Skipping "${name}": ${message}`);
-  describe.skip(name, fn);
+  describeWithTool(name, "terraform", terraformStatus(), INSTALL_HINT, fn);
 }
 
 /**
