@@ -169,6 +169,14 @@ describe("notebook stack", () => {
       expect(defs).toMatch(/"logDriver" = "awslogs", "options" = \{"awslogs-group" = aws_cloudwatch_log_group\.[^.]+\.name/);
       expect(onlyResource(json, "aws_cloudwatch_log_group").retention_in_days).toBe("${var.log_retention_days}");
     });
+
+    test("is registered only once the token has a value and the execution role may read it", () => {
+      expect([...onlyResource(json, "aws_ecs_task_definition").depends_on].sort()).toEqual([
+        expect.stringMatching(/^aws_iam_role_policy\./),
+        expect.stringMatching(/^aws_iam_role_policy_attachment\./),
+        expect.stringMatching(/^aws_secretsmanager_secret_version\./),
+      ]);
+    });
   });
 
   describe("network", () => {
@@ -188,7 +196,19 @@ describe("notebook stack", () => {
       const hc = tg.health_check;
       expect(hc.interval * hc.healthy_threshold).toBeLessThanOrEqual(20);
       expect(hc.timeout).toBeLessThan(hc.interval);
+      // ... but a notebook busy for a few seconds is not declared unhealthy and replaced.
+      expect(hc.interval * hc.unhealthy_threshold).toBeGreaterThanOrEqual(45);
       expect(Number(tg.deregistration_delay)).toBeLessThanOrEqual(10);
+    });
+
+    test("a renamed target group is created before the old one is deleted (a rule still uses it)", () => {
+      expect(onlyResource(json, "aws_lb_target_group").lifecycle).toEqual({ create_before_destroy: true });
+    });
+
+    test("the VPC must be the load balancer's, checked when planning", () => {
+      const [check] = onlyData(json, "aws_vpc").lifecycle.precondition;
+      expect(check.condition).toMatch(/^\$\{\(coalesce\(var\.vpc_id, data\.aws_lb\.([^.]+)\.vpc_id\) == data\.aws_lb\.\1\.vpc_id\)\}$/);
+      expect(check.error_message).toContain("vpc_id");
     });
 
     test("the listener rule forwards the notebook's host from the allowed CIDRs, priority left to the provider", () => {
@@ -200,6 +220,12 @@ describe("notebook stack", () => {
         { host_header: { values: [json.output.hostname.value] } },
         { source_ip: { values: "${var.allowed_cidrs}" } },
       ]);
+    });
+
+    test("the domain must lie in the hosted zone, checked when planning", () => {
+      const [check] = onlyResource(json, "aws_route53_record").lifecycle.precondition;
+      expect(check.condition).toContain("endswith(coalesce(var.domain, trimsuffix(data.aws_route53_zone.");
+      expect(check.error_message).toMatch(/^domain must be the hosted zone's name or a name under it/);
     });
 
     test("the DNS record is a CNAME of the hostname to the load balancer in the zone", () => {
@@ -223,6 +249,7 @@ describe("notebook stack", () => {
         wait_for_steady_state: true,
       });
       expect(svc.depends_on).toEqual([expect.stringMatching(/^aws_lb_listener_rule\./)]);
+      expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: false });
       expect(svc.cluster).toMatch(/^\$\{data\.aws_ecs_cluster\.[^.]+\.arn\}$/);
       expect(svc.network_configuration).toEqual({
         subnets: "${var.fargate_subnets}",

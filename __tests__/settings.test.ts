@@ -46,6 +46,14 @@ describe("user", () => {
     expect(err.message).not.toContain("\n");
   });
 
+  test.each(["root", "ubuntu", "vscode", "jovyan"])("fails when the operating-system user is %s, shared by many people", (osUser) => {
+    const err = errorOf(() => read({}, undefined, osUser));
+    expect(err.message).toBe(
+      `the operating-system user "${osUser}" is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
+    );
+    expect(read({ NOTEBOOK_USER: "root" }, undefined, osUser).user).toBe("root"); // an explicit choice is respected
+  });
+
   test("fails when the operating-system user cannot be used, and says how to override it", () => {
     expect(errorOf(() => read({}, undefined, "DOMAIN\\jane")).message).toMatch(/operating-system user.*NOTEBOOK_USER/);
   });
@@ -99,6 +107,24 @@ describe("the app", () => {
       env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
       encoding: "utf8",
     });
+
+  test("after synth, forgets a working directory's cached backend that belongs to another user", () => {
+    // GIVEN a working directory that terraform initialised for bob's state file
+    const cache = path.join(outdir, "stacks", "notebook", ".terraform", "terraform.tfstate");
+    fs.mkdirSync(path.dirname(cache), { recursive: true });
+    const bobs = { version: 3, backend: { type: "local", config: { path: path.join(root, "notebook-bob.tfstate"), workspace_dir: null }, hash: 1 } };
+    fs.writeFileSync(cache, JSON.stringify(bobs));
+    // WHEN alice synthesizes, THEN the cache is gone: her terraform init starts afresh
+    const alice = runApp({ NOTEBOOK_USER: "alice" });
+    expect(alice.stderr).toBe("");
+    expect(alice.status).toBe(0);
+    expect(fs.existsSync(cache)).toBe(false);
+    // AND a cache that matches (alice's own) is kept
+    const alices = { ...bobs, backend: { ...bobs.backend, config: { path: path.join(root, "notebook-alice.tfstate"), workspace_dir: null } } };
+    fs.writeFileSync(cache, JSON.stringify(alices));
+    expect(runApp({ NOTEBOOK_USER: "alice" }).status).toBe(0);
+    expect(fs.existsSync(cache)).toBe(true);
+  });
 
   test("fails with one clear line, not a stack trace, on a bad setting", () => {
     const result = runApp({ NOTEBOOK_USER: "jane doe" });

@@ -67,6 +67,20 @@ const GOOD: GoodCase[] = [
   { name: "cpu 8192 with memory 20480 (steps of 4096)", vars: { ...OLD_VARS, cpu: 8192, memory: 20480 } },
   { name: `a domain of ${MAX_DOMAIN_LENGTH} characters`, vars: { ...OLD_VARS, domain: domainOfLength(MAX_DOMAIN_LENGTH) } },
   { name: "an empty token (one is generated)", vars: { ...OLD_VARS, token: "" } },
+  ...[
+    ["us-gov-west-1", "aws-us-gov"],
+    ["cn-north-1", "aws-cn"],
+    ["eusc-de-east-1", "aws-eusc"],
+    ["ap-southeast-5", "aws"],
+  ].map(([region, partition]) => ({
+    name: `region ${region} with a load balancer in partition ${partition}`,
+    vars: { ...OLD_VARS, region, loadbalancer_arn: `arn:${partition}:elasticloadbalancing:${region}:123456789012:loadbalancer/app/team-alb/0123456789abcdef` },
+  })),
+  ...["ghcr.io/acme/notebook", "localhost:5000/notebook", "public.ecr.aws/acme/notebook", "notebook"].map((image) => ({
+    name: `image ${image}`,
+    vars: { ...OLD_VARS, image },
+  })),
+  { name: "tags with letters beyond ASCII, spaces and the allowed punctuation", vars: { ...OLD_VARS, tags: { "Équipe": "Données et modèles", "cost:center": "cc/1234+x@y=z" } } },
   {
     name: "null for optional variables (their defaults apply)",
     vars: { ...OLD_VARS, vpc_id: null, profile_name: null, token: null, cpu: null, memory: null, domain: null, allowed_cidrs: null, assign_public_ip: null, tags: null },
@@ -158,7 +172,7 @@ const BAD: BadCase[] = [
   badToken("a token of 15 characters", "short-token-123", "token must be 16 to 256 characters long"),
   badToken("a token with a quote", "it's-a-long-enough-token", "token must be URL-safe"),
   badToken("a token with a space", "a long enough token 1234", "token must be URL-safe"),
-  { name: "a CIDR with prefix length 33", set: { allowed_cidrs: ["10.0.0.0/33"] }, variable: "allowed_cidrs", message: 'allowed_cidrs must hold CIDRs such as 203.0.113.0/24 or 2001:db8::/32, got ["10.0.0.0/33"]' },
+  { name: "a CIDR with prefix length 33", set: { allowed_cidrs: ["10.0.0.0/33"] }, variable: "allowed_cidrs", message: 'allowed_cidrs must hold network addresses in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32 (no host bits set), got ["10.0.0.0/33"]' },
   {
     name: `${MAX_ALLOWED_CIDRS + 1} allowed CIDRs`,
     set: { allowed_cidrs: Array.from({ length: MAX_ALLOWED_CIDRS + 1 }, (_, i) => `10.${i}.0.0/16`) },
@@ -173,6 +187,10 @@ const BAD: BadCase[] = [
     variable: "image",
     message: 'image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got "quay.io/jupyter/base-notebook:latest"',
   },
+  { name: 'hostname_prefix "sg" (security group names may not start with "sg-")', set: { hostname_prefix: "sg" }, variable: "hostname_prefix", message: 'hostname_prefix must not be "sg" or start with "sg-"' },
+  { name: "an image of one component with a tag", set: { image: "base-notebook:2024" }, variable: "image", message: "image must be a lower-case image repository without tag or digest" },
+  { name: "a CIDR with host bits set", set: { allowed_cidrs: ["10.0.0.1/24"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["10.0.0.1/24"]' },
+  { name: "a tag key with a character AWS refuses", set: { tags: { "a#b": "x" } }, variable: "tags", message: 'tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got ["a#b"]' },
   { name: "listener_port 70000", set: { listener_port: 70000 }, variable: "listener_port", message: "listener_port must be a whole number from 1 to 65535, got 70000" },
   { name: "log_retention_days 31", set: { log_retention_days: 31 }, variable: "log_retention_days", message: "log_retention_days must be one of the values CloudWatch Logs accepts" },
   { name: 'a tag key starting with "aws:"', set: { tags: { "aws:foo": "bar" } }, variable: "tags", message: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ["aws:foo"]' },

@@ -74,3 +74,36 @@ describeWithTerraform("switching user in one checkout", () => {
     expect(forgetStaleBackends(outdir, ["notebook-dev"])).toEqual([]);
   });
 });
+
+describe("the cached backend of an S3 stack", () => {
+  // As terraform caches it: every attribute of the backend, most of them null.
+  const cached = (key: string) => ({
+    version: 3,
+    backend: {
+      type: "s3",
+      config: { bucket: "acme-nb-state", key, region: "eu-west-1", encrypt: true, use_lockfile: true, profile: null, role_arn: null, dynamodb_table: null, kms_key_id: null, workspace_key_prefix: null },
+      hash: 123,
+    },
+  });
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-s3-"));
+    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" } }, projectDir: dir });
+    fs.mkdirSync(path.join(dir, "stacks", "notebook-dev", ".terraform"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "stacks", "notebook-dev", "cdk.tf.json"), JSON.stringify(synthStack("notebook-dev", settings).json));
+  });
+  afterEach(() => removeDir(dir));
+  const cacheFile = () => path.join(dir, "stacks", "notebook-dev", ".terraform", "terraform.tfstate");
+
+  test("is kept when it is the same user's key, whatever else terraform recorded", () => {
+    fs.writeFileSync(cacheFile(), JSON.stringify(cached("jupyter-notebooks/dev/alice/terraform.tfstate")));
+    expect(forgetStaleBackends(dir, ["notebook-dev"])).toEqual([]);
+    expect(fs.existsSync(cacheFile())).toBe(true);
+  });
+
+  test("is forgotten when it is another user's key", () => {
+    fs.writeFileSync(cacheFile(), JSON.stringify(cached("jupyter-notebooks/dev/bob/terraform.tfstate")));
+    expect(forgetStaleBackends(dir, ["notebook-dev"])).toEqual([path.join(dir, "stacks", "notebook-dev")]);
+    expect(fs.existsSync(cacheFile())).toBe(false);
+  });
+});

@@ -10,7 +10,7 @@ import { notebookStackSpecs, readSettings, SettingsError } from "../stacks/setti
  * `terraform output` in the stack's working directory, initialised for this user's key.
  */
 export function notebookUrl(stackId: string, projectDir: string, env: Record<string, string | undefined>): string {
-  const settings = readSettings({ env, environmentsContext: cdktfContext(projectDir).environments, projectDir });
+  const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
   const specs = notebookStackSpecs(settings);
   const spec = specs.find((s) => s.id === stackId);
   if (!spec) {
@@ -30,7 +30,11 @@ export function notebookUrl(stackId: string, projectDir: string, env: Record<str
   }
   const workingDir = path.join(projectDir, "cdktf.out", "stacks", spec.id);
   if (!fs.existsSync(path.join(workingDir, "cdk.tf.json"))) {
-    throw new SettingsError(`stack ${spec.id} has no working directory at ${workingDir}: deploy it first (npx cdktf deploy ${spec.id} --var-file=vars.tfvars)`);
+    // Deployed from another checkout or machine: synthesize here to get a working directory.
+    const synth = spawnSync(cdktfConfig(projectDir).app, { shell: true, cwd: projectDir, env: { ...process.env, ...env }, encoding: "utf8" });
+    if (synth.status !== 0 || !fs.existsSync(path.join(workingDir, "cdk.tf.json"))) {
+      throw new SettingsError(`could not synthesize stack ${spec.id}: ${(synth.stderr || "").trim().split("\n")[0]}`);
+    }
   }
   const tfEnv = { ...process.env, ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
   // -reconfigure with this user's key: reads this user's state, never migrates another one.
@@ -49,9 +53,9 @@ export function notebookUrl(stackId: string, projectDir: string, env: Record<str
   return output.stdout.trim();
 }
 
-function cdktfContext(projectDir: string): { environments?: unknown } {
+function cdktfConfig(projectDir: string): { app: string; context?: { environments?: unknown } } {
   try {
-    return JSON.parse(fs.readFileSync(path.join(projectDir, "cdktf.json"), "utf8")).context ?? {};
+    return JSON.parse(fs.readFileSync(path.join(projectDir, "cdktf.json"), "utf8"));
   } catch (err) {
     throw new SettingsError(`cannot read cdktf.json in ${projectDir}: ${(err as Error).message}`);
   }

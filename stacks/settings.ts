@@ -61,9 +61,17 @@ export interface SettingsInput {
 }
 
 export const DEFAULT_STATE_KEY_PREFIX = "jupyter-notebooks";
+/**
+ * Operating-system users that many people share (containers, cloud images, CI): as the
+ * default owner they would put different people's notebooks under one state key.
+ */
+export const SHARED_OS_USERS = [
+  "root", "admin", "administrator", "ubuntu", "ec2-user", "debian", "vscode", "node",
+  "jovyan", "codespace", "runner", "docker", "user", "app",
+];
 export const MAX_USER_LENGTH = 32;
 const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
+const REGION = /^[a-z]{2,4}(-[a-z]+)+-[0-9]+$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix"];
@@ -86,7 +94,8 @@ export function readSettings(input: SettingsInput): Settings {
 
 /**
  * NOTEBOOK_USER, else the operating-system user, lower-cased with `.` and `_` turned
- * into `-`. Anything else that is not a letter, digit or `-` is refused.
+ * into `-`. Anything else that is not a letter, digit or `-` is refused, and so is an
+ * operating-system user that many people share (root, ubuntu, vscode, ...).
  */
 export function readUser(explicit: string | undefined, osUser: () => string): string {
   const given = explicit !== undefined && explicit !== "";
@@ -99,6 +108,11 @@ export function readUser(explicit: string | undefined, osUser: () => string): st
   const user = raw.toLowerCase().replace(/[._]/g, "-").replace(/-+/g, "-");
   if (user.length > MAX_USER_LENGTH || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(user)) {
     throw new SettingsError(`${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}`);
+  }
+  if (!given && SHARED_OS_USERS.includes(user)) {
+    throw new SettingsError(
+      `the operating-system user ${JSON.stringify(raw)} is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
+    );
   }
   return user;
 }

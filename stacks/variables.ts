@@ -10,16 +10,19 @@ import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
  * precondition instead, because Terraform prints the value of a variable it rejects.
  */
 
-const REGION_RE = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
+const REGION_RE = "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$";
 const SUBNET_RE = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
 const VPC_RE = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
 const ALB_ARN_RE =
-  "^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$";
+  "^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2,4}(-[a-z]+)+-[0-9]+:[0-9]{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$";
 const ZONE_RE = "^Z[A-Z0-9]{1,31}$";
 const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
 const DOMAIN_RE = `^(${LABEL}\\.)*${LABEL}$`;
 const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
-const IMAGE_RE = `^${IMAGE_COMPONENT}(:[0-9]+)?(/${IMAGE_COMPONENT})*$`;
+// An optional registry (host, optional port) followed by path components; no tag, no digest.
+const IMAGE_RE = `^(${IMAGE_COMPONENT}(:[0-9]+)?/)?${IMAGE_COMPONENT}(/${IMAGE_COMPONENT})*$`;
+/** Characters AWS accepts in tag keys and values. */
+const TAG_CHARS_RE = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$";
 const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
 const PREFIX_RE = `^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`;
 /** Longest domain that still leaves room for `<prefix>-<suffix>.` within 253 characters. */
@@ -255,6 +258,10 @@ export class NotebookVariables {
           condition: `\${can(regex(${re(PREFIX_RE)}, var.hostname_prefix))}`,
           errorMessage: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH} letters, digits or "-" (longer would push the target group name past AWS's 32 characters), got "\${var.hostname_prefix}".`,
         },
+        {
+          condition: '${!startswith("${var.hostname_prefix}-", "sg-")}',
+          errorMessage: 'hostname_prefix must not be "sg" or start with "sg-": AWS reserves security group names beginning with "sg-", got "${var.hostname_prefix}".',
+        },
       ],
     });
     this.allowedCidrs = variable(stack, "allowed_cidrs", {
@@ -267,8 +274,9 @@ export class NotebookVariables {
           errorMessage: `allowed_cidrs must list 1 to ${MAX_ALLOWED_CIDRS} CIDRs (a listener rule has at most 5 condition values and the host name takes one), got \${length(var.allowed_cidrs)}.`,
         },
         {
-          condition: "${alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0))])}",
-          errorMessage: "allowed_cidrs must hold CIDRs such as 203.0.113.0/24 or 2001:db8::/32, got ${jsonencode([for c in var.allowed_cidrs : c if !can(cidrhost(c, 0))])}.",
+          condition: "${alltrue([for c in var.allowed_cidrs : can(cidrsubnet(c, 0, 0)) && try(cidrsubnet(c, 0, 0) == c, false)])}",
+          errorMessage:
+            "allowed_cidrs must hold network addresses in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32 (no host bits set), got ${jsonencode([for c in var.allowed_cidrs : c if !(can(cidrsubnet(c, 0, 0)) && try(cidrsubnet(c, 0, 0) == c, false))])}.",
         },
       ],
     });
@@ -300,6 +308,10 @@ export class NotebookVariables {
         {
           condition: '${alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])}',
           errorMessage: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ${jsonencode([for k, v in var.tags : k if !(length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:"))])}.',
+        },
+        {
+          condition: `\${alltrue([for k, v in var.tags : can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v))])}`,
+          errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in var.tags : k if !(can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v)))])}.`,
         },
       ],
     });

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { Fn, Op } from "cdktf";
 import { DataAwsEcsCluster } from "@cdktf/provider-aws/lib/data-aws-ecs-cluster";
 import { DataAwsLb } from "@cdktf/provider-aws/lib/data-aws-lb";
 import { DataAwsLbListener } from "@cdktf/provider-aws/lib/data-aws-lb-listener";
@@ -93,6 +93,15 @@ export class ExistingPlatform extends Construct {
     this.vpc = new DataAwsVpc(this, "vpc", {
       // coalesce() skips empty strings: no vpc_id means the load balancer's VPC.
       id: Fn.coalesce([vpcId, this.loadBalancer.vpcId]),
+      lifecycle: {
+        precondition: [
+          {
+            // Targets of type ip and the security group rules need the load balancer's VPC.
+            condition: Op.eq(Fn.coalesce([vpcId, this.loadBalancer.vpcId]), this.loadBalancer.vpcId),
+            errorMessage: "vpc_id must be the load balancer's VPC (or empty to use it): its target groups and security groups live there",
+          },
+        ],
+      },
     });
 
     this.loadBalancerSecurityGroups = this.loadBalancer.securityGroups;

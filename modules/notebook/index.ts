@@ -169,7 +169,7 @@ export class Notebook extends Construct {
       // Deleted at once on destroy: a secret in its recovery window would block a redeploy.
       recoveryWindowInDays: 0,
     });
-    new SecretsmanagerSecretVersion(this, "token_secret_value", {
+    const tokenValue = new SecretsmanagerSecretVersion(this, "token_secret_value", {
       secretId: this.tokenSecret.id,
       secretString: Token.asString(token),
     });
@@ -188,11 +188,11 @@ export class Notebook extends Construct {
         ],
       }),
     });
-    new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
+    const managedPolicy = new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
       role: this.executionRole.name,
       policyArn: `arn:${platform.partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
     });
-    new IamRolePolicy(this, "execution_role_read_token", {
+    const readToken = new IamRolePolicy(this, "execution_role_read_token", {
       name: "read-jupyter-token",
       role: this.executionRole.id,
       policy: Fn.jsonencode({
@@ -239,6 +239,8 @@ export class Notebook extends Construct {
           },
         },
       ]),
+      // The first task must find the token's value and the permission to read it.
+      dependsOn: [tokenValue, managedPolicy, readToken],
     });
 
     this.securityGroup = new SecurityGroup(this, "security_group", {
@@ -274,16 +276,21 @@ export class Notebook extends Construct {
       vpcId: platform.vpc.id,
       // A stopping notebook has nobody to drain for: destroy and replacement stay fast.
       deregistrationDelay: "5",
+      // A renamed target group (new hostname_prefix) is created and the rule moved to it
+      // before the old one goes: a target group in use by a rule cannot be deleted.
+      lifecycle: { createBeforeDestroy: true },
       healthCheck: {
         enabled: true,
         path: "/api",
         matcher: "200",
         protocol: "HTTP",
         port: "traffic-port",
+        // Healthy after 2 checks 5 s apart (about 20 s after the server starts); unhealthy
+        // only after 10 failed checks (50 s): a notebook busy for a few seconds is not killed.
         interval: 5,
         timeout: 4,
         healthyThreshold: 2,
-        unhealthyThreshold: 3,
+        unhealthyThreshold: 10,
       },
     });
 
@@ -308,6 +315,9 @@ export class Notebook extends Construct {
       deploymentMaximumPercent: 100,
       healthCheckGracePeriodSeconds: 120,
       waitForSteadyState: true,
+      // A task that never turns healthy (missing image tag, crash) fails the deploy in
+      // minutes with ECS's reason, instead of waiting for the 20-minute timeout.
+      deploymentCircuitBreaker: { enable: true, rollback: false },
       propagateTags: "SERVICE",
       enableEcsManagedTags: true,
       networkConfiguration: {
@@ -332,6 +342,15 @@ export class Notebook extends Construct {
       type: "CNAME",
       ttl: 60,
       records: [platform.loadBalancerDnsName],
+      lifecycle: {
+        // Checked when planning, before anything is created: Route 53 would refuse the record last.
+        precondition: [
+          {
+            condition: Op.or(Op.eq(domain, platform.zoneName), Fn.endswith(domain, `.${platform.zoneName}`)),
+            errorMessage: "domain must be the hosted zone's name or a name under it: the zone named by hosted_zone_id holds the notebook's record.",
+          },
+        ],
+      },
     });
   }
 }
