@@ -4,7 +4,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { CONTAINER_NAME, MAX_HOSTNAME_PREFIX_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "../modules/notebook";
 import { MAX_DOMAIN_LENGTH } from "../stacks/variables";
-import { onlyData, onlyResource, settingsFor, synthStack } from "./helpers/synth";
+import { notebookAddress, notebookResource, onlyData, onlyResource, settingsFor, synthStack } from "./helpers/synth";
 
 const OLD_VARIABLES = [
   "vpc_id", "region", "profile_name", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id",
@@ -12,7 +12,10 @@ const OLD_VARIABLES = [
 ];
 const NEW_VARIABLES = [
   "image", "listener_port", "hostname_prefix", "allowed_cidrs", "assign_public_ip", "log_retention_days", "tags",
+  "idle_timeout_minutes", "git_repository_url", "git_token",
 ];
+/** Secrets: checked by the notebook module's precondition, not by a validation that would print them. */
+const SECRET_VARIABLES = ["token", "git_token"];
 const REQUIRED_VARIABLES = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
 
 /** Every string in a JSON value, with its path. */
@@ -43,21 +46,22 @@ describe("notebook stack", () => {
 
     test("each except the boolean and the token has validation blocks whose message names the variable", () => {
       for (const [name, v] of Object.entries<any>(json.variable)) {
-        if (name === "assign_public_ip" || name === "token") continue;
+        if (name === "assign_public_ip" || SECRET_VARIABLES.includes(name)) continue;
         expect(v.validation?.length).toBeGreaterThan(0);
         for (const rule of v.validation) expect(rule.error_message).toContain(name);
       }
     });
 
-    test("token is sensitive, non-nullable, and checked by a precondition whose messages never print it", () => {
-      expect(json.variable.token).toMatchObject({ sensitive: true, nullable: false });
+    test.each(SECRET_VARIABLES)("%s is sensitive, non-nullable, and checked by a precondition that never prints it", (name) => {
+      expect(json.variable[name]).toMatchObject({ sensitive: true, nullable: false });
       // A failed variable validation prints the value; a failed precondition does not.
-      expect(json.variable.token.validation).toBeUndefined();
-      const check = onlyResource(json, "terraform_data").lifecycle.precondition;
-      expect(check).toHaveLength(2);
-      for (const rule of check) {
-        expect(rule.condition).toContain("var.token");
-        expect(rule.error_message).toMatch(/^token must be /);
+      expect(json.variable[name].validation).toBeUndefined();
+      const rules = notebookResource(json, "terraform_data", "input_check").lifecycle.precondition.filter((r: any) =>
+        r.condition.includes(`var.${name})`),
+      );
+      expect(rules.length).toBeGreaterThan(0);
+      for (const rule of rules) {
+        expect(rule.error_message).toMatch(new RegExp(`^${name} must be `));
         expect(rule.error_message).not.toContain("${");
       }
     });
@@ -102,8 +106,8 @@ describe("notebook stack", () => {
 
   describe("token", () => {
     test("is kept in a secret deleted without recovery window, generated when the vars file gives none", () => {
-      expect(onlyResource(json, "aws_secretsmanager_secret").recovery_window_in_days).toBe(0);
-      expect(onlyResource(json, "aws_secretsmanager_secret_version").secret_string).toMatch(
+      expect(notebookResource(json, "aws_secretsmanager_secret", "token_secret").recovery_window_in_days).toBe(0);
+      expect(notebookResource(json, "aws_secretsmanager_secret_version", "token_secret_value").secret_string).toMatch(
         /^\$\{coalesce\(var\.token, random_password\.[^.]+\.result\)\}$/,
       );
       const generated = onlyResource(json, "random_password");
@@ -113,7 +117,7 @@ describe("notebook stack", () => {
 
     test("reaches the container as JUPYTER_TOKEN from the secret, never in container_definitions", () => {
       const defs = onlyResource(json, "aws_ecs_task_definition").container_definitions as string;
-      expect(defs).toMatch(/"secrets" = \[\{"name" = "JUPYTER_TOKEN", "valueFrom" = aws_secretsmanager_secret\.[^.]+\.arn\}\]/);
+      expect(defs).toContain(`"secrets" = concat([{"name" = "JUPYTER_TOKEN", "valueFrom" = ${notebookAddress(json, "aws_secretsmanager_secret", "token_secret")}.arn}], `);
       expect(defs).not.toContain("var.token");
       expect(defs).not.toContain("random_password");
       expect(defs).not.toContain("NotebookApp");
@@ -125,7 +129,7 @@ describe("notebook stack", () => {
         .map(([at]) => at);
       expect(uses.sort()).toEqual([
         "output.url.value",
-        expect.stringMatching(/^resource\.aws_secretsmanager_secret_version\.[^.]+\.secret_string$/),
+        `resource.${notebookAddress(json, "aws_secretsmanager_secret_version", "token_secret_value")}.secret_string`,
         expect.stringMatching(/^resource\.terraform_data\.[^.]+\.lifecycle\.precondition\[0\]\.condition$/),
         expect.stringMatching(/^resource\.terraform_data\.[^.]+\.lifecycle\.precondition\[1\]\.condition$/),
       ]);
@@ -133,15 +137,17 @@ describe("notebook stack", () => {
     });
 
     test("the execution role may read that one secret and nothing else", () => {
-      const policy = onlyResource(json, "aws_iam_role_policy");
-      expect(policy.role).toMatch(/^\$\{aws_iam_role\.[^.]+\.id\}$/);
-      expect(policy.policy).toMatch(
-        /^\$\{jsonencode\(\{"Version" = "2012-10-17", "Statement" = \[\{"Sid" = "[A-Za-z]+", "Effect" = "Allow", "Action" = "secretsmanager:GetSecretValue", "Resource" = aws_secretsmanager_secret\.[^.]+\.arn\}\]\}\)\}$/,
+      const policy = notebookResource(json, "aws_iam_role_policy", "execution_role_read_token");
+      expect(policy.role).toBe(`\${${notebookAddress(json, "aws_iam_role", "execution_role")}.id}`);
+      const token = notebookAddress(json, "aws_secretsmanager_secret", "token_secret");
+      const git = notebookAddress(json, "aws_secretsmanager_secret", "git_token_secret");
+      expect(policy.policy).toBe(
+        `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "ReadThisNotebooksSecretsOnly", "Effect" = "Allow", "Action" = "secretsmanager:GetSecretValue", "Resource" = concat([${token}.arn], ${git}[*].arn)}]})}`,
       );
       expect(onlyResource(json, "aws_iam_role_policy_attachment").policy_arn).toMatch(
         /^arn:\$\{data\.aws_partition\.[^.]+\.partition\}:iam::aws:policy\/service-role\/AmazonECSTaskExecutionRolePolicy$/,
       );
-      expect(onlyResource(json, "aws_iam_role").assume_role_policy).toContain('"Service" = "ecs-tasks.amazonaws.com"');
+      expect(notebookResource(json, "aws_iam_role", "execution_role").assume_role_policy).toContain('"Service" = "ecs-tasks.amazonaws.com"');
     });
   });
 
@@ -171,11 +177,14 @@ describe("notebook stack", () => {
     });
 
     test("is registered only once the token has a value and the execution role may read it", () => {
-      expect([...onlyResource(json, "aws_ecs_task_definition").depends_on].sort()).toEqual([
-        expect.stringMatching(/^aws_iam_role_policy\./),
-        expect.stringMatching(/^aws_iam_role_policy_attachment\./),
-        expect.stringMatching(/^aws_secretsmanager_secret_version\./),
-      ]);
+      expect([...onlyResource(json, "aws_ecs_task_definition").depends_on].sort()).toEqual(
+        [
+          notebookAddress(json, "aws_iam_role_policy", "execution_role_read_token"),
+          notebookAddress(json, "aws_iam_role_policy_attachment", "execution_role_managed_policy"),
+          notebookAddress(json, "aws_secretsmanager_secret_version", "token_secret_value"),
+          notebookAddress(json, "aws_secretsmanager_secret_version", "git_token_secret_value"),
+        ].sort(),
+      );
     });
   });
 
@@ -274,18 +283,20 @@ describe("notebook stack", () => {
         .replace(/\$\{var\.hostname_prefix\}/g, "p".repeat(MAX_HOSTNAME_PREFIX_LENGTH))
         .replace(/\$\{random_string\.[^.]+\.result\}/g, "s".repeat(SUFFIX_LENGTH))
         .replace(/\$\{coalesce\(var\.domain, .*?\)\)\}/g, "d".repeat(MAX_DOMAIN_LENGTH));
-    const limits: Array<[string, string, number]> = [
-      ["aws_lb_target_group", "name", 32],
-      ["aws_iam_role", "name", 64],
-      ["aws_security_group", "name", 255],
-      ["aws_ecs_service", "name", 255],
-      ["aws_ecs_task_definition", "family", 255],
-      ["aws_cloudwatch_log_group", "name", 512],
-      ["aws_secretsmanager_secret", "name", 512],
-      ["aws_route53_record", "name", 253],
+    const limits: Array<[string, string, string, number]> = [
+      ["aws_lb_target_group", "target_group", "name", 32],
+      ["aws_iam_role", "execution_role", "name", 64],
+      ["aws_iam_role", "task_role", "name", 64],
+      ["aws_security_group", "security_group", "name", 255],
+      ["aws_ecs_service", "service", "name", 255],
+      ["aws_ecs_task_definition", "task_definition", "family", 255],
+      ["aws_cloudwatch_log_group", "log_group", "name", 512],
+      ["aws_secretsmanager_secret", "token_secret", "name", 512],
+      ["aws_secretsmanager_secret", "git_token_secret", "name", 512],
+      ["aws_route53_record", "dns_record", "name", 253],
     ];
-    test.each(limits)("%s.%s fits %i characters for the longest accepted inputs", (type, field, limit) => {
-      const rendered = render(onlyResource(json, type)[field]);
+    test.each(limits)("%s %s: %s fits %i characters for the longest accepted inputs", (type, id, field, limit) => {
+      const rendered = render(notebookResource(json, type, id)[field]);
       expect(rendered).not.toContain("${");
       expect(rendered.length).toBeLessThanOrEqual(limit);
       expect(rendered).toContain("s".repeat(SUFFIX_LENGTH));
@@ -294,6 +305,68 @@ describe("notebook stack", () => {
     test("the hostname's first label fits the 63-character DNS limit", () => {
       const label = render(json.output.hostname.value).split(".")[0];
       expect(label.length).toBeLessThanOrEqual(63);
+    });
+  });
+
+  describe("idle stop and git preload (the notebook-image/ start script)", () => {
+    const defs = () => onlyResource(json, "aws_ecs_task_definition").container_definitions as string;
+
+    test("variables: idle_timeout_minutes 120, no repository, no git token by default", () => {
+      expect(json.variable.idle_timeout_minutes).toMatchObject({ type: "number", default: 120 });
+      expect(json.variable.git_repository_url).toMatchObject({ type: "string", default: "" });
+      expect(json.variable.git_token).toMatchObject({ type: "string", default: "", sensitive: true });
+    });
+
+    test("the container gets idle minutes, its own cluster and service, the repository and the region", () => {
+      const cluster = onlyData(json, "aws_ecs_cluster");
+      expect(cluster).toBeDefined();
+      expect(defs()).toContain(
+        `"environment" = [{"name" = "NOTEBOOK_IDLE_MINUTES", "value" = tostring(var.idle_timeout_minutes)}, ` +
+          `{"name" = "NOTEBOOK_ECS_CLUSTER", "value" = data.aws_ecs_cluster.platform_cluster_314FC901.arn}, ` +
+          `{"name" = "NOTEBOOK_ECS_SERVICE", "value" = "${onlyResource(json, "aws_ecs_service").name}"}, ` +
+          `{"name" = "NOTEBOOK_GIT_REPOSITORY", "value" = var.git_repository_url}, ` +
+          `{"name" = "AWS_REGION", "value" = data.aws_region.platform_region_0FE4AF65.region}]`,
+      );
+      expect(defs()).not.toContain("var.git_token");
+    });
+
+    test("a git token is kept in its own secret, created only when given, and injected as NOTEBOOK_GIT_TOKEN", () => {
+      const given = "${nonsensitive((length(var.git_token) >= 1)) ? 1 : 0}";
+      const secret = notebookResource(json, "aws_secretsmanager_secret", "git_token_secret");
+      expect(secret).toMatchObject({ count: given, recovery_window_in_days: 0 });
+      const git = notebookAddress(json, "aws_secretsmanager_secret", "git_token_secret");
+      expect(notebookResource(json, "aws_secretsmanager_secret_version", "git_token_secret_value")).toMatchObject({
+        count: given,
+        secret_id: `\${one(${git}[*].id)}`,
+        secret_string: "${var.git_token}",
+      });
+      expect(defs()).toContain(
+        `(length(${git}[*].arn) >= 1) ? [{"name" = "NOTEBOOK_GIT_TOKEN", "valueFrom" = one(${git}[*].arn)}] : [])`,
+      );
+    });
+
+    test("the task role's only permission is ecs:UpdateService on its own service", () => {
+      const role = notebookResource(json, "aws_iam_role", "task_role");
+      expect(role.assume_role_policy).toContain('"Service" = "ecs-tasks.amazonaws.com"');
+      const roleAddress = notebookAddress(json, "aws_iam_role", "task_role");
+      expect(onlyResource(json, "aws_ecs_task_definition").task_role_arn).toBe(`\${${roleAddress}.arn}`);
+      const policies = Object.values<any>(json.resource.aws_iam_role_policy).filter((p) => p.role === `\${${roleAddress}.id}`);
+      expect(policies).toHaveLength(1);
+      const service = Object.keys(json.resource.aws_ecs_service)[0];
+      expect(policies[0].policy).toBe(
+        `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "ScaleOwnServiceToZero", "Effect" = "Allow", "Action" = "ecs:UpdateService", "Resource" = aws_ecs_service.${service}.arn}]})}`,
+      );
+      const attached = Object.values<any>(json.resource.aws_iam_role_policy_attachment ?? {}).filter((a) => a.role.includes(roleAddress));
+      expect(attached).toEqual([]);
+    });
+
+    test("resuming: the service's desired count is a plain 1, so a deploy after an idle stop sets it back, and nothing else", () => {
+      const svc = onlyResource(json, "aws_ecs_service");
+      expect(svc.desired_count).toBe(1);
+      expect(svc.lifecycle).toBeUndefined(); // no ignore_changes that would keep it at 0
+      // Nothing the running notebook changes feeds back into the configuration: the
+      // desired count is the only attribute an idle stop touches.
+      expect(strings(json.resource).filter(([, v]) => v.includes("desired_count"))).toEqual([]);
     });
   });
 

@@ -67,6 +67,11 @@ const GOOD: GoodCase[] = [
   { name: "cpu 8192 with memory 20480 (steps of 4096)", vars: { ...OLD_VARS, cpu: 8192, memory: 20480 } },
   { name: `a domain of ${MAX_DOMAIN_LENGTH} characters`, vars: { ...OLD_VARS, domain: domainOfLength(MAX_DOMAIN_LENGTH) } },
   { name: "an empty token (one is generated)", vars: { ...OLD_VARS, token: "" } },
+  {
+    name: "a private repository with its token, idle stop after 45 minutes",
+    vars: { ...OLD_VARS, git_repository_url: "https://gitlab.example.com:8443/data/team-analysis.git", git_token: "glpat-0123456789abcdef", idle_timeout_minutes: 45 },
+  },
+  { name: "idle stop disabled", vars: { ...OLD_VARS, idle_timeout_minutes: 0 } },
   ...[
     ["us-gov-west-1", "aws-us-gov"],
     ["cn-north-1", "aws-cn"],
@@ -101,13 +106,13 @@ interface BadCase {
   error?: string;
 }
 
-const badToken = (name: string, token: string, message: string): BadCase => ({
+const badToken = (name: string, token: string, message: string, variable = "token"): BadCase => ({
   name,
-  set: { token },
-  variable: "token",
+  set: { [variable]: token },
+  variable,
   message,
   secret: token,
-  // The token's rules are a precondition: terraform prints a rejected variable's value.
+  // Secrets' rules are a precondition: terraform prints a rejected variable's value.
   error: "Error: Resource precondition failed",
 });
 
@@ -191,6 +196,19 @@ const BAD: BadCase[] = [
   { name: "an image of one component with a tag", set: { image: "base-notebook:2024" }, variable: "image", message: "image must be a lower-case image repository without tag or digest" },
   { name: "a CIDR with host bits set", set: { allowed_cidrs: ["10.0.0.1/24"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["10.0.0.1/24"]' },
   { name: "a tag key with a character AWS refuses", set: { tags: { "a#b": "x" } }, variable: "tags", message: 'tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got ["a#b"]' },
+  ...[-1, 1.5, 20000].map((minutes) => ({
+    name: `idle_timeout_minutes ${minutes}`,
+    set: { idle_timeout_minutes: minutes },
+    variable: "idle_timeout_minutes",
+    message: `idle_timeout_minutes must be a whole number of minutes from 0 (never stop) to 10080 (a week), got ${minutes}`,
+  })),
+  ...["https://jane:secret@github.com/acme/analysis.git", "git@github.com:acme/analysis.git", "http://github.com/acme/analysis.git", "https://github.com/acme/analysis.git?ref=main"].map((url) => ({
+    name: `git_repository_url ${url}`,
+    set: { git_repository_url: url },
+    variable: "git_repository_url",
+    message: `git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got "${url}"`,
+  })),
+  badToken("a git token with a space", "ghp_abc def0123456789", "git_token must be at most 1024 characters without white space", "git_token"),
   { name: "listener_port 70000", set: { listener_port: 70000 }, variable: "listener_port", message: "listener_port must be a whole number from 1 to 65535, got 70000" },
   { name: "log_retention_days 31", set: { log_retention_days: 31 }, variable: "log_retention_days", message: "log_retention_days must be one of the values CloudWatch Logs accepts" },
   { name: 'a tag key starting with "aws:"', set: { tags: { "aws:foo": "bar" } }, variable: "tags", message: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ["aws:foo"]' },

@@ -61,6 +61,9 @@ export class NotebookStack extends TerraformStack {
       allowedCidrs: vars.allowedCidrs.listValue,
       assignPublicIp: vars.assignPublicIp.booleanValue,
       logRetentionDays: vars.logRetentionDays.numberValue,
+      idleTimeoutMinutes: vars.idleTimeoutMinutes.numberValue,
+      gitRepositoryUrl: vars.gitRepositoryUrl.stringValue,
+      gitToken: vars.gitToken.stringValue,
     }));
 
     new TerraformOutput(this, "url", {

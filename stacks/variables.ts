@@ -23,6 +23,8 @@ const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
 const IMAGE_RE = `^(${IMAGE_COMPONENT}(:[0-9]+)?/)?${IMAGE_COMPONENT}(/${IMAGE_COMPONENT})*$`;
 /** Characters AWS accepts in tag keys and values. */
 const TAG_CHARS_RE = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$";
+/** https, a host (and port), a path; no user name or password, query or fragment. */
+const GIT_URL_RE = "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$";
 const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
 const PREFIX_RE = `^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`;
 /** Longest domain that still leaves room for `<prefix>-<suffix>.` within 253 characters. */
@@ -91,6 +93,9 @@ export class NotebookVariables {
   public readonly assignPublicIp: TerraformVariable;
   public readonly logRetentionDays: TerraformVariable;
   public readonly tags: TerraformVariable;
+  public readonly idleTimeoutMinutes: TerraformVariable;
+  public readonly gitRepositoryUrl: TerraformVariable;
+  public readonly gitToken: TerraformVariable;
 
   /** Declares the variables directly on `stack`, so their names carry no hash suffix. */
   constructor(stack: Construct) {
@@ -314,6 +319,36 @@ export class NotebookVariables {
           errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in var.tags : k if !(can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v)))])}.`,
         },
       ],
+    });
+    this.idleTimeoutMinutes = variable(stack, "idle_timeout_minutes", {
+      type: "number",
+      default: 120,
+      description: "Minutes without activity after which the notebook stops itself and scales its service to 0 (0: never). Needs the notebook-image/ image.",
+      validation: [
+        {
+          condition: "${var.idle_timeout_minutes >= 0 && var.idle_timeout_minutes <= 10080 && floor(var.idle_timeout_minutes) == var.idle_timeout_minutes}",
+          errorMessage: "idle_timeout_minutes must be a whole number of minutes from 0 (never stop) to 10080 (a week), got ${var.idle_timeout_minutes}.",
+        },
+      ],
+    });
+    this.gitRepositoryUrl = variable(stack, "git_repository_url", {
+      type: "string",
+      default: "",
+      description: "https URL of a git repository cloned into the work directory at start (empty: none). Needs the notebook-image/ image.",
+      validation: [
+        {
+          condition: `\${var.git_repository_url == "" || (length(var.git_repository_url) <= 2048 && can(regex(${re(GIT_URL_RE)}, var.git_repository_url)))}`,
+          errorMessage:
+            'git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got "${var.git_repository_url}".',
+        },
+      ],
+    });
+    this.gitToken = variable(stack, "git_token", {
+      type: "string",
+      default: "",
+      sensitive: true,
+      description: "Token for a private git_repository_url (empty: none). Kept in Secrets Manager, never in the task definition.",
+      // Checked by the notebook module's precondition: a failed validation would print it.
     });
   }
 }

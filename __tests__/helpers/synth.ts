@@ -31,3 +31,19 @@ export function onlyData(json: any, type: string): any {
   if (all.length !== 1) throw new Error(`expected one data.${type}, found ${all.length}`);
   return all[0];
 }
+
+/** The resource of the notebook module with construct id `id` (e.g. "token_secret"). */
+export function notebookResource(json: any, type: string, id: string): any {
+  const pattern = new RegExp(`^notebook_${id}_[0-9A-F]{8}$`);
+  const found = Object.entries(json.resource?.[type] ?? {}).filter(([key]) => pattern.test(key));
+  if (found.length !== 1) throw new Error(`expected one ${type} with construct id ${id}, found ${found.length}`);
+  return found[0][1];
+}
+
+/** Terraform's address of that resource, e.g. `aws_secretsmanager_secret.notebook_token_secret_4F31D455`. */
+export function notebookAddress(json: any, type: string, id: string): string {
+  const pattern = new RegExp(`^notebook_${id}_[0-9A-F]{8}$`);
+  const key = Object.keys(json.resource?.[type] ?? {}).find((k) => pattern.test(k));
+  if (!key) throw new Error(`no ${type} with construct id ${id}`);
+  return `${type}.${key}`;
+}

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { conditional, DataResource, Fn, IResolvable, Op, Token } from "cdktf";
+import { conditional, DataResource, Fn, IResolvable, Op, ref, TerraformResource, TerraformStack, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -76,6 +76,24 @@ export interface NotebookProps {
    * @default 30 days of log retention
    */
   readonly logRetentionDays?: number;
+  /**
+   * Minutes without activity after which the notebook image stops the server and sets the
+   * service's desired count to 0 (0: never). Needs the image from notebook-image/.
+   * @default 120
+   */
+  readonly idleTimeoutMinutes?: number;
+  /**
+   * https URL of a git repository cloned into the work directory when the notebook starts
+   * (empty: none). Needs the image from notebook-image/.
+   * @default no repository
+   */
+  readonly gitRepositoryUrl?: string;
+  /**
+   * Token for a private repository, kept in Secrets Manager and injected as
+   * NOTEBOOK_GIT_TOKEN (empty: none).
+   * @default no token
+   */
+  readonly gitToken?: string;
 }
 
 /**
@@ -95,8 +113,12 @@ export class Notebook extends Construct {
   /** `https://<hostname>/?token=<token>`: sensitive. */
   public readonly url: string;
   public readonly generatedToken: Password;
-  /** Plan-time check of the token's length and characters (see the constructor). */
-  public readonly tokenCheck: DataResource;
+  /** Plan-time checks of the secret inputs (see the constructor). */
+  public readonly inputCheck: DataResource;
+  /** The git token's secret: one instance when a git token is given, none otherwise. */
+  public readonly gitTokenSecret: SecretsmanagerSecret;
+  /** Role of the running notebook: may set its own service's desired count, nothing else. */
+  public readonly taskRole: IamRole;
   public readonly tokenSecret: SecretsmanagerSecret;
   public readonly executionRole: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
@@ -116,6 +138,9 @@ export class Notebook extends Construct {
     const allowedCidrs = props.allowedCidrs ?? ["0.0.0.0/0", "::/0"];
     const assignPublicIp = props.assignPublicIp ?? false;
     const logRetentionDays = props.logRetentionDays ?? 30;
+    const idleTimeoutMinutes = props.idleTimeoutMinutes ?? 120;
+    const gitRepositoryUrl = props.gitRepositoryUrl ?? "";
+    const gitToken = props.gitToken ?? "";
     checkHostnamePrefix(hostnamePrefix);
 
     this.suffix = new StringResource(this, "suffix", {
@@ -138,13 +163,14 @@ export class Notebook extends Construct {
       length: 32,
       special: false,
     });
-    // The token's rules are a precondition, not a variable validation: Terraform prints
+    // The secrets' rules are preconditions, not variable validations: Terraform prints
     // the value of a variable that fails validation, even a sensitive one; a failed
     // precondition prints only its message. terraform_data needs no provider and no
     // AWS call, so a bad token fails the plan before anything is created.
     // (cdktf renders a falsy literal such as 0 or "" in Op.eq as `undefined`: compare with < 1.)
     const tokenEmpty = Op.lt(Fn.lengthOf(tokenInput), 1);
-    this.tokenCheck = new DataResource(this, "token_check", {
+    const gitTokenGiven = Fn.nonsensitive(Op.gte(Fn.lengthOf(gitToken), 1));
+    this.inputCheck = new DataResource(this, "input_check", {
       lifecycle: {
         precondition: [
           {
@@ -157,6 +183,10 @@ export class Notebook extends Construct {
           {
             condition: Op.or(tokenEmpty, Fn.can(Fn.regex(TOKEN_CHARACTERS, tokenInput))),
             errorMessage: 'token must be URL-safe: only letters, digits, ".", "_", "~" and "-" (it is part of the notebook URL).',
+          },
+          {
+            condition: Op.and(Op.lte(Fn.lengthOf(gitToken), 1024), Fn.can(Fn.regex("^[^[:space:]]*$", gitToken))),
+            errorMessage: "git_token must be at most 1024 characters without white space, or empty for a public repository.",
           },
         ],
       },
@@ -174,35 +204,41 @@ export class Notebook extends Construct {
       secretString: Token.asString(token),
     });
 
+    // The git token, when one is given, is a secret too (count 0 or 1).
+    const gitSecretCount = Token.asNumber(conditional(gitTokenGiven, 1, 0));
+    this.gitTokenSecret = new SecretsmanagerSecret(this, "git_token_secret", {
+      count: gitSecretCount,
+      name: `${this.name}/git-token`,
+      description: `Git token of notebook ${this.name}`,
+      recoveryWindowInDays: 0,
+    });
+    const gitSecretArns = splat(this.gitTokenSecret, "arn");
+    const gitTokenValue = new SecretsmanagerSecretVersion(this, "git_token_secret_value", {
+      count: gitSecretCount,
+      secretId: Token.asString(Fn.one(splat(this.gitTokenSecret, "id"))),
+      secretString: gitToken,
+    });
+
     this.executionRole = new IamRole(this, "execution_role", {
       name: `${this.name}-execution`,
       description: `ECS task execution role of notebook ${this.name}`,
-      assumeRolePolicy: Fn.jsonencode({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "ecs-tasks.amazonaws.com" },
-            Action: "sts:AssumeRole",
-          },
-        ],
-      }),
+      assumeRolePolicy: ECS_TASKS_TRUST_POLICY,
     });
     const managedPolicy = new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
       role: this.executionRole.name,
       policyArn: `arn:${platform.partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
     });
-    const readToken = new IamRolePolicy(this, "execution_role_read_token", {
-      name: "read-jupyter-token",
+    const readSecrets = new IamRolePolicy(this, "execution_role_read_token", {
+      name: "read-own-secrets",
       role: this.executionRole.id,
       policy: Fn.jsonencode({
         Version: "2012-10-17",
         Statement: [
           {
-            Sid: "ReadThisNotebooksTokenOnly",
+            Sid: "ReadThisNotebooksSecretsOnly",
             Effect: "Allow",
             Action: "secretsmanager:GetSecretValue",
-            Resource: this.tokenSecret.arn,
+            Resource: Fn.concat([[this.tokenSecret.arn], gitSecretArns]),
           },
         ],
       }),
@@ -213,6 +249,12 @@ export class Notebook extends Construct {
       retentionInDays: logRetentionDays,
     });
 
+    this.taskRole = new IamRole(this, "task_role", {
+      name: `${this.name}-task`,
+      description: `Role of the running notebook ${this.name}`,
+      assumeRolePolicy: ECS_TASKS_TRUST_POLICY,
+    });
+
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: this.name,
       requiresCompatibilities: ["FARGATE"],
@@ -220,6 +262,7 @@ export class Notebook extends Construct {
       cpu: Token.asString(props.cpu),
       memory: Token.asString(props.memory),
       executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
       containerDefinitions: Fn.jsonencode([
         {
@@ -228,7 +271,19 @@ export class Notebook extends Construct {
           essential: true,
           portMappings: [{ containerPort: NOTEBOOK_PORT, protocol: "tcp" }],
           // Jupyter Server reads its token from JUPYTER_TOKEN; ECS fetches it from the secret.
-          secrets: [{ name: "JUPYTER_TOKEN", valueFrom: this.tokenSecret.arn }],
+          secrets: Fn.concat([
+            [{ name: "JUPYTER_TOKEN", valueFrom: this.tokenSecret.arn }],
+            // One entry per git token secret: none without a git token.
+            conditional(Op.gte(Fn.lengthOf(gitSecretArns), 1), [{ name: "NOTEBOOK_GIT_TOKEN", valueFrom: Fn.one(gitSecretArns) }], []),
+          ]),
+          // Read by notebook-image/start-notebook.sh (ignored by other images).
+          environment: [
+            { name: "NOTEBOOK_IDLE_MINUTES", value: Fn.tostring(idleTimeoutMinutes) },
+            { name: "NOTEBOOK_ECS_CLUSTER", value: platform.cluster.arn },
+            { name: "NOTEBOOK_ECS_SERVICE", value: this.name },
+            { name: "NOTEBOOK_GIT_REPOSITORY", value: gitRepositoryUrl },
+            { name: "AWS_REGION", value: platform.region.region },
+          ],
           logConfiguration: {
             logDriver: "awslogs",
             options: {
@@ -240,7 +295,7 @@ export class Notebook extends Construct {
         },
       ]),
       // The first task must find the token's value and the permission to read it.
-      dependsOn: [tokenValue, managedPolicy, readToken],
+      dependsOn: [tokenValue, gitTokenValue, managedPolicy, readSecrets],
     });
 
     this.securityGroup = new SecurityGroup(this, "security_group", {
@@ -336,6 +391,17 @@ export class Notebook extends Construct {
       dependsOn: [this.listenerRule],
     });
 
+    // After an idle stop the notebook sets its own service's desired count to 0, so that
+    // ECS does not start it again: that one action on that one service.
+    new IamRolePolicy(this, "task_role_stop_when_idle", {
+      name: "stop-own-service-when-idle",
+      role: this.taskRole.id,
+      policy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [{ Sid: "ScaleOwnServiceToZero", Effect: "Allow", Action: "ecs:UpdateService", Resource: this.service.arn }],
+      }),
+    });
+
     this.dnsRecord = new Route53Record(this, "dns_record", {
       zoneId: platform.zone.zoneId,
       name: this.hostname,
@@ -364,4 +430,15 @@ function checkHostnamePrefix(prefix: string): void {
       `hostnamePrefix "${prefix}" is not valid: expected a lower-case DNS label of at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters`,
     );
   }
+}
+
+const ECS_TASKS_TRUST_POLICY = Fn.jsonencode({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
+
+/** `<resource>[*].<attribute>`: the attribute of every instance of a resource with `count`. */
+function splat(resource: TerraformResource, attribute: string): string[] {
+  const stack = TerraformStack.of(resource);
+  return Token.asList(ref(`${resource.terraformResourceType}.${stack.getLogicalId(resource)}[*].${attribute}`, stack));
 }
