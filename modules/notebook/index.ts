@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { conditional, DataResource, Fn, IResolvable, Op, ref, TerraformResource, TerraformStack, Token } from "cdktf";
+import { conditional, Fn, IResolvable, Op, ref, TerraformResource, TerraformStack, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -114,7 +114,7 @@ export class Notebook extends Construct {
   public readonly url: string;
   public readonly generatedToken: Password;
   /** Plan-time checks of the secret inputs (see the constructor). */
-  public readonly inputCheck: DataResource;
+  public readonly inputCheck: TerraformResource;
   /** The git token's secret: one instance when a git token is given, none otherwise. */
   public readonly gitTokenSecret: SecretsmanagerSecret;
   /** Role of the running notebook: may set its own service's desired count, nothing else. */
@@ -170,7 +170,9 @@ export class Notebook extends Construct {
     // (cdktf renders a falsy literal such as 0 or "" in Op.eq as `undefined`: compare with < 1.)
     const tokenEmpty = Op.lt(Fn.lengthOf(tokenInput), 1);
     const gitTokenGiven = Fn.nonsensitive(Op.gte(Fn.lengthOf(gitToken), 1));
-    this.inputCheck = new DataResource(this, "input_check", {
+    // (A plain terraform_data: cdktf's DataResource runs `terraform version` at every synth.)
+    this.inputCheck = new TerraformResource(this, "input_check", {
+      terraformResourceType: "terraform_data",
       lifecycle: {
         precondition: [
           {
