@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
 import { MAX_ALLOWED_CIDRS, MAX_DOMAIN_LENGTH } from "../stacks/variables";
 import { synthStack } from "./helpers/synth";
@@ -244,6 +246,14 @@ describeWithTerraform("notebook stack variables evaluated by terraform", () => {
 
   test("declares every variable of the old configuration", () => {
     expect(declared).toEqual(expect.arrayContaining(Object.keys(OLD_VARS)));
+  });
+
+  test("accepts the example vars file as it is shipped", async () => {
+    const example = fs.readFileSync(path.join(__dirname, "..", "examples", "vars.example.tfvars"), "utf8");
+    const result = await planVars(dir!, example);
+    expect(result.output).not.toContain("Error:");
+    expect(result.output).not.toContain("undeclared variable");
+    expect(result.code).toBe(0);
   });
 
   describe("accepts", () => {

@@ -25,3 +25,8 @@ domain           = ""                          # "" = the hosted zone's name; ho
 # assign_public_ip   = false                                    # true in public subnets without NAT
 # log_retention_days = 30
 # tags               = { CostCenter = "ds-123" }
+
+# --- with the team's image from notebook-image/ (ignored by the stock images) -----
+# idle_timeout_minutes = 120                                    # stop when idle; 0 = never
+# git_repository_url   = "https://github.com/acme/analysis.git" # cloned into ~/work at start
+# git_token            = ""                                     # for a private repository
