@@ -38,6 +38,7 @@ const awsEnv = (ecsPort: number) => ({
   AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecsPort}`,
   AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
   AWS_SECRET_ACCESS_KEY: "secret-example",
+  // What the stack sets: AWS_DEFAULT_REGION (ECS adds AWS_REGION on Fargate too).
   AWS_DEFAULT_REGION: "eu-west-1",
   AWS_EC2_METADATA_DISABLED: "true",
   NOTEBOOK_ECS_CLUSTER: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
@@ -58,7 +59,11 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
     let ecs: Awaited<ReturnType<typeof fakeEcs>>;
     beforeAll(async () => {
       ecs = await fakeEcs();
-      nb = await startNotebook(home(), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "60", ...awsEnv(ecs.port) });
+      // A Jupyter config of the user's own (as the image has /etc/jupyter's): it must still apply.
+      const dir = home();
+      fs.mkdirSync(path.join(dir, ".jupyter"));
+      fs.writeFileSync(path.join(dir, ".jupyter", "jupyter_server_config.py"), 'c.ServerApp.tornado_settings = {"headers": {"X-Base-Config": "loaded"}}\n');
+      nb = await startNotebook(dir, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "60", ...awsEnv(ecs.port) });
       await waitUntilServing(nb);
     }, 40_000);
     afterAll(async () => {
@@ -70,6 +75,11 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
       const reply = await get(nb.port, "/api");
       expect(reply.status).toBe(200);
       expect(JSON.parse(reply.body)).toHaveProperty("version");
+    });
+
+    test("loads the image's configuration besides the existing one, not instead of it", async () => {
+      expect(nb.logs()).toContain("notebook_idle: stopping after 3600 idle seconds");
+      expect((await get(nb.port, "/api")).headers["x-base-config"]).toBe("loaded");
     });
 
     test("refuses a protected endpoint without the token", async () => {

@@ -61,7 +61,7 @@ describe("notebook stack", () => {
       );
       expect(rules.length).toBeGreaterThan(0);
       for (const rule of rules) {
-        expect(rule.error_message).toMatch(new RegExp(`^${name} must be `));
+        expect(rule.error_message).toMatch(new RegExp(`^${name} (must be |is set but )`));
         expect(rule.error_message).not.toContain("${");
       }
     });
@@ -321,11 +321,12 @@ describe("notebook stack", () => {
       const cluster = onlyData(json, "aws_ecs_cluster");
       expect(cluster).toBeDefined();
       expect(defs()).toContain(
-        `"environment" = [{"name" = "NOTEBOOK_IDLE_MINUTES", "value" = tostring(var.idle_timeout_minutes)}, ` +
+        `"environment" = concat([{"name" = "NOTEBOOK_IDLE_MINUTES", "value" = tostring(var.idle_timeout_minutes)}, ` +
           `{"name" = "NOTEBOOK_ECS_CLUSTER", "value" = data.aws_ecs_cluster.platform_cluster_314FC901.arn}, ` +
-          `{"name" = "NOTEBOOK_ECS_SERVICE", "value" = "${onlyResource(json, "aws_ecs_service").name}"}, ` +
-          `{"name" = "NOTEBOOK_GIT_REPOSITORY", "value" = var.git_repository_url}, ` +
-          `{"name" = "AWS_REGION", "value" = data.aws_region.platform_region_0FE4AF65.region}]`,
+          `{"name" = "NOTEBOOK_ECS_SERVICE", "value" = join("-", [var.hostname_prefix, ${notebookAddress(json, "random_string", "suffix")}.result])}, ` +
+          `{"name" = "AWS_DEFAULT_REGION", "value" = data.aws_region.platform_region_0FE4AF65.region}], ` +
+          // Only with a repository: an empty value would make every plan replace the task definition.
+          `(length(var.git_repository_url) >= 1) ? [{"name" = "NOTEBOOK_GIT_REPOSITORY", "value" = var.git_repository_url}] : [])`,
       );
       expect(defs()).not.toContain("var.git_token");
     });

@@ -211,6 +211,10 @@ const BAD: BadCase[] = [
     message: `git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got "${url}"`,
   })),
   badToken("a git token with a space", "ghp_abc def0123456789", "git_token must be at most 1024 characters without white space", "git_token"),
+  {
+    ...badToken("a git token without a repository", "ghp_0123456789abcdef", "git_token is set but git_repository_url is empty", "git_token"),
+    set: { git_token: "ghp_0123456789abcdef", git_repository_url: "" },
+  },
   { name: "listener_port 70000", set: { listener_port: 70000 }, variable: "listener_port", message: "listener_port must be a whole number from 1 to 65535, got 70000" },
   { name: "log_retention_days 31", set: { log_retention_days: 31 }, variable: "log_retention_days", message: "log_retention_days must be one of the values CloudWatch Logs accepts" },
   { name: 'a tag key starting with "aws:"', set: { tags: { "aws:foo": "bar" } }, variable: "tags", message: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ["aws:foo"]' },

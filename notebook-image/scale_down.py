@@ -18,8 +18,12 @@ def main():
         print("[scale-down] NOTEBOOK_ECS_CLUSTER and NOTEBOOK_ECS_SERVICE must be set", file=sys.stderr)
         return 2
     endpoint = os.environ.get("AWS_ENDPOINT_URL_ECS") or os.environ.get("AWS_ENDPOINT_URL") or None
+    # boto3 reads AWS_DEFAULT_REGION only; the cluster's ARN names the region as well.
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region and cluster.startswith("arn:"):
+        region = cluster.split(":")[3]
     try:
-        ecs = boto3.client("ecs", endpoint_url=endpoint)
+        ecs = boto3.client("ecs", endpoint_url=endpoint, region_name=region or None)
         ecs.update_service(cluster=cluster, service=service, desiredCount=0)
     except Exception as err:  # any failure: report it in one line, the caller decides
         print(f"[scale-down] update_service failed for {service} in {cluster}: {err}", file=sys.stderr)

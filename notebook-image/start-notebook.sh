@@ -24,6 +24,24 @@ port="${NOTEBOOK_PORT:-8888}"
 
 log() { printf '[start-notebook] %s\n' "$*" >&2; }
 
+# A stop by ECS (SIGTERM) is forwarded to the server once it runs; before that (during the
+# git clone, say) it just ends the start. Either way it never scales anything down.
+stopped_by_signal=0
+server_pid=""
+# shellcheck disable=SC2317  # called by the traps below
+on_signal() {
+  stopped_by_signal=1
+  if [[ -n "$server_pid" ]]; then
+    log "received $1: stopping the server"
+    kill -s "$1" "$server_pid" 2>/dev/null
+  else
+    log "received $1 before the server started: exiting"
+    exit 0
+  fi
+}
+trap 'on_signal TERM' TERM
+trap 'on_signal INT' INT
+
 if [[ -z "${JUPYTER_TOKEN:-}" ]]; then
   log "JUPYTER_TOKEN is empty: refusing to start a server that nobody could reach through the notebook URL"
   exit 64
@@ -71,7 +89,8 @@ preload_repository() {
 if [[ -n "${NOTEBOOK_GIT_REPOSITORY:-}" ]]; then
   preload_repository "$NOTEBOOK_GIT_REPOSITORY" || true
 fi
-# Keep the git token out of the server's (and so every kernel's) environment.
+# Not passed on to the server and its kernels (the container's first process still holds
+# it in its environment, as ECS injected it there).
 unset NOTEBOOK_GIT_TOKEN
 
 # --- the server ----------------------------------------------------------------------------
@@ -86,7 +105,11 @@ fi
 idle_marker="$(mktemp -t notebook-idle.XXXXXX)"
 rm -f -- "$idle_marker"
 export NOTEBOOK_IDLE_MARKER="$idle_marker" NOTEBOOK_IDLE_MINUTES="$idle_minutes"
+# This folder is a config directory (jupyter_server_config.py, read besides the image's own
+# /etc/jupyter config, which --config would replace) and holds the notebook_idle extension.
+export JUPYTER_CONFIG_PATH="$here${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}"
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE=1
 
 extra=()
 if [[ "${NOTEBOOK_ALLOW_ROOT:-0}" == 1 ]]; then
@@ -95,7 +118,6 @@ fi
 
 log "starting ${server[*]} on port $port (idle stop after $idle_minutes minutes; 0 = never)"
 "${server[@]}" \
-  --config="$here/jupyter_server_config.py" \
   --ServerApp.ip=0.0.0.0 \
   --ServerApp.port="$port" \
   --ServerApp.port_retries=0 \
@@ -103,16 +125,6 @@ log "starting ${server[*]} on port $port (idle stop after $idle_minutes minutes;
   --ServerApp.root_dir="$work_dir" \
   "${extra[@]}" &
 server_pid=$!
-
-stopped_by_signal=0
-# shellcheck disable=SC2317  # called by the traps below
-forward() {
-  stopped_by_signal=1
-  log "received $1: stopping the server"
-  kill -s "$1" "$server_pid" 2>/dev/null
-}
-trap 'forward TERM' TERM
-trap 'forward INT' INT
 
 # `wait` returns early when a trapped signal arrives: wait again until the server is gone.
 status=0

@@ -83,6 +83,7 @@ export async function startNotebook(home: string, env: Record<string, string>): 
 export interface Reply {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 export function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<Reply> {
@@ -90,7 +91,7 @@ export function get(port: number, urlPath: string, headers: Record<string, strin
     const req = http.get({ host: "127.0.0.1", port, path: urlPath, headers }, (res) => {
       let body = "";
       res.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on("error", reject);
     req.setTimeout(5000, () => req.destroy(new Error("timeout")));

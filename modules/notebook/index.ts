@@ -190,6 +190,10 @@ export class Notebook extends Construct {
             condition: Op.and(Op.lte(Fn.lengthOf(gitToken), 1024), Fn.can(Fn.regex("^[^[:space:]]*$", gitToken))),
             errorMessage: "git_token must be at most 1024 characters without white space, or empty for a public repository.",
           },
+          {
+            condition: Op.or(Op.lt(Fn.lengthOf(gitToken), 1), Op.gte(Fn.lengthOf(gitRepositoryUrl), 1)),
+            errorMessage: "git_token is set but git_repository_url is empty: the token is only used to clone that repository.",
+          },
         ],
       },
     });
@@ -278,14 +282,18 @@ export class Notebook extends Construct {
             // One entry per git token secret: none without a git token.
             conditional(Op.gte(Fn.lengthOf(gitSecretArns), 1), [{ name: "NOTEBOOK_GIT_TOKEN", valueFrom: Fn.one(gitSecretArns) }], []),
           ]),
-          // Read by notebook-image/start-notebook.sh (ignored by other images).
-          environment: [
-            { name: "NOTEBOOK_IDLE_MINUTES", value: Fn.tostring(idleTimeoutMinutes) },
-            { name: "NOTEBOOK_ECS_CLUSTER", value: platform.cluster.arn },
-            { name: "NOTEBOOK_ECS_SERVICE", value: this.name },
-            { name: "NOTEBOOK_GIT_REPOSITORY", value: gitRepositoryUrl },
-            { name: "AWS_REGION", value: platform.region.region },
-          ],
+          // Read by notebook-image/start-notebook.sh (ignored by other images). No value is
+          // ever empty: ECS drops empty ones, and the provider would then see a change on
+          // every plan and replace the task definition.
+          environment: Fn.concat([
+            [
+              { name: "NOTEBOOK_IDLE_MINUTES", value: Fn.tostring(idleTimeoutMinutes) },
+              { name: "NOTEBOOK_ECS_CLUSTER", value: platform.cluster.arn },
+              { name: "NOTEBOOK_ECS_SERVICE", value: Fn.join("-", [hostnamePrefix, this.suffix.result]) },
+              { name: "AWS_DEFAULT_REGION", value: platform.region.region },
+            ],
+            conditional(Op.gte(Fn.lengthOf(gitRepositoryUrl), 1), [{ name: "NOTEBOOK_GIT_REPOSITORY", value: gitRepositoryUrl }], []),
+          ]),
           logConfiguration: {
             logDriver: "awslogs",
             options: {
