@@ -1,6 +1,7 @@
-# Jupyter Server configuration of the notebook image, loaded by start-notebook.sh with
-# --config. Works with Jupyter Server 1.x and 2.x. Idle settings come from the
-# environment the notebook stack sets (NOTEBOOK_IDLE_MINUTES).
+# Jupyter Server configuration of the notebook image. start-notebook.sh puts this folder on
+# JUPYTER_CONFIG_PATH, so it applies on top of the image's own /etc/jupyter config.
+# Works with Jupyter Server 1.x and 2.x. Idle settings come from the environment the
+# notebook stack sets (NOTEBOOK_IDLE_MINUTES).
 import os
 
 c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)
