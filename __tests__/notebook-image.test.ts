@@ -34,6 +34,16 @@ async function fakeEcs() {
   });
 }
 
+/** Runs `fn` with a stand-in for ECS that is closed afterwards, whatever happens. */
+async function withFakeEcs(fn: (ecs: Awaited<ReturnType<typeof fakeEcs>>) => Promise<void>): Promise<void> {
+  const ecs = await fakeEcs();
+  try {
+    await fn(ecs);
+  } finally {
+    await ecs.close();
+  }
+}
+
 const awsEnv = (ecsPort: number) => ({
   AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecsPort}`,
   AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
@@ -195,9 +205,8 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
     });
   });
 
-  test("idle: the server stops itself and sets its ECS service's desired count to 0", async () => {
-    const ecs = await fakeEcs();
-    try {
+  test("idle: the server stops itself and sets its ECS service's desired count to 0", () =>
+    withFakeEcs(async (ecs) => {
       // GIVEN a notebook with a 3-second idle timeout (0.05 minutes, the same variable)
       const nb = await startNotebook(home(), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0.05", ...awsEnv(ecs.port) });
       await waitUntilServing(nb);
@@ -222,24 +231,17 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
         service: "jupyter-ab12cd34",
         desiredCount: 0,
       });
-    } finally {
-      await ecs.close();
-    }
-  }, 60_000);
+    }), 60_000);
 
-  test("idle stop disabled (0): the server keeps running past a short interval", async () => {
-    const ecs = await fakeEcs();
-    try {
+  test("idle stop disabled (0): the server keeps running past a short interval", () =>
+    withFakeEcs(async (ecs) => {
       const nb = await startNotebook(home(), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0", ...awsEnv(ecs.port) });
       await waitUntilServing(nb);
       await sleep(4000);
       expect(nb.child.exitCode).toBeNull();
       await stopNotebook(nb);
       expect(ecs.requests).toEqual([]);
-    } finally {
-      await ecs.close();
-    }
-  }, 40_000);
+    }), 40_000);
 });
 
 describeWithTool("shell scripts", "shellcheck", shellcheckStatus(), "install shellcheck (apt-get install shellcheck)", () => {
