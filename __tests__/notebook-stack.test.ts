@@ -13,9 +13,14 @@ const OLD_VARIABLES = [
 const NEW_VARIABLES = [
   "image", "listener_port", "hostname_prefix", "allowed_cidrs", "assign_public_ip", "log_retention_days", "tags",
   "idle_timeout_minutes", "git_repository_url", "git_token",
+  "efs_file_system_id", "efs_security_group_id",
+  "cognito_user_pool_arn", "cognito_user_pool_client_id", "cognito_user_pool_domain",
+  "oidc_issuer", "oidc_authorization_endpoint", "oidc_token_endpoint", "oidc_user_info_endpoint", "oidc_client_id", "oidc_client_secret",
+  "auth_session_timeout_seconds", "task_role_policy_arns", "capacity_provider", "ephemeral_storage_gib", "enable_execute_command",
 ];
 /** Secrets: checked by the notebook module's precondition, not by a validation that would print them. */
-const SECRET_VARIABLES = ["token", "git_token"];
+const SECRET_VARIABLES = ["token", "git_token", "oidc_client_secret"];
+const BOOLEAN_VARIABLES = ["assign_public_ip", "enable_execute_command"];
 const REQUIRED_VARIABLES = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
 
 /** Every string in a JSON value, with its path. */
@@ -46,7 +51,7 @@ describe("notebook stack", () => {
 
     test("each except the boolean and the token has validation blocks whose message names the variable", () => {
       for (const [name, v] of Object.entries<any>(json.variable)) {
-        if (name === "assign_public_ip" || SECRET_VARIABLES.includes(name)) continue;
+        if (BOOLEAN_VARIABLES.includes(name) || SECRET_VARIABLES.includes(name)) continue;
         expect(v.validation?.length).toBeGreaterThan(0);
         for (const rule of v.validation) expect(rule.error_message).toContain(name);
       }
@@ -66,8 +71,9 @@ describe("notebook stack", () => {
       }
     });
 
-    test("every variable is non-nullable: null in a vars file means the default", () => {
-      for (const v of Object.values<any>(json.variable)) expect(v.nullable).toBe(false);
+    test("every variable is non-nullable (null in a vars file means the default), but the one whose default is null", () => {
+      for (const [name, v] of Object.entries<any>(json.variable)) expect([name, v.nullable]).toEqual([name, name === "ephemeral_storage_gib"]);
+      expect(json.variable.ephemeral_storage_gib.default).toBeNull();
     });
 
     test("defaults: quay.io data-science image, port 443, prefix jupyter, all addresses, no public IP, 30 days", () => {
@@ -144,7 +150,7 @@ describe("notebook stack", () => {
       expect(policy.policy).toBe(
         `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "ReadThisNotebooksSecretsOnly", "Effect" = "Allow", "Action" = "secretsmanager:GetSecretValue", "Resource" = concat([${token}.arn], ${git}[*].arn)}]})}`,
       );
-      expect(onlyResource(json, "aws_iam_role_policy_attachment").policy_arn).toMatch(
+      expect(notebookResource(json, "aws_iam_role_policy_attachment", "execution_role_managed_policy").policy_arn).toMatch(
         /^arn:\$\{data\.aws_partition\.[^.]+\.partition\}:iam::aws:policy\/service-role\/AmazonECSTaskExecutionRolePolicy$/,
       );
       expect(notebookResource(json, "aws_iam_role", "execution_role").assume_role_policy).toContain('"Service" = "ecs-tasks.amazonaws.com"');
@@ -224,7 +230,13 @@ describe("notebook stack", () => {
       const rule = onlyResource(json, "aws_lb_listener_rule");
       expect(rule.priority).toBeUndefined();
       expect(rule.listener_arn).toMatch(/^\$\{data\.aws_lb_listener\.[^.]+\.arn\}$/);
-      expect(rule.action).toEqual([{ type: "forward", target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\.[^.]+\.arn\}$/) }]);
+      expect(rule.action).toEqual([
+        {
+          type: "forward",
+          order: "${((length(var.cognito_user_pool_arn) >= 1) || (length(var.oidc_issuer) >= 1)) ? 2 : 1}",
+          target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\.[^.]+\.arn\}$/),
+        },
+      ]);
       expect(rule.condition).toEqual([
         { host_header: { values: [json.output.hostname.value] } },
         { source_ip: { values: "${var.allowed_cidrs}" } },
@@ -251,7 +263,7 @@ describe("notebook stack", () => {
     test("runs one Fargate task, one at a time, waits for steady state, after the listener rule exists", () => {
       const svc = onlyResource(json, "aws_ecs_service");
       expect(svc).toMatchObject({
-        launch_type: "FARGATE",
+        launch_type: '${(var.capacity_provider == "FARGATE_SPOT") ? null : "FARGATE"}',
         desired_count: 1,
         deployment_minimum_healthy_percent: 0,
         deployment_maximum_percent: 100,
@@ -351,14 +363,15 @@ describe("notebook stack", () => {
       expect(role.assume_role_policy).toContain('"Service" = "ecs-tasks.amazonaws.com"');
       const roleAddress = notebookAddress(json, "aws_iam_role", "task_role");
       expect(onlyResource(json, "aws_ecs_task_definition").task_role_arn).toBe(`\${${roleAddress}.arn}`);
-      const policies = Object.values<any>(json.resource.aws_iam_role_policy).filter((p) => p.role === `\${${roleAddress}.id}`);
+      // Always: this one. The others exist only when their option is on (count), see below.
+      const policies = Object.values<any>(json.resource.aws_iam_role_policy).filter((p) => p.role === `\${${roleAddress}.id}` && p.count === undefined);
       expect(policies).toHaveLength(1);
       const service = Object.keys(json.resource.aws_ecs_service)[0];
       expect(policies[0].policy).toBe(
         `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "ScaleOwnServiceToZero", "Effect" = "Allow", "Action" = "ecs:UpdateService", "Resource" = aws_ecs_service.${service}.arn}]})}`,
       );
       const attached = Object.values<any>(json.resource.aws_iam_role_policy_attachment ?? {}).filter((a) => a.role.includes(roleAddress));
-      expect(attached).toEqual([]);
+      expect(attached.map((a) => a.for_each)).toEqual(["${toset(var.task_role_policy_arns)}"]); // none by default
     });
 
     test("resuming: the service's desired count is a plain 1, so a deploy after an idle stop sets it back, and nothing else", () => {

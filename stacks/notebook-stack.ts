@@ -47,6 +47,7 @@ export class NotebookStack extends TerraformStack {
       listenerPort: vars.listenerPort.numberValue,
       hostedZoneId: vars.hostedZoneId.stringValue,
       vpcId: vars.vpcId.stringValue,
+      efsFileSystemId: vars.efsFileSystemId.stringValue,
     });
 
     const notebook = (this.notebook = new Notebook(this, "notebook", {
@@ -64,6 +65,24 @@ export class NotebookStack extends TerraformStack {
       idleTimeoutMinutes: vars.idleTimeoutMinutes.numberValue,
       gitRepositoryUrl: vars.gitRepositoryUrl.stringValue,
       gitToken: vars.gitToken.stringValue,
+      owner: spec.user,
+      efsSecurityGroupId: vars.efsSecurityGroupId.stringValue,
+      signIn: {
+        cognitoUserPoolArn: vars.cognitoUserPoolArn.stringValue,
+        cognitoUserPoolClientId: vars.cognitoUserPoolClientId.stringValue,
+        cognitoUserPoolDomain: vars.cognitoUserPoolDomain.stringValue,
+        oidcIssuer: vars.oidcIssuer.stringValue,
+        oidcAuthorizationEndpoint: vars.oidcAuthorizationEndpoint.stringValue,
+        oidcTokenEndpoint: vars.oidcTokenEndpoint.stringValue,
+        oidcUserInfoEndpoint: vars.oidcUserInfoEndpoint.stringValue,
+        oidcClientId: vars.oidcClientId.stringValue,
+        oidcClientSecret: vars.oidcClientSecret.stringValue,
+        sessionTimeoutSeconds: vars.authSessionTimeoutSeconds.numberValue,
+      },
+      taskRolePolicyArns: vars.taskRolePolicyArns.listValue,
+      capacityProvider: vars.capacityProvider.stringValue,
+      ephemeralStorageGib: vars.ephemeralStorageGib.numberValue,
+      enableExecuteCommand: vars.enableExecuteCommand.booleanValue,
     }));
 
     new TerraformOutput(this, "url", {

@@ -23,6 +23,11 @@ const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
 const IMAGE_RE = `^(${IMAGE_COMPONENT}(:[0-9]+)?/)?${IMAGE_COMPONENT}(/${IMAGE_COMPONENT})*$`;
 /** Characters AWS accepts in tag keys and values. */
 const TAG_CHARS_RE = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$";
+const EFS_RE = "^fs-([0-9a-f]{8}|[0-9a-f]{17})$";
+const SG_RE = "^sg-([0-9a-f]{8}|[0-9a-f]{17})$";
+const COGNITO_POOL_RE = "^arn:aws(-[a-z]+)*:cognito-idp:[a-z]{2,4}(-[a-z]+)+-[0-9]+:[0-9]{12}:userpool/[a-z]{2,4}(-[a-z]+)+-[0-9]+_[A-Za-z0-9]+$";
+const HTTPS_URL_RE = "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$";
+const POLICY_ARN_RE = "^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9+=,.@_/-]{1,512}$";
 /** https, a host (and port), a path; no user name or password, query or fragment. */
 const GIT_URL_RE = "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$";
 const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
@@ -63,9 +68,17 @@ function fargateTableHcl(): string {
   return `{ ${rows.join(", ")} }`;
 }
 
-/** Every variable is non-nullable: `x = null` in a vars file means the default, never null. */
+/**
+ * Every variable is non-nullable (`x = null` in a vars file means the default), except
+ * those whose default is null, meaning "unset".
+ */
 function variable(stack: Construct, name: string, config: TerraformVariableConfig): TerraformVariable {
-  return new TerraformVariable(stack, name, { ...config, nullable: false });
+  if (config.default !== null) return new TerraformVariable(stack, name, { ...config, nullable: false });
+  // cdktf cannot render `default: null` itself.
+  const { default: _unset, ...rest } = config;
+  const v = new TerraformVariable(stack, name, { ...rest, nullable: true });
+  v.addOverride("default", null);
+  return v;
 }
 
 function re(pattern: string): string {
@@ -96,6 +109,22 @@ export class NotebookVariables {
   public readonly idleTimeoutMinutes: TerraformVariable;
   public readonly gitRepositoryUrl: TerraformVariable;
   public readonly gitToken: TerraformVariable;
+  public readonly efsFileSystemId: TerraformVariable;
+  public readonly efsSecurityGroupId: TerraformVariable;
+  public readonly cognitoUserPoolArn: TerraformVariable;
+  public readonly cognitoUserPoolClientId: TerraformVariable;
+  public readonly cognitoUserPoolDomain: TerraformVariable;
+  public readonly oidcIssuer: TerraformVariable;
+  public readonly oidcAuthorizationEndpoint: TerraformVariable;
+  public readonly oidcTokenEndpoint: TerraformVariable;
+  public readonly oidcUserInfoEndpoint: TerraformVariable;
+  public readonly oidcClientId: TerraformVariable;
+  public readonly oidcClientSecret: TerraformVariable;
+  public readonly authSessionTimeoutSeconds: TerraformVariable;
+  public readonly taskRolePolicyArns: TerraformVariable;
+  public readonly capacityProvider: TerraformVariable;
+  public readonly ephemeralStorageGib: TerraformVariable;
+  public readonly enableExecuteCommand: TerraformVariable;
 
   /** Declares the variables directly on `stack`, so their names carry no hash suffix. */
   constructor(stack: Construct) {
@@ -350,5 +379,186 @@ export class NotebookVariables {
       description: "Token for a private git_repository_url (empty: none). Kept in Secrets Manager, never in the task definition.",
       // Checked by the notebook module's precondition: a failed validation would print it.
     });
+
+    // --- persistent home on EFS -------------------------------------------------------------
+    this.efsFileSystemId = variable(stack, "efs_file_system_id", {
+      type: "string",
+      default: "",
+      description: "EFS file system for a persistent work directory per user (empty: none, work is lost with the task).",
+      validation: [
+        {
+          condition: `\${var.efs_file_system_id == "" || can(regex(${re(EFS_RE)}, var.efs_file_system_id))}`,
+          errorMessage: 'efs_file_system_id must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "${var.efs_file_system_id}".',
+        },
+      ],
+    });
+    this.efsSecurityGroupId = variable(stack, "efs_security_group_id", {
+      type: "string",
+      default: "",
+      description: "Security group on the EFS file system's mount targets; gets an NFS rule from this notebook. Required with efs_file_system_id.",
+      validation: [
+        {
+          condition: `\${var.efs_security_group_id == "" || can(regex(${re(SG_RE)}, var.efs_security_group_id))}`,
+          errorMessage: 'efs_security_group_id must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "${var.efs_security_group_id}".',
+        },
+        {
+          condition: '${(var.efs_file_system_id == "") == (var.efs_security_group_id == "")}',
+          errorMessage: "efs_security_group_id and efs_file_system_id go together: set both for a persistent work directory, or neither.",
+        },
+      ],
+    });
+
+    // --- sign-in at the load balancer ---------------------------------------------------------
+    this.cognitoUserPoolArn = variable(stack, "cognito_user_pool_arn", {
+      type: "string",
+      default: "",
+      description: "Cognito user pool whose users must sign in before reaching Jupyter (empty: no Cognito sign-in).",
+      validation: [
+        {
+          condition: `\${var.cognito_user_pool_arn == "" || can(regex(${re(COGNITO_POOL_RE)}, var.cognito_user_pool_arn))}`,
+          errorMessage: 'cognito_user_pool_arn must be a user pool ARN, arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, or empty, got "${var.cognito_user_pool_arn}".',
+        },
+        {
+          condition:
+            '${(var.cognito_user_pool_arn == "") == (var.cognito_user_pool_client_id == "") && (var.cognito_user_pool_arn == "") == (var.cognito_user_pool_domain == "")}',
+          errorMessage: "cognito_user_pool_arn, cognito_user_pool_client_id and cognito_user_pool_domain go together: set all three, or none.",
+        },
+      ],
+    });
+    this.cognitoUserPoolClientId = variable(stack, "cognito_user_pool_client_id", {
+      type: "string",
+      default: "",
+      description: "App client of the Cognito user pool (with a client secret, and the callback URL of each notebook).",
+      validation: [
+        {
+          condition: '${var.cognito_user_pool_client_id == "" || can(regex("^[A-Za-z0-9]{1,128}$", var.cognito_user_pool_client_id))}',
+          errorMessage: 'cognito_user_pool_client_id must be an app client ID (letters and digits), or empty, got "${var.cognito_user_pool_client_id}".',
+        },
+      ],
+    });
+    this.cognitoUserPoolDomain = variable(stack, "cognito_user_pool_domain", {
+      type: "string",
+      default: "",
+      description: "Domain of the Cognito user pool: its prefix (acme-notebooks) or a custom domain (auth.example.com).",
+      validation: [
+        {
+          condition: `\${var.cognito_user_pool_domain == "" || can(regex(${re(DOMAIN_RE)}, var.cognito_user_pool_domain))}`,
+          errorMessage: 'cognito_user_pool_domain must be the pool\'s domain prefix or a lower-case domain name, without https://, or empty, got "${var.cognito_user_pool_domain}".',
+        },
+      ],
+    });
+    this.oidcIssuer = variable(stack, "oidc_issuer", {
+      type: "string",
+      default: "",
+      description: "Issuer of an OpenID Connect provider whose users must sign in before reaching Jupyter (empty: no OIDC sign-in).",
+      validation: [
+        {
+          condition: `\${var.oidc_issuer == "" || can(regex(${re(HTTPS_URL_RE)}, var.oidc_issuer))}`,
+          errorMessage: 'oidc_issuer must be an https URL, e.g. https://login.example.com, or empty, got "${var.oidc_issuer}".',
+        },
+        {
+          condition: '${var.oidc_issuer == "" || var.cognito_user_pool_arn == ""}',
+          errorMessage: "oidc_issuer and cognito_user_pool_arn exclude each other: choose Cognito or a generic OIDC provider.",
+        },
+        {
+          condition:
+            '${alltrue([for v in [var.oidc_authorization_endpoint, var.oidc_token_endpoint, var.oidc_user_info_endpoint, var.oidc_client_id] : (v == "") == (var.oidc_issuer == "")])}',
+          errorMessage:
+            "oidc_issuer, oidc_authorization_endpoint, oidc_token_endpoint, oidc_user_info_endpoint, oidc_client_id (and oidc_client_secret) go together: set all, or none.",
+        },
+      ],
+    });
+    this.oidcAuthorizationEndpoint = oidcEndpoint(stack, "oidc_authorization_endpoint", "Authorization endpoint of the OIDC provider.");
+    this.oidcTokenEndpoint = oidcEndpoint(stack, "oidc_token_endpoint", "Token endpoint of the OIDC provider.");
+    this.oidcUserInfoEndpoint = oidcEndpoint(stack, "oidc_user_info_endpoint", "User info endpoint of the OIDC provider.");
+    this.oidcClientId = variable(stack, "oidc_client_id", {
+      type: "string",
+      default: "",
+      description: "Client ID registered with the OIDC provider.",
+      validation: [
+        {
+          condition: '${length(var.oidc_client_id) <= 256 && can(regex("^[^[:space:]]*$", var.oidc_client_id))}',
+          errorMessage: 'oidc_client_id must be at most 256 characters without white space, got "${var.oidc_client_id}".',
+        },
+      ],
+    });
+    this.oidcClientSecret = variable(stack, "oidc_client_secret", {
+      type: "string",
+      default: "",
+      sensitive: true,
+      description: "Client secret registered with the OIDC provider; required with oidc_issuer.",
+      // Checked by the notebook module's precondition: a failed validation would print it.
+    });
+    this.authSessionTimeoutSeconds = variable(stack, "auth_session_timeout_seconds", {
+      type: "number",
+      default: 43200,
+      description: "How long a sign-in at the load balancer lasts before the user must sign in again (seconds, up to 7 days).",
+      validation: [
+        {
+          condition: "${var.auth_session_timeout_seconds >= 1 && var.auth_session_timeout_seconds <= 604800 && floor(var.auth_session_timeout_seconds) == var.auth_session_timeout_seconds}",
+          errorMessage: "auth_session_timeout_seconds must be a whole number from 1 to 604800 (7 days), got ${var.auth_session_timeout_seconds}.",
+        },
+      ],
+    });
+
+    // --- the team's AWS resources ----------------------------------------------------------------
+    this.taskRolePolicyArns = variable(stack, "task_role_policy_arns", {
+      type: "list(string)",
+      default: [],
+      description: "Managed IAM policies attached to the notebook's task role, e.g. read access to the team's S3 data. At most 10.",
+      validation: [
+        {
+          condition: "${length(var.task_role_policy_arns) <= 10 && length(distinct(var.task_role_policy_arns)) == length(var.task_role_policy_arns)}",
+          errorMessage: "task_role_policy_arns may list at most 10 distinct policies (the IAM quota per role), got ${length(var.task_role_policy_arns)}.",
+        },
+        {
+          condition: `\${alltrue([for a in var.task_role_policy_arns : can(regex(${re(POLICY_ARN_RE)}, a))])}`,
+          errorMessage: `task_role_policy_arns must hold IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess or arn:aws:iam::123456789012:policy/team-data, got \${jsonencode([for a in var.task_role_policy_arns : a if !can(regex(${re(POLICY_ARN_RE)}, a))])}.`,
+        },
+      ],
+    });
+
+    // --- cost and capacity ----------------------------------------------------------------------
+    this.capacityProvider = variable(stack, "capacity_provider", {
+      type: "string",
+      default: "FARGATE",
+      description: "FARGATE (on demand) or FARGATE_SPOT (cheaper, may be stopped with 2 minutes' notice; the cluster must have it).",
+      validation: [
+        {
+          condition: '${contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)}',
+          errorMessage: 'capacity_provider must be "FARGATE" or "FARGATE_SPOT", got "${var.capacity_provider}".',
+        },
+      ],
+    });
+    this.ephemeralStorageGib = variable(stack, "ephemeral_storage_gib", {
+      type: "number",
+      default: null,
+      description: "Task storage in GiB, 21 to 200; unset (null) for Fargate's default of 20.",
+      validation: [
+        {
+          condition: "${var.ephemeral_storage_gib == null ? true : (var.ephemeral_storage_gib >= 21 && var.ephemeral_storage_gib <= 200 && floor(var.ephemeral_storage_gib) == var.ephemeral_storage_gib)}",
+          errorMessage: 'ephemeral_storage_gib must be a whole number from 21 to 200, or null for the default 20, got ${var.ephemeral_storage_gib == null ? "null" : var.ephemeral_storage_gib}.',
+        },
+      ],
+    });
+    this.enableExecuteCommand = variable(stack, "enable_execute_command", {
+      type: "bool",
+      default: false,
+      description: "Allow ECS Exec (aws ecs execute-command) into the notebook for debugging.",
+    });
   }
+}
+
+function oidcEndpoint(stack: Construct, name: string, description: string): TerraformVariable {
+  return variable(stack, name, {
+    type: "string",
+    default: "",
+    description: `${description} Required with oidc_issuer.`,
+    validation: [
+      {
+        condition: `\${var.${name} == "" || can(regex(${re(HTTPS_URL_RE)}, var.${name}))}`,
+        errorMessage: `${name} must be an https URL or empty, got "\${var.${name}}".`,
+      },
+    ],
+  });
 }

@@ -1,12 +1,14 @@
 import { Construct } from "constructs";
-import { Fn, Op } from "cdktf";
+import { conditional, Fn, IResolvable, Op, Token } from "cdktf";
 import { DataAwsEcsCluster } from "@cdktf/provider-aws/lib/data-aws-ecs-cluster";
+import { DataAwsEfsFileSystem } from "@cdktf/provider-aws/lib/data-aws-efs-file-system";
 import { DataAwsLb } from "@cdktf/provider-aws/lib/data-aws-lb";
 import { DataAwsLbListener } from "@cdktf/provider-aws/lib/data-aws-lb-listener";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
+import { splat } from "../expressions";
 
 export interface ExistingPlatformProps {
   /** Name of the team's ECS cluster. */
@@ -26,6 +28,12 @@ export interface ExistingPlatformProps {
    * @default the load balancer's VPC
    */
   readonly vpcId?: string;
+  /**
+   * EFS file system for persistent work directories. Empty (or an expression that
+   * evaluates to "") means none.
+   * @default no file system
+   */
+  readonly efsFileSystemId?: string;
 }
 
 /**
@@ -47,6 +55,13 @@ export class ExistingPlatform extends Construct {
   public readonly loadBalancerDnsName: string;
   /** Name of the hosted zone, without the trailing dot. */
   public readonly zoneName: string;
+  /** The EFS file system: one instance when efsFileSystemId is set, none otherwise. */
+  public readonly efsFileSystem: DataAwsEfsFileSystem;
+  /** Whether an EFS file system is in use (a Terraform expression). */
+  public readonly efsEnabled: IResolvable;
+  /** ID and ARN of the file system: one-element lists, or empty ones. */
+  public readonly efsFileSystemIds: string[];
+  public readonly efsFileSystemArns: string[];
 
   constructor(scope: Construct, id: string, props: ExistingPlatformProps) {
     super(scope, id);
@@ -107,5 +122,14 @@ export class ExistingPlatform extends Construct {
     this.loadBalancerSecurityGroups = this.loadBalancer.securityGroups;
     this.loadBalancerDnsName = this.loadBalancer.dnsName;
     this.zoneName = Fn.trimsuffix(this.zone.name, ".");
+
+    const efsFileSystemId = props.efsFileSystemId ?? "";
+    this.efsEnabled = Op.gte(Fn.lengthOf(efsFileSystemId), 1);
+    this.efsFileSystem = new DataAwsEfsFileSystem(this, "efs", {
+      count: Token.asNumber(conditional(this.efsEnabled, 1, 0)),
+      fileSystemId: efsFileSystemId,
+    });
+    this.efsFileSystemIds = splat(this.efsFileSystem, "id");
+    this.efsFileSystemArns = splat(this.efsFileSystem, "arn");
   }
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { conditional, Fn, IResolvable, Op, ref, TerraformResource, TerraformStack, Token } from "cdktf";
+import { conditional, Fn, IResolvable, Op, TerraformResource, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -9,12 +9,16 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { TerraformIterator } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
 import { ExistingPlatform } from "../existing-platform";
+import { splat } from "../expressions";
+import { PersistentHome, WORK_DIR } from "./persistent-home";
+import { signInActions, SignInProps } from "./sign-in";
 
 /** Port the Jupyter server listens on inside the container. */
 export const NOTEBOOK_PORT = 8888;
@@ -94,6 +98,38 @@ export interface NotebookProps {
    * @default no token
    */
   readonly gitToken?: string;
+  /** The notebook's owner (a DNS label): names the persistent home's directory. */
+  readonly owner: string;
+  /**
+   * Security group on the EFS mount targets, used when the platform has an EFS file system.
+   * @default none
+   */
+  readonly efsSecurityGroupId?: string;
+  /**
+   * Sign-in at the load balancer (Cognito or OIDC) before Jupyter's token.
+   * @default no sign-in
+   */
+  readonly signIn?: SignInProps;
+  /**
+   * Managed policies attached to the task role (e.g. read access to the team's data).
+   * @default none
+   */
+  readonly taskRolePolicyArns?: string[];
+  /**
+   * "FARGATE" (on demand) or "FARGATE_SPOT".
+   * @default "FARGATE"
+   */
+  readonly capacityProvider?: string;
+  /**
+   * Task storage in GiB (21 to 200); null or undefined for Fargate's default 20.
+   * @default Fargate's 20 GiB
+   */
+  readonly ephemeralStorageGib?: number;
+  /**
+   * Allow ECS Exec into the notebook (and give the task role what it needs for that).
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean | IResolvable;
 }
 
 /**
@@ -128,6 +164,8 @@ export class Notebook extends Construct {
   public readonly listenerRule: LbListenerRule;
   public readonly service: EcsService;
   public readonly dnsRecord: Route53Record;
+  /** The owner's work directory on EFS (resources with count 0 without a file system). */
+  public readonly home: PersistentHome;
 
   constructor(scope: Construct, id: string, props: NotebookProps) {
     super(scope, id);
@@ -141,6 +179,10 @@ export class Notebook extends Construct {
     const idleTimeoutMinutes = props.idleTimeoutMinutes ?? 120;
     const gitRepositoryUrl = props.gitRepositoryUrl ?? "";
     const gitToken = props.gitToken ?? "";
+    const signIn = signInActions(props.signIn);
+    const capacityProvider = props.capacityProvider ?? "FARGATE";
+    const spot = Op.eq(capacityProvider, "FARGATE_SPOT");
+    const enableExecuteCommand = props.enableExecuteCommand ?? false;
     checkHostnamePrefix(hostnamePrefix);
 
     this.suffix = new StringResource(this, "suffix", {
@@ -193,6 +235,13 @@ export class Notebook extends Construct {
           {
             condition: Op.or(Op.lt(Fn.lengthOf(gitToken), 1), Op.gte(Fn.lengthOf(gitRepositoryUrl), 1)),
             errorMessage: "git_token is set but git_repository_url is empty: the token is only used to clone that repository.",
+          },
+          {
+            condition: Op.eq(
+              Op.gte(Fn.lengthOf(props.signIn?.oidcClientSecret ?? ""), 1),
+              Op.gte(Fn.lengthOf(props.signIn?.oidcIssuer ?? ""), 1),
+            ),
+            errorMessage: "oidc_client_secret must be set together with oidc_issuer, and only then.",
           },
         ],
       },
@@ -261,6 +310,65 @@ export class Notebook extends Construct {
       assumeRolePolicy: ECS_TASKS_TRUST_POLICY,
     });
 
+    this.securityGroup = new SecurityGroup(this, "security_group", {
+      name: this.name,
+      description: `Notebook ${this.name}: Jupyter port from the load balancer only`,
+      vpcId: platform.vpc.id,
+      ingress: [
+        {
+          description: "Jupyter from the load balancer",
+          protocol: "tcp",
+          fromPort: NOTEBOOK_PORT,
+          toPort: NOTEBOOK_PORT,
+          securityGroups: platform.loadBalancerSecurityGroups,
+        },
+      ],
+      egress: [
+        {
+          description: "image pulls, package installs, AWS APIs",
+          protocol: "-1",
+          fromPort: 0,
+          toPort: 0,
+          cidrBlocks: ["0.0.0.0/0"],
+          ipv6CidrBlocks: ["::/0"],
+        },
+      ],
+    });
+
+    this.home = new PersistentHome(this, "home", {
+      platform,
+      owner: props.owner,
+      efsSecurityGroupId: props.efsSecurityGroupId ?? "",
+      notebookSecurityGroupId: this.securityGroup.id,
+      taskRole: this.taskRole,
+    });
+
+    // Policies the team chose for the notebook's work (none by default).
+    const extraPolicies = TerraformIterator.fromList(props.taskRolePolicyArns ?? []);
+    new IamRolePolicyAttachment(this, "task_role_extra_policy", {
+      forEach: extraPolicies,
+      role: this.taskRole.name,
+      policyArn: Token.asString(extraPolicies.value),
+    });
+
+    // ECS Exec: the SSM channels the agent opens, only when it is enabled.
+    new IamRolePolicy(this, "task_role_execute_command", {
+      count: Token.asNumber(conditional(enableExecuteCommand, 1, 0)),
+      name: "ecs-exec",
+      role: this.taskRole.id,
+      policy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "EcsExecChannels",
+            Effect: "Allow",
+            Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+            Resource: "*",
+          },
+        ],
+      }),
+    });
+
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
       family: this.name,
       requiresCompatibilities: ["FARGATE"],
@@ -276,6 +384,9 @@ export class Notebook extends Construct {
           image: props.image,
           essential: true,
           portMappings: [{ containerPort: NOTEBOOK_PORT, protocol: "tcp" }],
+          mountPoints: conditional(this.home.enabled, [{ sourceVolume: "home", containerPath: WORK_DIR, readOnly: false }], []),
+          // Fargate Spot gives 2 minutes' notice: use the longest stop timeout to save work.
+          stopTimeout: conditional(spot, 120, 30),
           // Jupyter Server reads its token from JUPYTER_TOKEN; ECS fetches it from the secret.
           secrets: Fn.concat([
             [{ name: "JUPYTER_TOKEN", valueFrom: this.tokenSecret.arn }],
@@ -307,31 +418,10 @@ export class Notebook extends Construct {
       // The first task must find the token's value and the permission to read it.
       dependsOn: [tokenValue, gitTokenValue, managedPolicy, readSecrets],
     });
-
-    this.securityGroup = new SecurityGroup(this, "security_group", {
-      name: this.name,
-      description: `Notebook ${this.name}: Jupyter port from the load balancer only`,
-      vpcId: platform.vpc.id,
-      ingress: [
-        {
-          description: "Jupyter from the load balancer",
-          protocol: "tcp",
-          fromPort: NOTEBOOK_PORT,
-          toPort: NOTEBOOK_PORT,
-          securityGroups: platform.loadBalancerSecurityGroups,
-        },
-      ],
-      egress: [
-        {
-          description: "image pulls, package installs, AWS APIs",
-          protocol: "-1",
-          fromPort: 0,
-          toPort: 0,
-          cidrBlocks: ["0.0.0.0/0"],
-          ipv6CidrBlocks: ["::/0"],
-        },
-      ],
-    });
+    this.taskDefinition.addOverride("dynamic.volume", [{ for_each: conditional(this.home.enabled, ["home"], []), content: this.home.volume }]);
+    this.taskDefinition.addOverride("dynamic.ephemeral_storage", [
+      { for_each: conditional(Op.eq(props.ephemeralStorageGib ?? Token.nullValue(), Token.nullValue()), [], [props.ephemeralStorageGib]), content: { size_in_gib: "${ephemeral_storage.value}" } },
+    ]);
 
     this.targetGroup = new LbTargetGroup(this, "target_group", {
       name: this.name,
@@ -362,18 +452,23 @@ export class Notebook extends Construct {
     this.listenerRule = new LbListenerRule(this, "listener_rule", {
       listenerArn: platform.listener.arn,
       // No priority: the provider picks a free one and retries on PriorityInUse.
-      action: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+      // Sign-in first (order 1) when configured, then forward to the notebook.
+      action: [{ type: "forward", order: Token.asNumber(conditional(signIn.enabled, 2, 1)), targetGroupArn: this.targetGroup.arn }],
       condition: [
         { hostHeader: { values: [this.hostname] } },
         { sourceIp: { values: allowedCidrs } },
       ],
     });
+    this.listenerRule.addOverride("dynamic.action", signIn.dynamicActions);
 
     this.service = new EcsService(this, "service", {
       name: this.name,
       cluster: platform.cluster.arn,
       taskDefinition: this.taskDefinition.arn,
-      launchType: "FARGATE",
+      // On demand: the FARGATE launch type (no capacity provider needed on the cluster);
+      // Spot: the FARGATE_SPOT capacity provider, which the cluster must have.
+      launchType: Token.asString(conditional(spot, Token.nullValue(), "FARGATE")),
+      enableExecuteCommand,
       desiredCount: 1,
       // One task at a time: the old task stops before its replacement starts.
       deploymentMinimumHealthyPercent: 0,
@@ -400,6 +495,9 @@ export class Notebook extends Construct {
       // ECS refuses a target group that no listener forwards to yet.
       dependsOn: [this.listenerRule],
     });
+    this.service.addOverride("dynamic.capacity_provider_strategy", [
+      { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
+    ]);
 
     // After an idle stop the notebook sets its own service's desired count to 0, so that
     // ECS does not start it again: that one action on that one service.
@@ -446,9 +544,3 @@ const ECS_TASKS_TRUST_POLICY = Fn.jsonencode({
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
-
-/** `<resource>[*].<attribute>`: the attribute of every instance of a resource with `count`. */
-function splat(resource: TerraformResource, attribute: string): string[] {
-  const stack = TerraformStack.of(resource);
-  return Token.asList(ref(`${resource.terraformResourceType}.${stack.getLogicalId(resource)}[*].${attribute}`, stack));
-}
