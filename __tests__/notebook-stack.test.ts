@@ -384,6 +384,137 @@ describe("notebook stack", () => {
     });
   });
 
+  describe("options (issue 4): each off unless its variable is set", () => {
+    const efsOn = "${(length(var.efs_file_system_id) >= 1) ? 1 : 0}";
+    const accessPoint = () => notebookAddress(json, "aws_efs_access_point", "home_access_point");
+
+    test("EFS home: an access point per user, rooted at /notebooks/<user>, as the image's user", () => {
+      expect(notebookResource(json, "aws_efs_access_point", "home_access_point")).toMatchObject({
+        count: efsOn,
+        file_system_id: expect.stringMatching(/^\$\{one\(data\.aws_efs_file_system\.[^.]+\[\*\]\.id\)\}$/),
+        posix_user: { uid: 1000, gid: 100 },
+        root_directory: { path: "/notebooks/alice", creation_info: { owner_uid: 1000, owner_gid: 100, permissions: "0750" } },
+      });
+      expect(onlyData(json, "aws_efs_file_system")).toMatchObject({ count: efsOn, file_system_id: "${var.efs_file_system_id}" });
+    });
+
+    test("EFS home: NFS from this notebook's security group only, on the EFS security group", () => {
+      expect(notebookResource(json, "aws_vpc_security_group_ingress_rule", "home_nfs_from_notebook")).toMatchObject({
+        count: efsOn,
+        security_group_id: "${var.efs_security_group_id}",
+        referenced_security_group_id: `\${${notebookAddress(json, "aws_security_group", "security_group")}.id}`,
+        ip_protocol: "tcp",
+        from_port: 2049,
+        to_port: 2049,
+      });
+    });
+
+    test("EFS home: the task role may mount and write through its access point only", () => {
+      const policy = notebookResource(json, "aws_iam_role_policy", "home_mount_through_access_point");
+      expect(policy.count).toBe(efsOn);
+      expect(policy.role).toBe(`\${${notebookAddress(json, "aws_iam_role", "task_role")}.id}`);
+      expect(policy.policy).toBe(
+        '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "MountAndWriteThroughOwnAccessPointOnly", "Effect" = "Allow", ' +
+          '"Action" = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], "Resource" = one(data.aws_efs_file_system.platform_efs_F3C6BABA[*].arn), ' +
+          `"Condition" = {"StringEquals" = {"elasticfilesystem:AccessPointArn" = one(${accessPoint()}[*].arn)}}}]})}`,
+      );
+    });
+
+    test("EFS home: the task mounts it on the work directory, encrypted in transit, with IAM authorization", () => {
+      const task = onlyResource(json, "aws_ecs_task_definition");
+      expect(task.dynamic.volume).toEqual([
+        {
+          for_each: '${(length(var.efs_file_system_id) >= 1) ? ["home"] : []}',
+          content: {
+            name: "home",
+            efs_volume_configuration: {
+              file_system_id: "${one(data.aws_efs_file_system.platform_efs_F3C6BABA[*].id)}",
+              transit_encryption: "ENABLED",
+              authorization_config: { access_point_id: `\${one(${accessPoint()}[*].id)}`, iam: "ENABLED" },
+            },
+          },
+        },
+      ]);
+      expect(task.container_definitions).toContain(
+        '"mountPoints" = (length(var.efs_file_system_id) >= 1) ? [{"sourceVolume" = "home", "containerPath" = "/home/jovyan/work", "readOnly" = false}] : []',
+      );
+    });
+
+    test("sign-in: Cognito or OIDC authenticates first (order 1), then the rule forwards (order 2)", () => {
+      const rule = onlyResource(json, "aws_lb_listener_rule");
+      expect(rule.action[0].order).toBe("${((length(var.cognito_user_pool_arn) >= 1) || (length(var.oidc_issuer) >= 1)) ? 2 : 1}");
+      const [cognito, oidc] = rule.dynamic.action;
+      expect(cognito).toEqual({
+        for_each: '${(length(var.cognito_user_pool_arn) >= 1) ? ["cognito"] : []}',
+        content: {
+          type: "authenticate-cognito",
+          order: 1,
+          authenticate_cognito: {
+            user_pool_arn: "${var.cognito_user_pool_arn}",
+            user_pool_client_id: "${var.cognito_user_pool_client_id}",
+            user_pool_domain: "${var.cognito_user_pool_domain}",
+            session_timeout: "${var.auth_session_timeout_seconds}",
+            on_unauthenticated_request: "authenticate",
+          },
+        },
+      });
+      expect(oidc).toEqual({
+        for_each: '${(length(var.oidc_issuer) >= 1) ? ["oidc"] : []}',
+        content: {
+          type: "authenticate-oidc",
+          order: 1,
+          authenticate_oidc: {
+            issuer: "${var.oidc_issuer}",
+            authorization_endpoint: "${var.oidc_authorization_endpoint}",
+            token_endpoint: "${var.oidc_token_endpoint}",
+            user_info_endpoint: "${var.oidc_user_info_endpoint}",
+            client_id: "${var.oidc_client_id}",
+            client_secret: "${var.oidc_client_secret}",
+            scope: "openid",
+            session_timeout: "${var.auth_session_timeout_seconds}",
+            on_unauthenticated_request: "authenticate",
+          },
+        },
+      });
+    });
+
+    test("task_role_policy_arns: one attachment per listed policy on the task role", () => {
+      expect(notebookResource(json, "aws_iam_role_policy_attachment", "task_role_extra_policy")).toEqual({
+        for_each: "${toset(var.task_role_policy_arns)}",
+        policy_arn: "${each.value}",
+        role: `\${${notebookAddress(json, "aws_iam_role", "task_role")}.name}`,
+      });
+    });
+
+    test("Spot: the FARGATE_SPOT capacity provider instead of the launch type, and a 120 s stop timeout", () => {
+      const svc = onlyResource(json, "aws_ecs_service");
+      expect(svc.launch_type).toBe('${(var.capacity_provider == "FARGATE_SPOT") ? null : "FARGATE"}');
+      expect(svc.dynamic.capacity_provider_strategy).toEqual([
+        { for_each: '${(var.capacity_provider == "FARGATE_SPOT") ? ["FARGATE_SPOT"] : []}', content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
+      ]);
+      expect(onlyResource(json, "aws_ecs_task_definition").container_definitions).toContain('"stopTimeout" = (var.capacity_provider == "FARGATE_SPOT") ? 120 : 30');
+      // The deregistration delay stays far below Spot's two-minute notice.
+      expect(Number(onlyResource(json, "aws_lb_target_group").deregistration_delay)).toBeLessThan(30);
+    });
+
+    test("ephemeral_storage_gib: an ephemeral_storage block only when set", () => {
+      expect(onlyResource(json, "aws_ecs_task_definition").dynamic.ephemeral_storage).toEqual([
+        { for_each: "${(var.ephemeral_storage_gib == null) ? [] : [var.ephemeral_storage_gib]}", content: { size_in_gib: "${ephemeral_storage.value}" } },
+      ]);
+    });
+
+    test("enable_execute_command: on the service, and the SSM channels on the task role only then", () => {
+      expect(onlyResource(json, "aws_ecs_service").enable_execute_command).toBe("${var.enable_execute_command}");
+      const policy = notebookResource(json, "aws_iam_role_policy", "task_role_execute_command");
+      expect(policy.count).toBe("${var.enable_execute_command ? 1 : 0}");
+      expect(policy.role).toBe(`\${${notebookAddress(json, "aws_iam_role", "task_role")}.id}`);
+      expect(policy.policy).toBe(
+        '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "EcsExecChannels", "Effect" = "Allow", "Action" = ' +
+          '["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], "Resource" = "*"}]})}',
+      );
+    });
+  });
+
   describe("outputs", () => {
     test("url, notebook_url, hostname, token_secret_arn, service_name, cluster_name, log_group_name", () => {
       expect(Object.keys(json.output).sort()).toEqual(

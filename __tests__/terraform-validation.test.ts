@@ -3,6 +3,7 @@ import * as path from "path";
 import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
 import { MAX_ALLOWED_CIDRS, MAX_DOMAIN_LENGTH } from "../stacks/variables";
 import { synthStack } from "./helpers/synth";
+import { ALL_ON, OIDC, OLD_VARS, Vars } from "./helpers/vars";
 import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, TerraformResult, tfvars } from "./helpers/terraform";
 
 /**
@@ -11,23 +12,6 @@ import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, 
  * value with a message naming the variable.
  */
 
-type Vars = Record<string, unknown>;
-
-/** A vars file of the team's old Terraform configuration: exactly its 12 variables. */
-const OLD_VARS: Vars = {
-  vpc_id: "vpc-0123456789abcdef0",
-  region: "eu-west-1",
-  profile_name: "data-science",
-  ecs_cluster_name: "data-science",
-  loadbalancer_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
-  hosted_zone_id: "Z0123456789ABCDEFGHIJ",
-  fargate_subnets: ["subnet-0123456789abcdef0", "subnet-89abcdef"],
-  token: "a-long-enough-token-1234",
-  jupyter_docker_tag: "2024-05-27",
-  cpu: "1024", // old files often quoted numbers
-  memory: 4096,
-  domain: "notebooks.example.com",
-};
 
 const REQUIRED = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
 
@@ -74,6 +58,9 @@ const GOOD: GoodCase[] = [
     vars: { ...OLD_VARS, git_repository_url: "https://gitlab.example.com:8443/data/team-analysis.git", git_token: "glpat-0123456789abcdef", idle_timeout_minutes: 45 },
   },
   { name: "idle stop disabled", vars: { ...OLD_VARS, idle_timeout_minutes: 0 } },
+  { name: "every option on: EFS home, Cognito sign-in, task role policies, Spot, 50 GiB, ECS Exec", vars: ALL_ON },
+  { name: "sign-in with a generic OIDC provider", vars: OIDC },
+  { name: "ephemeral_storage_gib null (Fargate's 20 GiB)", vars: { ...OLD_VARS, ephemeral_storage_gib: null } },
   ...[
     ["us-gov-west-1", "aws-us-gov"],
     ["cn-north-1", "aws-cn"],
@@ -215,6 +202,33 @@ const BAD: BadCase[] = [
     ...badToken("a git token without a repository", "ghp_0123456789abcdef", "git_token is set but git_repository_url is empty", "git_token"),
     set: { git_token: "ghp_0123456789abcdef", git_repository_url: "" },
   },
+  { name: "a malformed EFS file system id", set: { efs_file_system_id: "fs-123", efs_security_group_id: "sg-0123456789abcdef0" }, variable: "efs_file_system_id", message: 'efs_file_system_id must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "fs-123"' },
+  { name: "an EFS file system without its security group", set: { efs_file_system_id: "fs-0123456789abcdef0" }, variable: "efs_security_group_id", message: "efs_security_group_id and efs_file_system_id go together" },
+  { name: "an EFS security group without a file system", set: { efs_security_group_id: "sg-0123456789abcdef0" }, variable: "efs_security_group_id", message: "efs_security_group_id and efs_file_system_id go together" },
+  { name: "a malformed EFS security group id", set: { efs_file_system_id: "fs-0123456789abcdef0", efs_security_group_id: "security-group" }, variable: "efs_security_group_id", message: 'efs_security_group_id must look like sg-0123456789abcdef0' },
+  { name: "a Cognito user pool without client and domain", set: { cognito_user_pool_arn: ALL_ON.cognito_user_pool_arn }, variable: "cognito_user_pool_arn", message: "cognito_user_pool_arn, cognito_user_pool_client_id and cognito_user_pool_domain go together" },
+  {
+    name: "a malformed Cognito user pool ARN",
+    set: { cognito_user_pool_arn: "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/AbCdEf123", cognito_user_pool_client_id: "abc", cognito_user_pool_domain: "acme" },
+    variable: "cognito_user_pool_arn",
+    message: "cognito_user_pool_arn must be a user pool ARN",
+  },
+  { name: "a Cognito domain with a scheme", set: { cognito_user_pool_arn: ALL_ON.cognito_user_pool_arn, cognito_user_pool_client_id: "abc", cognito_user_pool_domain: "https://auth.example.com" }, variable: "cognito_user_pool_domain", message: "cognito_user_pool_domain must be the pool's domain prefix or a lower-case domain name" },
+  { name: "Cognito and OIDC together", set: { ...OIDC, cognito_user_pool_arn: ALL_ON.cognito_user_pool_arn, cognito_user_pool_client_id: "abc", cognito_user_pool_domain: "acme" }, variable: "oidc_issuer", message: "oidc_issuer and cognito_user_pool_arn exclude each other" },
+  { name: "an OIDC issuer without its endpoints", set: { oidc_issuer: "https://login.example.com" }, variable: "oidc_issuer", message: "oidc_issuer, oidc_authorization_endpoint, oidc_token_endpoint, oidc_user_info_endpoint, oidc_client_id (and oidc_client_secret) go together" },
+  { name: "an OIDC endpoint over http", set: { ...OIDC, oidc_token_endpoint: "http://login.example.com/token" }, variable: "oidc_token_endpoint", message: 'oidc_token_endpoint must be an https URL or empty, got "http://login.example.com/token"' },
+  {
+    ...badToken("an OIDC provider without its client secret", "", "oidc_client_secret must be set together with oidc_issuer", "oidc_client_secret"),
+    set: { ...OIDC, oidc_client_secret: "" },
+    secret: undefined, // nothing to hide
+  },
+  badToken("an OIDC client secret without a provider", "stray-secret-value", "oidc_client_secret must be set together with oidc_issuer", "oidc_client_secret"),
+  { name: "a role ARN among the task role policies", set: { task_role_policy_arns: ["arn:aws:iam::123456789012:role/data"] }, variable: "task_role_policy_arns", message: 'task_role_policy_arns must hold IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess or arn:aws:iam::123456789012:policy/team-data, got ["arn:aws:iam::123456789012:role/data"]' },
+  { name: "11 task role policies", set: { task_role_policy_arns: Array.from({ length: 11 }, (_, i) => `arn:aws:iam::123456789012:policy/p${i}`) }, variable: "task_role_policy_arns", message: "task_role_policy_arns may list at most 10 distinct policies (the IAM quota per role), got 11" },
+  { name: "a task role policy listed twice", set: { task_role_policy_arns: ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"] }, variable: "task_role_policy_arns", message: "task_role_policy_arns may list at most 10 distinct policies" },
+  { name: 'capacity_provider "SPOT"', set: { capacity_provider: "SPOT" }, variable: "capacity_provider", message: 'capacity_provider must be "FARGATE" or "FARGATE_SPOT", got "SPOT"' },
+  ...[20, 201, 30.5].map((gib) => ({ name: `ephemeral_storage_gib ${gib}`, set: { ephemeral_storage_gib: gib }, variable: "ephemeral_storage_gib", message: `ephemeral_storage_gib must be a whole number from 21 to 200, or null for the default 20, got ${gib}` })),
+  ...[0, 700000].map((seconds) => ({ name: `auth_session_timeout_seconds ${seconds}`, set: { auth_session_timeout_seconds: seconds }, variable: "auth_session_timeout_seconds", message: `auth_session_timeout_seconds must be a whole number from 1 to 604800 (7 days), got ${seconds}` })),
   { name: "listener_port 70000", set: { listener_port: 70000 }, variable: "listener_port", message: "listener_port must be a whole number from 1 to 65535, got 70000" },
   { name: "log_retention_days 31", set: { log_retention_days: 31 }, variable: "log_retention_days", message: "log_retention_days must be one of the values CloudWatch Logs accepts" },
   { name: 'a tag key starting with "aws:"', set: { tags: { "aws:foo": "bar" } }, variable: "tags", message: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ["aws:foo"]' },

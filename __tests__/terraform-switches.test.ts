@@ -1,0 +1,128 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { synthStack } from "./helpers/synth";
+import { describeWithTerraform, removeDir, runTerraform, tfvars } from "./helpers/terraform";
+import { ALL_ON, OIDC, OLD_VARS, Vars } from "./helpers/vars";
+
+/**
+ * Which optional resources and blocks a vars file turns on, evaluated by the real
+ * terraform. Variable values are unknown at synth, so every option is a `count`, a
+ * `for_each` or a conditional expression over variables; here terraform evaluates each of
+ * those expressions, as outputs of a configuration that holds only the variable blocks.
+ */
+
+/** Every switch of the synthesized stack that depends on variables only, by a readable name. */
+function switches(json: any): Record<string, string> {
+  const found: Record<string, string> = {};
+  const onlyVariables = (expr: unknown) => typeof expr === "string" && expr.includes("var.") && !/\b(aws_|data\.|random_|each\.|count\.)/.test(expr);
+  for (const kind of ["resource", "data"]) {
+    for (const [type, byName] of Object.entries<any>(json[kind] ?? {})) {
+      for (const [name, body] of Object.entries<any>(byName)) {
+        const short = `${kind === "data" ? "data." : ""}${type}.${name.replace(/_[0-9A-F]{8}$/, "")}`;
+        if (onlyVariables(body.count)) found[`${short} count`] = body.count;
+        if (onlyVariables(body.for_each)) found[`${short} for_each`] = `\${length(${body.for_each.slice(2, -1)})}`;
+        for (const [block, entries] of Object.entries<any>(body.dynamic ?? {})) {
+          entries.forEach((entry: any, i: number) => {
+            if (onlyVariables(entry.for_each)) found[`${short} ${block}[${i}]`] = `\${length(${entry.for_each.slice(2, -1)})}`;
+          });
+        }
+      }
+    }
+  }
+  const rule = Object.values<any>(json.resource.aws_lb_listener_rule)[0];
+  found["listener rule forward order"] = rule.action[0].order;
+  const service = Object.values<any>(json.resource.aws_ecs_service)[0];
+  found["service launch_type"] = `\${coalesce(${service.launch_type.slice(2, -1)}, "none")}`;
+  return found;
+}
+
+const outputName = (label: string) => label.replace(/[^A-Za-z0-9_]/g, "_");
+
+describeWithTerraform("options switched on and off, evaluated by terraform", () => {
+  const { json } = synthStack("notebook");
+  const found = switches(json);
+  let root: string;
+  const results: Record<string, Record<string, unknown>> = {};
+
+  /** Applies the variables-and-outputs configuration with `vars` (no resources, no provider) and reads the outputs. */
+  async function evaluate(name: string, vars: Vars): Promise<Record<string, unknown>> {
+    const dir = path.join(root, name);
+    fs.mkdirSync(dir);
+    const outputs = Object.fromEntries(Object.entries(found).map(([label, expr]) => [outputName(label), { value: expr }]));
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ variable: json.variable, output: outputs }));
+    fs.writeFileSync(path.join(dir, "vars.tfvars"), tfvars(vars));
+    for (const args of [["init", "-input=false", "-no-color"], ["apply", "-input=false", "-no-color", "-auto-approve", "-var-file=vars.tfvars"]]) {
+      const run = await runTerraform(dir, args);
+      if (run.code !== 0) throw new Error(`terraform ${args[0]} failed for ${name}:\n${run.output}`);
+    }
+    const read = await runTerraform(dir, ["output", "-json"]);
+    const parsed = JSON.parse(read.output.slice(0, read.output.lastIndexOf("}") + 1));
+    return Object.fromEntries(Object.entries(found).map(([label]) => [label, parsed[outputName(label)]?.value]));
+  }
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "tf-switches-"));
+    const cases: Array<[string, Vars]> = [["old", OLD_VARS], ["all-on", ALL_ON], ["oidc", OIDC]];
+    await Promise.all(cases.map(async ([name, vars]) => (results[name] = await evaluate(name, vars))));
+  }, 120_000);
+  afterAll(() => removeDir(root));
+
+  test("finds every optional resource and block", () => {
+    expect(Object.keys(found).sort()).toEqual(
+      [
+        "aws_ecs_service.notebook_service capacity_provider_strategy[0]",
+        "aws_ecs_task_definition.notebook_task_definition ephemeral_storage[0]",
+        "aws_ecs_task_definition.notebook_task_definition volume[0]",
+        "aws_efs_access_point.notebook_home_access_point count",
+        "aws_iam_role_policy.notebook_home_mount_through_access_point count",
+        "aws_iam_role_policy.notebook_task_role_execute_command count",
+        "aws_iam_role_policy_attachment.notebook_task_role_extra_policy for_each",
+        "aws_lb_listener_rule.notebook_listener_rule action[0]",
+        "aws_lb_listener_rule.notebook_listener_rule action[1]",
+        "aws_secretsmanager_secret.notebook_git_token_secret count",
+        "aws_secretsmanager_secret_version.notebook_git_token_secret_value count",
+        "aws_vpc_security_group_ingress_rule.notebook_home_nfs_from_notebook count",
+        "data.aws_efs_file_system.platform_efs count",
+        "listener rule forward order",
+        "service launch_type",
+      ].sort(),
+    );
+  });
+
+  test("the old configuration's vars file: no EFS, no sign-in, no extra policy, Fargate on demand", () => {
+    const old = results.old;
+    for (const [label, value] of Object.entries(old)) {
+      if (label === "listener rule forward order") expect([label, value]).toEqual([label, 1]);
+      else if (label === "service launch_type") expect([label, value]).toEqual([label, "FARGATE"]);
+      else expect([label, value]).toEqual([label, 0]);
+    }
+  });
+
+  test("every option on: each resource once, sign-in before forward, Spot instead of the launch type", () => {
+    const on = results["all-on"];
+    expect(on).toEqual({
+      "aws_ecs_service.notebook_service capacity_provider_strategy[0]": 1,
+      "aws_ecs_task_definition.notebook_task_definition ephemeral_storage[0]": 1,
+      "aws_ecs_task_definition.notebook_task_definition volume[0]": 1,
+      "aws_efs_access_point.notebook_home_access_point count": 1,
+      "aws_iam_role_policy.notebook_home_mount_through_access_point count": 1,
+      "aws_iam_role_policy.notebook_task_role_execute_command count": 1,
+      "aws_iam_role_policy_attachment.notebook_task_role_extra_policy for_each": 2,
+      "aws_lb_listener_rule.notebook_listener_rule action[0]": 1, // Cognito
+      "aws_lb_listener_rule.notebook_listener_rule action[1]": 0, // OIDC
+      "aws_secretsmanager_secret.notebook_git_token_secret count": 1,
+      "aws_secretsmanager_secret_version.notebook_git_token_secret_value count": 1,
+      "aws_vpc_security_group_ingress_rule.notebook_home_nfs_from_notebook count": 1,
+      "data.aws_efs_file_system.platform_efs count": 1,
+      "listener rule forward order": 2,
+      "service launch_type": "none",
+    });
+  });
+
+  test("OIDC instead of Cognito: the OIDC action only, then forward", () => {
+    expect(results.oidc["aws_lb_listener_rule.notebook_listener_rule action[0]"]).toBe(0);
+    expect(results.oidc["aws_lb_listener_rule.notebook_listener_rule action[1]"]).toBe(1);
+    expect(results.oidc["listener rule forward order"]).toBe(2);
+  });
+});
