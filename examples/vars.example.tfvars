@@ -30,3 +30,15 @@ domain           = ""                          # "" = the hosted zone's name; ho
 # idle_timeout_minutes = 120                                    # stop when idle; 0 = never
 # git_repository_url   = "https://github.com/acme/analysis.git" # cloned into ~/work at start
 # git_token            = ""                                     # for a private repository
+
+# --- options, each off by default (see the README's "Options" section) -------------
+# efs_file_system_id           = "fs-0123456789abcdef0"   # persistent ~/work per user ...
+# efs_security_group_id        = "sg-0123456789abcdef0"   # ... and its mount targets' security group
+# cognito_user_pool_arn        = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123"
+# cognito_user_pool_client_id  = "1example23456789abcdefghij"
+# cognito_user_pool_domain     = "acme-notebooks"
+# auth_session_timeout_seconds = 43200
+# task_role_policy_arns        = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+# capacity_provider            = "FARGATE_SPOT"           # cheaper; may stop with 2 minutes' notice
+# ephemeral_storage_gib        = 50
+# enable_execute_command       = true
