@@ -230,13 +230,16 @@ describe("notebook stack", () => {
       const rule = onlyResource(json, "aws_lb_listener_rule");
       expect(rule.priority).toBeUndefined();
       expect(rule.listener_arn).toMatch(/^\$\{data\.aws_lb_listener\.[^.]+\.arn\}$/);
-      expect(rule.action).toEqual([
-        {
+      // Every action is a dynamic block, forward last (see the sign-in test below).
+      expect(rule.action).toBeUndefined();
+      expect(rule.dynamic.action[rule.dynamic.action.length - 1]).toEqual({
+        for_each: ["forward"],
+        content: {
           type: "forward",
           order: "${((length(var.cognito_user_pool_arn) >= 1) || (length(var.oidc_issuer) >= 1)) ? 2 : 1}",
           target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\.[^.]+\.arn\}$/),
         },
-      ]);
+      });
       expect(rule.condition).toEqual([
         { host_header: { values: [json.output.hostname.value] } },
         { source_ip: { values: "${var.allowed_cidrs}" } },
@@ -269,7 +272,14 @@ describe("notebook stack", () => {
         deployment_maximum_percent: 100,
         wait_for_steady_state: true,
       });
-      expect(svc.depends_on).toEqual([expect.stringMatching(/^aws_lb_listener_rule\./)]);
+      expect(svc.depends_on).toEqual([
+        notebookAddress(json, "aws_lb_listener_rule", "listener_rule"),
+        notebookAddress(json, "aws_vpc_security_group_ingress_rule", "home_nfs_from_notebook"),
+        notebookAddress(json, "aws_iam_role_policy", "home_mount_through_access_point"),
+        notebookAddress(json, "aws_iam_role_policy", "task_role_execute_command"),
+      ]);
+      // Changing the capacity provider or ECS Exec takes effect (the provider insists for the former).
+      expect(svc.force_new_deployment).toBe(true);
       expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: false });
       expect(svc.cluster).toMatch(/^\$\{data\.aws_ecs_cluster\.[^.]+\.arn\}$/);
       expect(svc.network_configuration).toEqual({
@@ -442,7 +452,11 @@ describe("notebook stack", () => {
 
     test("sign-in: Cognito or OIDC authenticates first (order 1), then the rule forwards (order 2)", () => {
       const rule = onlyResource(json, "aws_lb_listener_rule");
-      expect(rule.action[0].order).toBe("${((length(var.cognito_user_pool_arn) >= 1) || (length(var.oidc_issuer) >= 1)) ? 2 : 1}");
+      // In the order the provider sees them: it matches the actions it reads back (sorted by
+      // order) to the configured ones by position, so a forward listed first would show a
+      // change on every plan and lose the OIDC client secret.
+      expect(rule.dynamic.action.map((a: any) => a.content.type)).toEqual(["authenticate-cognito", "authenticate-oidc", "forward"]);
+      expect(rule.dynamic.action[2].content.order).toBe("${((length(var.cognito_user_pool_arn) >= 1) || (length(var.oidc_issuer) >= 1)) ? 2 : 1}");
       const [cognito, oidc] = rule.dynamic.action;
       expect(cognito).toEqual({
         for_each: '${(length(var.cognito_user_pool_arn) >= 1) ? ["cognito"] : []}',
@@ -492,7 +506,8 @@ describe("notebook stack", () => {
       expect(svc.dynamic.capacity_provider_strategy).toEqual([
         { for_each: '${(var.capacity_provider == "FARGATE_SPOT") ? ["FARGATE_SPOT"] : []}', content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
       ]);
-      expect(onlyResource(json, "aws_ecs_task_definition").container_definitions).toContain('"stopTimeout" = (var.capacity_provider == "FARGATE_SPOT") ? 120 : 30');
+      // On demand it stays unset, so an upgrade leaves existing task definitions alone.
+      expect(onlyResource(json, "aws_ecs_task_definition").container_definitions).toContain('"stopTimeout" = (var.capacity_provider == "FARGATE_SPOT") ? 120 : null');
       // The deregistration delay stays far below Spot's two-minute notice.
       expect(Number(onlyResource(json, "aws_lb_target_group").deregistration_delay)).toBeLessThan(30);
     });
@@ -503,22 +518,25 @@ describe("notebook stack", () => {
       ]);
     });
 
-    test("enable_execute_command: on the service, and the SSM channels on the task role only then", () => {
+    test("enable_execute_command: on the service, and the SSM channels and session log on the task role only then", () => {
       expect(onlyResource(json, "aws_ecs_service").enable_execute_command).toBe("${var.enable_execute_command}");
       const policy = notebookResource(json, "aws_iam_role_policy", "task_role_execute_command");
       expect(policy.count).toBe("${var.enable_execute_command ? 1 : 0}");
       expect(policy.role).toBe(`\${${notebookAddress(json, "aws_iam_role", "task_role")}.id}`);
+      const logGroup = notebookAddress(json, "aws_cloudwatch_log_group", "log_group");
       expect(policy.policy).toBe(
         '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "EcsExecChannels", "Effect" = "Allow", "Action" = ' +
-          '["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], "Resource" = "*"}]})}',
+          '["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], "Resource" = "*"}, ' +
+          `{"Sid" = "EcsExecSessionLog", "Effect" = "Allow", "Action" = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], "Resource" = [${logGroup}.arn, "\${${logGroup}.arn}:*"]}, ` +
+          '{"Sid" = "EcsExecFindLogGroup", "Effect" = "Allow", "Action" = "logs:DescribeLogGroups", "Resource" = "*"}]})}',
       );
     });
   });
 
   describe("outputs", () => {
-    test("url, notebook_url, hostname, token_secret_arn, service_name, cluster_name, log_group_name", () => {
+    test("url, notebook_url, hostname, sign_in_callback_url, token_secret_arn, service_name, cluster_name, log_group_name", () => {
       expect(Object.keys(json.output).sort()).toEqual(
-        ["cluster_name", "hostname", "log_group_name", "notebook_url", "service_name", "token_secret_arn", "url"].sort(),
+        ["cluster_name", "hostname", "log_group_name", "notebook_url", "service_name", "sign_in_callback_url", "token_secret_arn", "url"].sort(),
       );
       for (const o of Object.values<any>(json.output)) expect(o.description).toBeTruthy();
     });
@@ -529,6 +547,7 @@ describe("notebook stack", () => {
       expect(json.output.notebook_url.value).toBe(`https://${host}${port}/`);
       expect(json.output.url.value).toMatch(new RegExp(`^${escape(`https://${host}${port}/?token=`)}\\$\\{coalesce\\(var\\.token, `));
       expect(json.output.notebook_url.sensitive).toBeUndefined();
+      expect(json.output.sign_in_callback_url.value).toBe(`https://${host}${port}/oauth2/idpresponse`);
     });
   });
 

@@ -31,7 +31,7 @@ function switches(json: any): Record<string, string> {
     }
   }
   const rule = Object.values<any>(json.resource.aws_lb_listener_rule)[0];
-  found["listener rule forward order"] = rule.action[0].order;
+  found["listener rule forward order"] = rule.dynamic.action.find((a: any) => a.content.type === "forward").content.order;
   const service = Object.values<any>(json.resource.aws_ecs_service)[0];
   found["service launch_type"] = `\${coalesce(${service.launch_type.slice(2, -1)}, "none")}`;
   return found;

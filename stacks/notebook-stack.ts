@@ -95,6 +95,10 @@ export class NotebookStack extends TerraformStack {
       description: "Notebook URL without the token.",
     });
     new TerraformOutput(this, "hostname", { value: notebook.hostname, description: "Notebook hostname." });
+    new TerraformOutput(this, "sign_in_callback_url", {
+      value: notebook.signInCallbackUrl,
+      description: "Callback URL to allow in the Cognito or OIDC app client when sign-in is on.",
+    });
     new TerraformOutput(this, "token_secret_arn", {
       value: notebook.tokenSecret.arn,
       description: "Secrets Manager secret holding the token (aws secretsmanager get-secret-value --secret-id ...).",

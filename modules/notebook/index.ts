@@ -17,7 +17,7 @@ import { Password } from "@cdktf/provider-random/lib/password";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
 import { ExistingPlatform } from "../existing-platform";
 import { splat } from "../expressions";
-import { PersistentHome, WORK_DIR } from "./persistent-home";
+import { PersistentHome } from "./persistent-home";
 import { signInActions, SignInProps } from "./sign-in";
 
 /** Port the Jupyter server listens on inside the container. */
@@ -148,6 +148,8 @@ export class Notebook extends Construct {
   public readonly notebookUrl: string;
   /** `https://<hostname>/?token=<token>`: sensitive. */
   public readonly url: string;
+  /** Where a sign-in provider sends the user back: register it with the app client. */
+  public readonly signInCallbackUrl: string;
   public readonly generatedToken: Password;
   /** Plan-time checks of the secret inputs (see the constructor). */
   public readonly inputCheck: TerraformResource;
@@ -198,6 +200,7 @@ export class Notebook extends Construct {
     const listenerPort = platform.listener.port;
     const portSuffix = conditional(Op.eq(listenerPort, 443), "", Fn.format(":%d", [listenerPort]));
     this.notebookUrl = `https://${this.hostname}${portSuffix}/`;
+    this.signInCallbackUrl = `https://${this.hostname}${portSuffix}/oauth2/idpresponse`;
 
     // The token: given in the vars file, or generated. Either way it lives in
     // Secrets Manager and reaches the container through ECS, never in the task definition.
@@ -351,8 +354,9 @@ export class Notebook extends Construct {
       policyArn: Token.asString(extraPolicies.value),
     });
 
-    // ECS Exec: the SSM channels the agent opens, only when it is enabled.
-    new IamRolePolicy(this, "task_role_execute_command", {
+    // ECS Exec, only when enabled: the SSM channels the agent opens, and the session log
+    // it writes to the notebook's own log group (the cluster's default Exec logging).
+    const executeCommandPolicy = new IamRolePolicy(this, "task_role_execute_command", {
       count: Token.asNumber(conditional(enableExecuteCommand, 1, 0)),
       name: "ecs-exec",
       role: this.taskRole.id,
@@ -365,6 +369,13 @@ export class Notebook extends Construct {
             Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
             Resource: "*",
           },
+          {
+            Sid: "EcsExecSessionLog",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            Resource: [this.logGroup.arn, `${this.logGroup.arn}:*`],
+          },
+          { Sid: "EcsExecFindLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
         ],
       }),
     });
@@ -384,9 +395,10 @@ export class Notebook extends Construct {
           image: props.image,
           essential: true,
           portMappings: [{ containerPort: NOTEBOOK_PORT, protocol: "tcp" }],
-          mountPoints: conditional(this.home.enabled, [{ sourceVolume: "home", containerPath: WORK_DIR, readOnly: false }], []),
-          // Fargate Spot gives 2 minutes' notice: use the longest stop timeout to save work.
-          stopTimeout: conditional(spot, 120, 30),
+          mountPoints: this.home.mountPoints,
+          // Fargate Spot gives 2 minutes' notice: use the longest stop timeout to save work
+          // (on demand: ECS's default, left unset so existing task definitions do not change).
+          stopTimeout: conditional(spot, 120, Token.nullValue()),
           // Jupyter Server reads its token from JUPYTER_TOKEN; ECS fetches it from the secret.
           secrets: Fn.concat([
             [{ name: "JUPYTER_TOKEN", valueFrom: this.tokenSecret.arn }],
@@ -452,14 +464,23 @@ export class Notebook extends Construct {
     this.listenerRule = new LbListenerRule(this, "listener_rule", {
       listenerArn: platform.listener.arn,
       // No priority: the provider picks a free one and retries on PriorityInUse.
-      // Sign-in first (order 1) when configured, then forward to the notebook.
-      action: [{ type: "forward", order: Token.asNumber(conditional(signIn.enabled, 2, 1)), targetGroupArn: this.targetGroup.arn }],
+      // All actions are dynamic blocks (below), in order: sign-in first when configured,
+      // then forward. Terraform puts plain blocks before dynamic ones, and the provider
+      // matches the actions it reads back to the configured ones by position.
+      action: [],
       condition: [
         { hostHeader: { values: [this.hostname] } },
         { sourceIp: { values: allowedCidrs } },
       ],
     });
-    this.listenerRule.addOverride("dynamic.action", signIn.dynamicActions);
+    this.listenerRule.addOverride("action", undefined);
+    this.listenerRule.addOverride("dynamic.action", [
+      ...signIn.dynamicActions,
+      {
+        for_each: ["forward"],
+        content: { type: "forward", order: conditional(signIn.enabled, 2, 1), target_group_arn: this.targetGroup.arn },
+      },
+    ]);
 
     this.service = new EcsService(this, "service", {
       name: this.name,
@@ -469,6 +490,9 @@ export class Notebook extends Construct {
       // Spot: the FARGATE_SPOT capacity provider, which the cluster must have.
       launchType: Token.asString(conditional(spot, Token.nullValue(), "FARGATE")),
       enableExecuteCommand,
+      // A change of capacity provider or of ECS Exec needs a new task: the provider refuses
+      // a capacity provider change without it.
+      forceNewDeployment: true,
       desiredCount: 1,
       // One task at a time: the old task stops before its replacement starts.
       deploymentMinimumHealthyPercent: 0,
@@ -492,8 +516,9 @@ export class Notebook extends Construct {
           containerPort: NOTEBOOK_PORT,
         },
       ],
-      // ECS refuses a target group that no listener forwards to yet.
-      dependsOn: [this.listenerRule],
+      // ECS refuses a target group that no listener forwards to yet; the first task needs
+      // its EFS access (NFS rule, mount permission) and, with Exec, its SSM permissions.
+      dependsOn: [this.listenerRule, this.home.nfsRule, this.home.mountPolicy, executeCommandPolicy],
     });
     this.service.addOverride("dynamic.capacity_provider_strategy", [
       { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
