@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { createNotebookStacks, forgetStaleBackends, readSettings, SettingsError } from "./stacks";
+import { createStacks, forgetStaleBackends, readSettings, SettingsError } from "./stacks";
 
 // The cdktf app: reads synth-time settings, creates the stacks, synthesizes.
 const app = new App();
@@ -9,9 +9,10 @@ try {
     environmentsContext: app.node.tryGetContext("environments"),
     projectDir: __dirname,
   });
-  const stacks = createNotebookStacks(app, settings);
+  const { notebooks } = createStacks(app, settings);
   app.synth();
-  forgetStaleBackends(app.outdir, stacks.map((s) => s.node.id));
+  // Notebook stacks only: a state-backend stack's backend changes only to move its state (--migrate-state).
+  forgetStaleBackends(app.outdir, notebooks.map((s) => s.node.id));
 } catch (err) {
   if (!(err instanceof SettingsError)) throw err;
   console.error(`error: ${err.message}`);

@@ -17,6 +17,7 @@ const NEW_VARIABLES = [
   "cognito_user_pool_arn", "cognito_user_pool_client_id", "cognito_user_pool_domain",
   "oidc_issuer", "oidc_authorization_endpoint", "oidc_token_endpoint", "oidc_user_info_endpoint", "oidc_client_id", "oidc_client_secret",
   "auth_session_timeout_seconds", "task_role_policy_arns", "capacity_provider", "ephemeral_storage_gib", "enable_execute_command",
+  "environment",
 ];
 /** Secrets: checked by the notebook module's precondition, not by a validation that would print them. */
 const SECRET_VARIABLES = ["token", "git_token", "oidc_client_secret"];

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { notebookStackSpecs, readSettings, readUser, SettingsError } from "../stacks/settings";
+import { notebookStackSpecs, readSettings, readUser, SettingsError, stateBackendStackSpecs } from "../stacks/settings";
 
 const PROJECT = "/projects/nb";
 const read = (env: Record<string, string>, environmentsContext?: unknown, osUser = "alice") =>
@@ -62,8 +62,11 @@ describe("user", () => {
 describe("environments", () => {
   test("come from cdktf.json context, with a default key prefix", () => {
     const s = read({ NOTEBOOK_USER: "bob" }, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" } });
-    expect(s.environments).toEqual([{ name: "dev", stateBucket: "acme-nb-state", stateRegion: "eu-west-1", stateKeyPrefix: "jupyter-notebooks" }]);
+    expect(s.environments).toEqual([
+      { name: "dev", stateBucket: "acme-nb-state", stateRegion: "eu-west-1", stateKeyPrefix: "jupyter-notebooks", team: [], maxNotebooks: 90, bootstrapStateInBucket: false },
+    ]);
     expect(notebookStackSpecs(s).map((x) => x.id)).toEqual(["notebook", "notebook-dev"]);
+    expect(stateBackendStackSpecs(s).map((x) => x.id)).toEqual(["state-backend-dev"]);
   });
 
   test("NOTEBOOK_ENVIRONMENTS (JSON) replaces the context", () => {

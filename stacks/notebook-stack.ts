@@ -4,7 +4,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
-import { NotebookStackSpec } from "./settings";
+import { BackendSpec, NotebookStackSpec } from "./settings";
 import { NotebookVariables } from "./variables";
 
 export const PROJECT_TAG = "jupyter-notebooks";
@@ -23,9 +23,11 @@ export class NotebookStack extends TerraformStack {
   constructor(scope: Construct, spec: NotebookStackSpec) {
     super(scope, spec.id);
     this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
-    configureBackend(this, spec);
+    configureBackend(this, spec.backend);
 
-    const vars = (this.variables = new NotebookVariables(this));
+    const vars = (this.variables = new NotebookVariables(this, spec.environment));
+    // A team file's per-user settings replace the vars file's.
+    const overrides = spec.overrides ?? {};
 
     new AwsProvider(this, "aws", {
       region: vars.region.stringValue,
@@ -53,9 +55,9 @@ export class NotebookStack extends TerraformStack {
     const notebook = (this.notebook = new Notebook(this, "notebook", {
       platform: this.platform,
       subnets: vars.fargateSubnets.listValue,
-      cpu: vars.cpu.numberValue,
-      memory: vars.memory.numberValue,
-      image: `${vars.image.stringValue}:${vars.jupyterDockerTag.stringValue}`,
+      cpu: overrides.cpu ?? vars.cpu.numberValue,
+      memory: overrides.memory ?? vars.memory.numberValue,
+      image: `${vars.image.stringValue}:${overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue}`,
       token: vars.token.stringValue,
       domain: vars.domain.stringValue,
       hostnamePrefix: vars.hostnamePrefix.stringValue,
@@ -109,8 +111,8 @@ export class NotebookStack extends TerraformStack {
   }
 }
 
-function configureBackend(stack: TerraformStack, spec: NotebookStackSpec): void {
-  const backend = spec.backend;
+/** The stack's backend: a local file, or S3 encrypted and locked. */
+export function configureBackend(stack: TerraformStack, backend: BackendSpec): void {
   if (backend.type === "local") {
     new LocalBackend(stack, { path: backend.path });
     return;

@@ -8,13 +8,9 @@ import * as path from "path";
  * variables and the `environments` context of cdktf.json.
  */
 
-/** A synth-time setting that cannot be used; main.ts prints its message as one line. */
-export class SettingsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SettingsError";
-  }
-}
+export { SettingsError } from "./settings-error";
+import { SettingsError } from "./settings-error";
+import { readTeamFile, TeamMember } from "./team";
 
 export interface EnvironmentSettings {
   /** Environment name, part of the stack id `notebook-<name>` and of the state key. */
@@ -25,6 +21,12 @@ export interface EnvironmentSettings {
   readonly stateRegion: string;
   /** Key prefix in the bucket. @default "jupyter-notebooks" */
   readonly stateKeyPrefix: string;
+  /** Users the administrator rolls notebooks out to (from `teamFile`). @default none */
+  readonly team: TeamMember[];
+  /** Most notebooks the team file may ask for (a load balancer holds 100 target groups). @default 90 */
+  readonly maxNotebooks: number;
+  /** Keep the state-backend stack's own state in the bucket (after moving it there). @default false */
+  readonly bootstrapStateInBucket: boolean;
 }
 
 export interface Settings {
@@ -35,6 +37,10 @@ export interface Settings {
   /** Directory of the project (where local state files live). */
   readonly projectDir: string;
 }
+
+/** Notebooks per load balancer: it holds at most 100 target groups, and keeps a few for the team's other services. */
+export const DEFAULT_MAX_NOTEBOOKS = 90;
+export const MAX_TARGET_GROUPS_PER_LOAD_BALANCER = 100;
 
 export type BackendSpec =
   | { readonly type: "local"; readonly path: string }
@@ -47,6 +53,17 @@ export interface NotebookStackSpec {
   /** Environment name used in tags and state keys (`local` for the `notebook` stack). */
   readonly environment: string;
   readonly user: string;
+  readonly backend: BackendSpec;
+  /** Per-user settings from a team file, used instead of the vars file's. */
+  readonly overrides?: { readonly cpu?: number; readonly memory?: number; readonly jupyterDockerTag?: string };
+}
+
+/** The stack that creates an environment's state bucket: its own state is local. */
+export interface StateBackendStackSpec {
+  /** `state-backend-<env>`. */
+  readonly id: string;
+  readonly environment: EnvironmentSettings;
+  /** Where the bootstrap stack keeps its own state: a local file first, the bucket once moved. */
   readonly backend: BackendSpec;
 }
 
@@ -74,7 +91,7 @@ const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
 const REGION = /^[a-z]{2,4}(-[a-z]+)+-[0-9]+$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
-const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix"];
+const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket"];
 
 export function readSettings(input: SettingsInput): Settings {
   const user = readUser(input.env.NOTEBOOK_USER, input.osUser ?? (() => os.userInfo().username));
@@ -89,7 +106,7 @@ export function readSettings(input: SettingsInput): Settings {
       throw new SettingsError(`NOTEBOOK_ENVIRONMENTS is not valid JSON: expected an object such as {"dev": {"stateBucket": "...", "stateRegion": "..."}}`);
     }
   }
-  return { user, environments: readEnvironments(environments, source), projectDir: input.projectDir };
+  return { user, environments: readEnvironments(environments, source, input.projectDir), projectDir: input.projectDir };
 }
 
 /**
@@ -117,7 +134,7 @@ export function readUser(explicit: string | undefined, osUser: () => string): st
   return user;
 }
 
-function readEnvironments(value: unknown, source: string): EnvironmentSettings[] {
+function readEnvironments(value: unknown, source: string, projectDir: string): EnvironmentSettings[] {
   if (value === undefined || value === null) return [];
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new SettingsError(`${source} must be an object of environments, e.g. {"dev": {"stateBucket": "acme-nb-state", "stateRegion": "eu-west-1"}}, got ${JSON.stringify(value)}`);
@@ -147,11 +164,39 @@ function readEnvironments(value: unknown, source: string): EnvironmentSettings[]
     if (typeof prefix !== "string" || !KEY_PREFIX.test(prefix)) {
       throw new SettingsError(`${where} has stateKeyPrefix ${JSON.stringify(prefix)}: expected S3 key segments separated by '/', without a leading or trailing '/'`);
     }
-    return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix };
+    const maxNotebooks = fields.maxNotebooks ?? DEFAULT_MAX_NOTEBOOKS;
+    if (typeof maxNotebooks !== "number" || !Number.isInteger(maxNotebooks) || maxNotebooks < 1 || maxNotebooks > MAX_TARGET_GROUPS_PER_LOAD_BALANCER) {
+      throw new SettingsError(`${where} has maxNotebooks ${JSON.stringify(maxNotebooks)}: expected a whole number from 1 to ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER}`);
+    }
+    const teamFile = fields.teamFile;
+    if (teamFile !== undefined && (typeof teamFile !== "string" || teamFile === "")) {
+      throw new SettingsError(`${where} has teamFile ${JSON.stringify(teamFile)}: expected the path of a JSON file, relative to the project`);
+    }
+    const team = teamFile === undefined ? [] : readTeamFile(teamFile, projectDir);
+    if (team.length > maxNotebooks) {
+      throw new SettingsError(
+        `${where}: team file ${teamFile} lists ${team.length} users, more than maxNotebooks ${maxNotebooks}. ` +
+          `Each notebook takes one of the ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups a load balancer can hold; ` +
+          `put the other users in a second environment with its own load balancer (and team file), or raise maxNotebooks if this load balancer has room`,
+      );
+    }
+    const bootstrapStateInBucket = fields.bootstrapStateInBucket ?? false;
+    if (typeof bootstrapStateInBucket !== "boolean") {
+      throw new SettingsError(`${where} has bootstrapStateInBucket ${JSON.stringify(bootstrapStateInBucket)}: expected true or false`);
+    }
+    return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix, team, maxNotebooks, bootstrapStateInBucket };
   });
 }
 
-/** The notebook stacks for these settings: `notebook` with local state, and one `notebook-<env>` per environment. */
+/** Where a user's notebook keeps its state in an environment: the same for their own and the team's stack. */
+function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
+  return { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: `${env.stateKeyPrefix}/${env.name}/${user}/terraform.tfstate` };
+}
+
+/**
+ * The notebook stacks for these settings: `notebook` with local state, one `notebook-<env>`
+ * per environment, and one `notebook-<env>-<user>` per user of an environment's team file.
+ */
 export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
   const local: NotebookStackSpec = {
     id: "notebook",
@@ -159,18 +204,28 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
     user: settings.user,
     backend: { type: "local", path: localStatePath(settings.projectDir, settings.user) },
   };
-  const remote = settings.environments.map((env): NotebookStackSpec => ({
-    id: `notebook-${env.name}`,
-    environment: env.name,
-    user: settings.user,
-    backend: {
-      type: "s3",
-      bucket: env.stateBucket,
-      region: env.stateRegion,
-      key: `${env.stateKeyPrefix}/${env.name}/${settings.user}/terraform.tfstate`,
-    },
-  }));
+  const remote = settings.environments.flatMap((env): NotebookStackSpec[] => [
+    { id: `notebook-${env.name}`, environment: env.name, user: settings.user, backend: remoteBackend(env, settings.user) },
+    ...env.team.map((member) => ({
+      id: `notebook-${env.name}-${member.name}`,
+      environment: env.name,
+      user: member.name,
+      backend: remoteBackend(env, member.name),
+      overrides: { cpu: member.cpu, memory: member.memory, jupyterDockerTag: member.jupyterDockerTag },
+    })),
+  ]);
   return [local, ...remote];
+}
+
+/** One `state-backend-<env>` stack per environment, creating its state bucket. */
+export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpec[] {
+  return settings.environments.map((env) => ({
+    id: `state-backend-${env.name}`,
+    environment: env,
+    backend: env.bootstrapStateInBucket
+      ? { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: `${env.stateKeyPrefix}/${env.name}/state-backend/terraform.tfstate` }
+      : { type: "local", path: path.join(settings.projectDir, `state-backend-${env.name}.tfstate`) },
+  }));
 }
 
 /** The `notebook` stack's state file: one per user, in the project directory (git-ignored). */

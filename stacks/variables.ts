@@ -126,8 +126,24 @@ export class NotebookVariables {
   public readonly ephemeralStorageGib: TerraformVariable;
   public readonly enableExecuteCommand: TerraformVariable;
 
-  /** Declares the variables directly on `stack`, so their names carry no hash suffix. */
-  constructor(stack: Construct) {
+  public readonly environment: TerraformVariable;
+
+  /**
+   * Declares the variables directly on `stack`, so their names carry no hash suffix.
+   * `environment` is the stack's environment, which a vars file may name to guard itself.
+   */
+  constructor(stack: Construct, environment: string) {
+    this.environment = variable(stack, "environment", {
+      type: "string",
+      default: "",
+      description: "Environment this vars file is meant for (empty: any); a stack of another environment refuses it.",
+      validation: [
+        {
+          condition: `\${var.environment == "" || var.environment == ${JSON.stringify(environment)}}`,
+          errorMessage: `environment: this vars file is for environment "\${var.environment}", but the stack chosen is for environment "${environment}": pick the stack of that environment (notebook-\${var.environment}) or another vars file.`,
+        },
+      ],
+    });
     this.region = variable(stack, "region", {
       type: "string",
       description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1.",

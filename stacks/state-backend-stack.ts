@@ -1,0 +1,55 @@
+import { Construct } from "constructs";
+import { Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { StateBucket } from "../modules/state-bucket";
+import { configureBackend, PROJECT_TAG, REQUIRED_TERRAFORM_VERSION } from "./notebook-stack";
+import { StateBackendStackSpec } from "./settings";
+
+/**
+ * `state-backend-<env>`: the S3 bucket that holds an environment's notebook states. It is
+ * created once, before any `notebook-<env>` deploy; its own state is a local file, or the
+ * bucket itself once moved there (bootstrapStateInBucket).
+ */
+export class StateBackendStack extends TerraformStack {
+  public readonly stateBucket: StateBucket;
+
+  constructor(scope: Construct, spec: StateBackendStackSpec) {
+    super(scope, spec.id);
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+    configureBackend(this, spec.backend);
+    const env = spec.environment;
+
+    const noncurrentDays = new TerraformVariable(this, "noncurrent_version_days", {
+      type: "number",
+      default: 90,
+      nullable: false,
+      description: "Days an overwritten or deleted state version is kept before it expires.",
+      validation: [
+        {
+          condition: "${var.noncurrent_version_days >= 1 && var.noncurrent_version_days <= 3650 && floor(var.noncurrent_version_days) == var.noncurrent_version_days}",
+          errorMessage: "noncurrent_version_days must be a whole number of days from 1 to 3650, got ${var.noncurrent_version_days}.",
+        },
+      ],
+    });
+    const profile = new TerraformVariable(this, "profile_name", {
+      type: "string",
+      default: "",
+      nullable: false,
+      description: "Named profile from the AWS config files; empty uses the default credential chain.",
+    });
+
+    new AwsProvider(this, "aws", {
+      region: env.stateRegion,
+      // one(compact([x])) is null when x is empty: the default credential chain.
+      profile: Token.asString(Fn.one(Fn.compact([profile.stringValue]))),
+      defaultTags: [{ tags: { Environment: env.name, Project: PROJECT_TAG, ManagedBy: "cdktf", Purpose: "terraform-state" } }],
+    });
+
+    this.stateBucket = new StateBucket(this, "state", { bucketName: env.stateBucket, noncurrentVersionDays: noncurrentDays.numberValue });
+    new TerraformOutput(this, "bucket", { value: this.stateBucket.bucket.bucket, description: "The state bucket." });
+    new TerraformOutput(this, "key_prefix", {
+      value: `${env.stateKeyPrefix}/${env.name}/`,
+      description: "Where this environment's notebook states go in the bucket (<prefix>/<env>/<user>/terraform.tfstate).",
+    });
+  }
+}
