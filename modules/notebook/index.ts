@@ -384,8 +384,8 @@ export class Notebook extends Construct {
       family: this.name,
       requiresCompatibilities: ["FARGATE"],
       networkMode: "awsvpc",
-      cpu: Token.asString(props.cpu),
-      memory: Token.asString(props.memory),
+      cpu: asString(props.cpu),
+      memory: asString(props.memory),
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
@@ -569,3 +569,8 @@ const ECS_TASKS_TRUST_POLICY = Fn.jsonencode({
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
+
+/** A number as the string the task definition wants (a Terraform expression stays one). */
+function asString(value: number): string {
+  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
+}

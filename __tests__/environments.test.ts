@@ -1,0 +1,165 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App, Testing } from "cdktf";
+import { StateBackendStack } from "../stacks/state-backend-stack";
+import { notebookStackSpecs, readSettings, SettingsError, stateBackendStackSpecs } from "../stacks/settings";
+import { synthStack } from "./helpers/synth";
+import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, tfvars } from "./helpers/terraform";
+import { OLD_VARS } from "./helpers/vars";
+
+// Remote state bootstrap, the environment guard, and team roll-out.
+
+let project: string;
+beforeEach(() => (project = fs.mkdtempSync(path.join(os.tmpdir(), "nb-env-"))));
+afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
+
+const DEV = { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" };
+const settingsWith = (environments: unknown, user = "alice") => readSettings({ env: { NOTEBOOK_USER: user }, environmentsContext: environments, projectDir: project });
+const writeTeam = (content: unknown, file = "team.json") => fs.writeFileSync(path.join(project, file), typeof content === "string" ? content : JSON.stringify(content));
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SettingsError) return err.message;
+    throw err;
+  }
+  throw new Error("expected a SettingsError");
+}
+
+describe("state-backend-<env>", () => {
+  function synthBackend(environments: unknown) {
+    const spec = stateBackendStackSpecs(settingsWith(environments))[0];
+    const app: App = Testing.app();
+    return JSON.parse(Testing.synth(new StateBackendStack(app, spec)));
+  }
+  const only = (json: any, type: string) => {
+    const all = Object.values<any>(json.resource[type] ?? {});
+    expect(all).toHaveLength(1);
+    return all[0];
+  };
+
+  test("creates the environment's bucket, protected against destroy, with its own local state", () => {
+    const json = synthBackend({ dev: DEV });
+    expect(only(json, "aws_s3_bucket")).toMatchObject({ bucket: "acme-nb-state", lifecycle: { prevent_destroy: true } });
+    expect(json.terraform.backend).toEqual({ local: { path: path.join(project, "state-backend-dev.tfstate") } });
+    expect(json.provider.aws[0].region).toBe("eu-west-1");
+  });
+
+  test("versioning, default encryption, all public access blocked, owner-enforced objects", () => {
+    const json = synthBackend({ dev: DEV });
+    expect(only(json, "aws_s3_bucket_versioning").versioning_configuration).toEqual({ status: "Enabled" });
+    expect(only(json, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" }, bucket_key_enabled: true },
+    ]);
+    expect(only(json, "aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(only(json, "aws_s3_bucket_ownership_controls").rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
+  });
+
+  test("a bucket policy that denies every request not over TLS", () => {
+    const json = synthBackend({ dev: DEV });
+    const bucket = Object.keys(json.resource.aws_s3_bucket)[0];
+    expect(only(json, "aws_s3_bucket_policy").policy).toBe(
+      `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "DenyWithoutTls", "Effect" = "Deny", "Principal" = "*", "Action" = "s3:*", ` +
+        `"Resource" = [aws_s3_bucket.${bucket}.arn, "\${aws_s3_bucket.${bucket}.arn}/*"], "Condition" = {"Bool" = {"aws:SecureTransport" = "false"}}}]})}`,
+    );
+  });
+
+  test("noncurrent state versions expire after a configurable number of days (90 by default)", () => {
+    const json = synthBackend({ dev: DEV });
+    expect(only(json, "aws_s3_bucket_lifecycle_configuration").rule[0]).toMatchObject({
+      status: "Enabled",
+      noncurrent_version_expiration: [{ noncurrent_days: "${var.noncurrent_version_days}" }],
+    });
+    expect(json.variable.noncurrent_version_days).toMatchObject({ type: "number", default: 90 });
+  });
+
+  test("once moved (bootstrapStateInBucket), its own state lives in the bucket", () => {
+    const json = synthBackend({ dev: { ...DEV, bootstrapStateInBucket: true } });
+    expect(json.terraform.backend).toEqual({
+      s3: { bucket: "acme-nb-state", region: "eu-west-1", key: "jupyter-notebooks/dev/state-backend/terraform.tfstate", encrypt: true, use_lockfile: true },
+    });
+  });
+});
+
+describe("team roll-out", () => {
+  test("one notebook-<env>-<user> stack per listed user, on the same state key as that user's own stack", () => {
+    writeTeam({ users: [{ name: "bob" }, { name: "carol", cpu: 2048, memory: 8192, jupyter_docker_tag: "2026-05-31" }] });
+    const settings = settingsWith({ dev: { ...DEV, teamFile: "team.json" } }, "alice");
+    const specs = notebookStackSpecs(settings);
+    expect(specs.map((s) => s.id)).toEqual(["notebook", "notebook-dev", "notebook-dev-bob", "notebook-dev-carol"]);
+    const bobsOwn = notebookStackSpecs(settingsWith({ dev: { ...DEV, teamFile: "team.json" } }, "bob")).find((s) => s.id === "notebook-dev")!;
+    expect(specs.find((s) => s.id === "notebook-dev-bob")!.backend).toEqual(bobsOwn.backend);
+    expect(bobsOwn.backend).toMatchObject({ key: "jupyter-notebooks/dev/bob/terraform.tfstate" });
+  });
+
+  test("per-user overrides replace the vars file's cpu, memory and image tag; the others use the vars file", () => {
+    writeTeam({ users: [{ name: "bob" }, { name: "carol", cpu: 2048, memory: 8192, jupyter_docker_tag: "2026-05-31" }] });
+    const settings = settingsWith({ dev: { ...DEV, teamFile: "team.json" } });
+    const carol = synthStack("notebook-dev-carol", settings).json;
+    const task = Object.values<any>(carol.resource.aws_ecs_task_definition)[0];
+    expect([task.cpu, task.memory]).toEqual(["2048", "8192"]);
+    expect(task.container_definitions).toContain('"image" = "${var.image}:2026-05-31"');
+    expect(carol.provider.aws[0].default_tags[0].tags).toContain('"Owner" = "carol"');
+    const bob = Object.values<any>(synthStack("notebook-dev-bob", settings).json.resource.aws_ecs_task_definition)[0];
+    expect([bob.cpu, bob.memory]).toEqual(["${var.cpu}", "${var.memory}"]);
+  });
+
+  test.each<[string, unknown, RegExp]>([
+    ["it is not JSON", "{users: [", /^team file team\.json: cannot be read, it is not valid JSON/],
+    ["it has no users list", { people: [] }, /^team file team\.json: expected an object \{"users": \[/],
+    ["a user has an unknown field", { users: [{ name: "bob", gpu: 1 }] }, /^team file team\.json: users\[0\] has unknown field "gpu": allowed are name, cpu, memory, jupyter_docker_tag$/],
+    ["a name is not a DNS label", { users: [{ name: "Bob Smith" }] }, /^team file team\.json: users\[0\] has name "Bob Smith": expected a lower-case DNS label/],
+    ["a user is listed twice", { users: [{ name: "bob" }, { name: "bob" }] }, /^team file team\.json: users\[1\]: user "bob" is listed twice$/],
+    ["memory is not offered with the cpu", { users: [{ name: "bob", cpu: 1024, memory: 1024 }] }, /users\[0\] \(bob\) has memory 1024: Fargate offers 2048, 3072, .* with cpu 1024$/],
+    ["cpu comes without memory", { users: [{ name: "bob", cpu: 1024 }] }, /users\[0\] \(bob\) sets cpu alone: give cpu and memory together$/],
+    ["an image tag is invalid", { users: [{ name: "bob", jupyter_docker_tag: "bad tag" }] }, /users\[0\] \(bob\) has jupyter_docker_tag "bad tag": expected an image tag$/],
+  ])("fails with one clear line when %s", (_what, content, message) => {
+    writeTeam(content as any);
+    const error = errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "team.json" } }));
+    expect(error).toMatch(message);
+    expect(error).not.toContain("\n");
+  });
+
+  test("fails when the team file does not exist", () => {
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "missing.json" } }))).toBe("team file missing.json: cannot be read, it does not exist");
+  });
+
+  test("refuses more users than the environment's limit (90 by default), explaining the load balancer cap", () => {
+    writeTeam({ users: Array.from({ length: 91 }, (_, i) => ({ name: `user${i}` })) });
+    const error = errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "team.json" } }));
+    expect(error).toMatch(/team file team\.json lists 91 users, more than maxNotebooks 90\. Each notebook takes one of the 100 target groups a load balancer can hold; put the other users in a second environment with its own load balancer/);
+    writeTeam({ users: Array.from({ length: 90 }, (_, i) => ({ name: `user${i}` })) });
+    expect(notebookStackSpecs(settingsWith({ dev: { ...DEV, teamFile: "team.json" } }))).toHaveLength(92);
+    writeTeam({ users: Array.from({ length: 11 }, (_, i) => ({ name: `user${i}` })) });
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "team.json", maxNotebooks: 10 } }))).toMatch(/lists 11 users, more than maxNotebooks 10/);
+  });
+
+  test("refuses a limit beyond what a load balancer holds", () => {
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, maxNotebooks: 101 } }))).toMatch(/has maxNotebooks 101: expected a whole number from 1 to 100$/);
+  });
+});
+
+describeWithTerraform("environment guard, evaluated by terraform", () => {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    const { json } = synthStack("notebook-dev", readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: { dev: DEV }, projectDir: "/p" }));
+    dir = await initVariablesDir(json);
+  }, 60_000);
+  afterAll(() => removeDir(dir));
+
+  test("a vars file for this environment, or for none, passes", async () => {
+    expect((await planVars(dir!, tfvars({ ...OLD_VARS, environment: "dev" }))).code).toBe(0);
+    expect((await planVars(dir!, tfvars(OLD_VARS))).code).toBe(0);
+  });
+
+  test("a vars file for another environment fails before any AWS call, naming both", async () => {
+    const result = await planVars(dir!, tfvars({ ...OLD_VARS, environment: "prod" }));
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain("var.environment");
+    expect(oneLine(result.output)).toContain(
+      'environment: this vars file is for environment "prod", but the stack chosen is for environment "dev": pick the stack of that environment (notebook-prod) or another vars file.',
+    );
+  });
+});
