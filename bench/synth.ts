@@ -12,6 +12,8 @@ import { transform } from "sucrase";
  * - "compiled": the same code transpiled to JavaScript beforehand and run with plain node,
  *   so the difference to "app command" is what loading TypeScript on the fly costs.
  * - "50 stacks": a bench app with 50 users' notebook stacks in one synth.
+ * - "team of N users": the app command with a team file of 10, 50 and 90 users (3 runs each),
+ *   and how time and memory grow per user.
  */
 const root = path.resolve(__dirname, "..");
 const runsArg = process.argv.indexOf("--runs");
@@ -73,12 +75,12 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function measure(name: string, command: string, env: Record<string, string> = {}): { median_s: number; peak_mib: number } {
+function measure(name: string, command: string, env: Record<string, string> = {}, times = runs): { median_s: number; peak_mib: number } {
   runOnce(command, env); // warm the file cache
-  const samples = Array.from({ length: runs }, () => runOnce(command, env));
+  const samples = Array.from({ length: times }, () => runOnce(command, env));
   const line = {
     case: name,
-    runs,
+    runs: times,
     median_s: Number(median(samples.map((s) => s.seconds)).toFixed(3)),
     peak_mib: Number(Math.max(...samples.map((s) => s.peakMiB)).toFixed(1)),
     median_peak_mib: Number(median(samples.map((s) => s.peakMiB)).toFixed(1)),
@@ -96,4 +98,23 @@ const compiled = measure("compiled, 1 stack", `node ${path.relative(root, path.j
 measure("app command loader, 50 stacks", "node -r sucrase/register/ts bench/many-stacks.ts", { BENCH_STACKS: "50" });
 measure("compiled, 50 stacks", `node ${path.relative(root, path.join(compiledDir, "bench", "many-stacks.js"))}`, { BENCH_STACKS: "50" });
 console.log(JSON.stringify({ case: "app command overhead, 1 stack", seconds: Number((app.median_s - compiled.median_s).toFixed(3)) }));
+
+// Team roll-out: the app command with an environment whose team file lists N users
+// (N + 3 stacks: notebook, notebook-bench, state-backend-bench and one per user).
+const team: Array<{ users: number; median_s: number; peak_mib: number }> = [];
+for (const users of [10, 50, 90]) {
+  const teamFile = path.join(work, `team-${users}.json`);
+  fs.writeFileSync(teamFile, JSON.stringify({ users: Array.from({ length: users }, (_, i) => ({ name: `user${String(i + 1).padStart(3, "0")}` })) }));
+  const environments = JSON.stringify({ bench: { stateBucket: "bench-state", stateRegion: "eu-west-1", teamFile } });
+  const result = measure(`app command, team of ${users} users`, appCommand, { NOTEBOOK_ENVIRONMENTS: environments }, Math.min(runs, 3));
+  team.push({ users, ...result });
+}
+const [first, , last] = team;
+console.log(
+  JSON.stringify({
+    case: "team growth",
+    seconds_per_user: Number(((last.median_s - first.median_s) / (last.users - first.users)).toFixed(4)),
+    mib_per_user: Number(((last.peak_mib - first.peak_mib) / (last.users - first.users)).toFixed(2)),
+  }),
+);
 fs.rmSync(work, { recursive: true, force: true });
