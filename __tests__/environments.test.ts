@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -5,7 +6,7 @@ import { App, Testing } from "cdktf";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { notebookStackSpecs, readSettings, SettingsError, stateBackendStackSpecs } from "../stacks/settings";
 import { synthStack } from "./helpers/synth";
-import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, tfvars } from "./helpers/terraform";
+import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, runTerraform, tfvars } from "./helpers/terraform";
 import { OLD_VARS } from "./helpers/vars";
 
 // Remote state bootstrap, the environment guard, and team roll-out.
@@ -159,7 +160,36 @@ describeWithTerraform("environment guard, evaluated by terraform", () => {
     expect(result.code).not.toBe(0);
     expect(result.output).toContain("var.environment");
     expect(oneLine(result.output)).toContain(
-      'environment: this vars file is for environment "prod", but the stack chosen is for environment "dev": pick the stack of that environment (notebook-prod) or another vars file.',
+      "environment: this vars file is for environment 'prod', but the stack chosen is for environment 'dev': pick the stack of that environment (notebook-prod) or another vars file.",
     );
   });
+});
+
+describeWithTerraform("npx cdktf synth --hcl", () => {
+  test("writes HCL that Terraform parses, for every stack", async () => {
+    // GIVEN the app run as `cdktf synth --hcl` runs it (the CLI sets SYNTH_HCL_OUTPUT)
+    const root = path.resolve(__dirname, "..");
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-hcl-"));
+    try {
+      const run = spawnSync(process.execPath, ["-r", "sucrase/register/ts", "main.ts"], {
+        cwd: root,
+        env: { ...process.env, NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: DEV }), SYNTH_HCL_OUTPUT: "true", CDKTF_OUTDIR: outdir },
+        encoding: "utf8",
+      });
+      expect(run.status).toBe(0);
+      const stacks = fs.readdirSync(path.join(outdir, "stacks")).sort();
+      expect(stacks).toEqual(["notebook", "notebook-dev", "state-backend-dev"]);
+      for (const stack of stacks) {
+        const file = path.join(outdir, "stacks", stack, "cdk.tf");
+        // THEN terraform parses each file (fmt fails on any syntax error)
+        const fmt = await runTerraform(path.dirname(file), ["fmt", "-write=false", "-list=false", "-no-color", file]);
+        expect([stack, fmt.code, fmt.output.includes("Error")]).toEqual([stack, 0, false]);
+      }
+      const notebook = fs.readFileSync(path.join(outdir, "stacks", "notebook", "cdk.tf"), "utf8");
+      expect(notebook).toContain('variable "cpu" {');
+      expect(notebook).toContain('resource "aws_ecs_service"');
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -22,7 +22,7 @@ export class NotebookStack extends TerraformStack {
 
   constructor(scope: Construct, spec: NotebookStackSpec) {
     super(scope, spec.id);
-    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+    requireTerraformVersion(this);
     configureBackend(this, spec.backend);
 
     const vars = (this.variables = new NotebookVariables(this, spec.environment));
@@ -109,6 +109,16 @@ export class NotebookStack extends TerraformStack {
     new TerraformOutput(this, "cluster_name", { value: this.platform.cluster.clusterName, description: "ECS cluster the notebook runs on." });
     new TerraformOutput(this, "log_group_name", { value: notebook.logGroup.name, description: "CloudWatch log group of the notebook's container." });
   }
+}
+
+/**
+ * `terraform { required_version }`, except when cdktf writes HCL (`cdktf synth --hcl` sets
+ * SYNTH_HCL_OUTPUT): cdktf 0.21's HCL renderer writes any extra terraform-block attribute
+ * as `0 = "required_version"`, which no Terraform parses. The JSON that deploy runs keeps it.
+ */
+export function requireTerraformVersion(stack: TerraformStack): void {
+  if (process.env.SYNTH_HCL_OUTPUT === "true") return;
+  stack.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
 }
 
 /** The stack's backend: a local file, or S3 encrypted and locked. */

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { StateBucket } from "../modules/state-bucket";
-import { configureBackend, PROJECT_TAG, REQUIRED_TERRAFORM_VERSION } from "./notebook-stack";
+import { configureBackend, PROJECT_TAG, requireTerraformVersion } from "./notebook-stack";
 import { StateBackendStackSpec } from "./settings";
 
 /**
@@ -15,7 +15,7 @@ export class StateBackendStack extends TerraformStack {
 
   constructor(scope: Construct, spec: StateBackendStackSpec) {
     super(scope, spec.id);
-    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+    requireTerraformVersion(this);
     configureBackend(this, spec.backend);
     const env = spec.environment;
 

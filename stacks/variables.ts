@@ -140,7 +140,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.environment == "" || var.environment == ${JSON.stringify(environment)}}`,
-          errorMessage: `environment: this vars file is for environment "\${var.environment}", but the stack chosen is for environment "${environment}": pick the stack of that environment (notebook-\${var.environment}) or another vars file.`,
+          errorMessage: `environment: this vars file is for environment '\${var.environment}', but the stack chosen is for environment '${environment}': pick the stack of that environment (notebook-\${var.environment}) or another vars file.`,
         },
       ],
     });
@@ -150,7 +150,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${can(regex(${re(REGION_RE)}, var.region))}`,
-          errorMessage: 'region must be an AWS region such as eu-west-1, got "${var.region}".',
+          errorMessage: "region must be an AWS region such as eu-west-1, got '${var.region}'.",
         },
       ],
     });
@@ -161,7 +161,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: '${can(regex("^[^\\\\s]*$", var.profile_name))}',
-          errorMessage: 'profile_name must be a profile name without white space, or empty for the default credential chain, got "${var.profile_name}".',
+          errorMessage: "profile_name must be a profile name without white space, or empty for the default credential chain, got '${var.profile_name}'.",
         },
       ],
     });
@@ -172,7 +172,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.vpc_id == "" || can(regex(${re(VPC_RE)}, var.vpc_id))}`,
-          errorMessage: 'vpc_id must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "${var.vpc_id}".',
+          errorMessage: "vpc_id must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty, got '${var.vpc_id}'.",
         },
       ],
     });
@@ -182,7 +182,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: '${can(regex("^[A-Za-z0-9_-]{1,255}$", var.ecs_cluster_name))}',
-          errorMessage: 'ecs_cluster_name must be a cluster name (1-255 letters, digits, "-" or "_"; not an ARN), got "${var.ecs_cluster_name}".',
+          errorMessage: "ecs_cluster_name must be a cluster name (1-255 letters, digits, '-' or '_'; not an ARN), got '${var.ecs_cluster_name}'.",
         },
       ],
     });
@@ -193,11 +193,11 @@ export class NotebookVariables {
         {
           condition: `\${can(regex(${re(ALB_ARN_RE)}, var.loadbalancer_arn))}`,
           errorMessage:
-            'loadbalancer_arn must be an Application Load Balancer ARN, arn:aws:elasticloadbalancing:<region>:<12-digit account>:loadbalancer/app/<name>/<16 hex digits>, got "${var.loadbalancer_arn}".',
+            "loadbalancer_arn must be an Application Load Balancer ARN, arn:aws:elasticloadbalancing:<region>:<12-digit account>:loadbalancer/app/<name>/<16 hex digits>, got '${var.loadbalancer_arn}'.",
         },
         {
           condition: '${try(split(":", var.loadbalancer_arn)[3] == var.region, true)}',
-          errorMessage: 'loadbalancer_arn is in region "${try(split(":", var.loadbalancer_arn)[3], "")}" but region is "${var.region}": both must name the same region.',
+          errorMessage: 'loadbalancer_arn is in region \'${try(split(":", var.loadbalancer_arn)[3], "")}\' but region is \'${var.region}\': both must name the same region.',
         },
       ],
     });
@@ -207,7 +207,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${can(regex(${re(ZONE_RE)}, var.hosted_zone_id))}`,
-          errorMessage: 'hosted_zone_id must be a Route 53 zone ID: "Z" followed by upper-case letters and digits, without "/hostedzone/", got "${var.hosted_zone_id}".',
+          errorMessage: "hosted_zone_id must be a Route 53 zone ID: 'Z' followed by upper-case letters and digits, without '/hostedzone/', got '${var.hosted_zone_id}'.",
         },
       ],
     });
@@ -240,7 +240,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${can(regex(${re(TAG_RE)}, var.jupyter_docker_tag))}`,
-          errorMessage: 'jupyter_docker_tag must be an image tag (1-128 letters, digits, "_", "." or "-", not starting with "." or "-"), got "${var.jupyter_docker_tag}".',
+          errorMessage: "jupyter_docker_tag must be an image tag (1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'), got '${var.jupyter_docker_tag}'.",
         },
       ],
     });
@@ -273,7 +273,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(DOMAIN_RE)}, var.domain)))}`,
-          errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters without scheme, path, port or trailing dot, e.g. notebooks.example.com, got "\${var.domain}".`,
+          errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters without scheme, path, port or trailing dot, e.g. notebooks.example.com, got '\${var.domain}'.`,
         },
       ],
     });
@@ -284,7 +284,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${length(var.image) <= 255 && can(regex(${re(IMAGE_RE)}, var.image))}`,
-          errorMessage: 'image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got "${var.image}".',
+          errorMessage: "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got '${var.image}'.",
         },
       ],
     });
@@ -306,11 +306,11 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${can(regex(${re(PREFIX_RE)}, var.hostname_prefix))}`,
-          errorMessage: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH} letters, digits or "-" (longer would push the target group name past AWS's 32 characters), got "\${var.hostname_prefix}".`,
+          errorMessage: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH} letters, digits or '-' (longer would push the target group name past AWS's 32 characters), got '\${var.hostname_prefix}'.`,
         },
         {
           condition: '${!startswith("${var.hostname_prefix}-", "sg-")}',
-          errorMessage: 'hostname_prefix must not be "sg" or start with "sg-": AWS reserves security group names beginning with "sg-", got "${var.hostname_prefix}".',
+          errorMessage: "hostname_prefix must not be 'sg' or start with 'sg-': AWS reserves security group names beginning with 'sg-', got '${var.hostname_prefix}'.",
         },
       ],
     });
@@ -357,7 +357,7 @@ export class NotebookVariables {
         },
         {
           condition: '${alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])}',
-          errorMessage: 'tags must have keys of 1-128 characters not starting with "aws:" and values of at most 256 characters, got ${jsonencode([for k, v in var.tags : k if !(length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:"))])}.',
+          errorMessage: 'tags must have keys of 1-128 characters not starting with \'aws:\' and values of at most 256 characters, got ${jsonencode([for k, v in var.tags : k if !(length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:"))])}.',
         },
         {
           condition: `\${alltrue([for k, v in var.tags : can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v))])}`,
@@ -384,7 +384,7 @@ export class NotebookVariables {
         {
           condition: `\${var.git_repository_url == "" || (length(var.git_repository_url) <= 2048 && can(regex(${re(GIT_URL_RE)}, var.git_repository_url)))}`,
           errorMessage:
-            'git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got "${var.git_repository_url}".',
+            "git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got '${var.git_repository_url}'.",
         },
       ],
     });
@@ -404,7 +404,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.efs_file_system_id == "" || can(regex(${re(EFS_RE)}, var.efs_file_system_id))}`,
-          errorMessage: 'efs_file_system_id must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "${var.efs_file_system_id}".',
+          errorMessage: "efs_file_system_id must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty, got '${var.efs_file_system_id}'.",
         },
       ],
     });
@@ -415,7 +415,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.efs_security_group_id == "" || can(regex(${re(SG_RE)}, var.efs_security_group_id))}`,
-          errorMessage: 'efs_security_group_id must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty, got "${var.efs_security_group_id}".',
+          errorMessage: "efs_security_group_id must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty, got '${var.efs_security_group_id}'.",
         },
         {
           condition: '${(var.efs_file_system_id == "") == (var.efs_security_group_id == "")}',
@@ -432,7 +432,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.cognito_user_pool_arn == "" || can(regex(${re(COGNITO_POOL_RE)}, var.cognito_user_pool_arn))}`,
-          errorMessage: 'cognito_user_pool_arn must be a user pool ARN, arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, or empty, got "${var.cognito_user_pool_arn}".',
+          errorMessage: "cognito_user_pool_arn must be a user pool ARN, arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, or empty, got '${var.cognito_user_pool_arn}'.",
         },
         {
           condition:
@@ -448,7 +448,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: '${var.cognito_user_pool_client_id == "" || can(regex("^[A-Za-z0-9]{1,128}$", var.cognito_user_pool_client_id))}',
-          errorMessage: 'cognito_user_pool_client_id must be an app client ID (letters and digits), or empty, got "${var.cognito_user_pool_client_id}".',
+          errorMessage: "cognito_user_pool_client_id must be an app client ID (letters and digits), or empty, got '${var.cognito_user_pool_client_id}'.",
         },
       ],
     });
@@ -459,7 +459,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.cognito_user_pool_domain == "" || can(regex(${re(DOMAIN_RE)}, var.cognito_user_pool_domain))}`,
-          errorMessage: 'cognito_user_pool_domain must be the pool\'s domain prefix or a lower-case domain name, without https://, or empty, got "${var.cognito_user_pool_domain}".',
+          errorMessage: "cognito_user_pool_domain must be the pool's domain prefix or a lower-case domain name, without https://, or empty, got '${var.cognito_user_pool_domain}'.",
         },
       ],
     });
@@ -470,7 +470,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: `\${var.oidc_issuer == "" || can(regex(${re(HTTPS_URL_RE)}, var.oidc_issuer))}`,
-          errorMessage: 'oidc_issuer must be an https URL, e.g. https://login.example.com, or empty, got "${var.oidc_issuer}".',
+          errorMessage: "oidc_issuer must be an https URL, e.g. https://login.example.com, or empty, got '${var.oidc_issuer}'.",
         },
         {
           condition: '${var.oidc_issuer == "" || var.cognito_user_pool_arn == ""}',
@@ -494,7 +494,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: '${length(var.oidc_client_id) <= 256 && can(regex("^[^[:space:]]*$", var.oidc_client_id))}',
-          errorMessage: 'oidc_client_id must be at most 256 characters without white space, got "${var.oidc_client_id}".',
+          errorMessage: "oidc_client_id must be at most 256 characters without white space, got '${var.oidc_client_id}'.",
         },
       ],
     });
@@ -542,7 +542,7 @@ export class NotebookVariables {
       validation: [
         {
           condition: '${contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)}',
-          errorMessage: 'capacity_provider must be "FARGATE" or "FARGATE_SPOT", got "${var.capacity_provider}".',
+          errorMessage: "capacity_provider must be 'FARGATE' or 'FARGATE_SPOT', got '${var.capacity_provider}'.",
         },
       ],
     });
@@ -573,7 +573,7 @@ function oidcEndpoint(stack: Construct, name: string, description: string): Terr
     validation: [
       {
         condition: `\${var.${name} == "" || can(regex(${re(HTTPS_URL_RE)}, var.${name}))}`,
-        errorMessage: `${name} must be an https URL or empty, got "\${var.${name}}".`,
+        errorMessage: `${name} must be an https URL or empty, got '\${var.${name}}'.`,
       },
     ],
   });

@@ -229,7 +229,7 @@ export class Notebook extends Construct {
           },
           {
             condition: Op.or(tokenEmpty, Fn.can(Fn.regex(TOKEN_CHARACTERS, tokenInput))),
-            errorMessage: 'token must be URL-safe: only letters, digits, ".", "_", "~" and "-" (it is part of the notebook URL).',
+            errorMessage: "token must be URL-safe: only letters, digits, '.', '_', '~' and '-' (it is part of the notebook URL).",
           },
           {
             condition: Op.and(Op.lte(Fn.lengthOf(gitToken), 1024), Fn.can(Fn.regex("^[^[:space:]]*$", gitToken))),
