@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { createStacks, forgetStaleBackends, readSettings, SettingsError } from "./stacks";
+import { createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
 
 // The cdktf app: reads synth-time settings, creates the stacks, synthesizes.
 const app = new App();
@@ -9,8 +9,9 @@ try {
     environmentsContext: app.node.tryGetContext("environments"),
     projectDir: __dirname,
   });
-  const { notebooks } = createStacks(app, settings);
+  const { notebooks, stateBackends } = createStacks(app, settings);
   app.synth();
+  removeOtherFormat(app.outdir, [...notebooks, ...stateBackends].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
   // Notebook stacks only: a state-backend stack's backend changes only to move its state (--migrate-state).
   forgetStaleBackends(app.outdir, notebooks.map((s) => s.node.id));
 } catch (err) {

@@ -79,8 +79,26 @@ describe("state-backend-<env>", () => {
   test("once moved (bootstrapStateInBucket), its own state lives in the bucket", () => {
     const json = synthBackend({ dev: { ...DEV, bootstrapStateInBucket: true } });
     expect(json.terraform.backend).toEqual({
-      s3: { bucket: "acme-nb-state", region: "eu-west-1", key: "jupyter-notebooks/dev/state-backend/terraform.tfstate", encrypt: true, use_lockfile: true },
+      // "_bootstrap": no environment or user name has "_", so no notebook shares this key.
+      s3: { bucket: "acme-nb-state", region: "eu-west-1", key: "jupyter-notebooks/_bootstrap/dev/terraform.tfstate", encrypt: true, use_lockfile: true },
     });
+  });
+});
+
+describe("environments sharing a state bucket", () => {
+  test("the bucket is created once, by the first environment that names it", () => {
+    const specs = stateBackendStackSpecs(settingsWith({ dev: DEV, test: DEV, prod: { stateBucket: "acme-nb-prod", stateRegion: "eu-west-1" } }));
+    expect(specs.map((s) => s.id)).toEqual(["state-backend-dev", "state-backend-prod"]);
+  });
+
+  test("fails when they name it in different regions", () => {
+    expect(errorOf(() => stateBackendStackSpecs(settingsWith({ dev: DEV, test: { ...DEV, stateRegion: "us-east-1" } })))).toMatch(
+      /^environments dev and test name the same stateBucket acme-nb-state in different regions/,
+    );
+  });
+
+  test("'local' is reserved for the notebook stack's environment", () => {
+    expect(errorOf(() => settingsWith({ local: DEV }))).toMatch(/"local" is the environment of the notebook stack with local state/);
   });
 });
 
@@ -111,7 +129,8 @@ describe("team roll-out", () => {
     ["it is not JSON", "{users: [", /^team file team\.json: cannot be read, it is not valid JSON/],
     ["it has no users list", { people: [] }, /^team file team\.json: expected an object \{"users": \[/],
     ["a user has an unknown field", { users: [{ name: "bob", gpu: 1 }] }, /^team file team\.json: users\[0\] has unknown field "gpu": allowed are name, cpu, memory, jupyter_docker_tag$/],
-    ["a name is not a DNS label", { users: [{ name: "Bob Smith" }] }, /^team file team\.json: users\[0\] has name "Bob Smith": expected a lower-case DNS label/],
+    ["a name is not a DNS label", { users: [{ name: "Bob Smith" }] }, /^team file team\.json: users\[0\] has name "Bob Smith": expected 1 to 32 lower-case letters, digits and single '-'/],
+    ["a name has a double dash (NOTEBOOK_USER never has one)", { users: [{ name: "a--b" }] }, /users\[0\] has name "a--b"/],
     ["a user is listed twice", { users: [{ name: "bob" }, { name: "bob" }] }, /^team file team\.json: users\[1\]: user "bob" is listed twice$/],
     ["memory is not offered with the cpu", { users: [{ name: "bob", cpu: 1024, memory: 1024 }] }, /users\[0\] \(bob\) has memory 1024: Fargate offers 2048, 3072, .* with cpu 1024$/],
     ["cpu comes without memory", { users: [{ name: "bob", cpu: 1024 }] }, /users\[0\] \(bob\) sets cpu alone: give cpu and memory together$/],
@@ -121,6 +140,31 @@ describe("team roll-out", () => {
     const error = errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "team.json" } }));
     expect(error).toMatch(message);
     expect(error).not.toContain("\n");
+  });
+
+  test("a team notebook never takes the vars file's token: each user gets a generated one", () => {
+    writeTeam({ users: [{ name: "bob" }] });
+    const json = synthStack("notebook-dev-bob", settingsWith({ dev: { ...DEV, teamFile: "team.json" } })).json;
+    const value = Object.values<any>(json.resource.aws_secretsmanager_secret_version).find((v) => v.count === undefined);
+    expect(value.secret_string).toMatch(/^\$\{coalesce\("", random_password\.[^.]+\.result\)\}$/);
+    expect(JSON.stringify(json.resource)).not.toContain("var.token");
+    // The user's own stack keeps using the vars file's token, as before.
+    const own = synthStack("notebook-dev", settingsWith({ dev: DEV })).json;
+    expect(Object.values<any>(own.resource.aws_secretsmanager_secret_version).find((v) => v.count === undefined).secret_string).toContain("var.token");
+  });
+
+  test("the current user's own stack takes their team settings, and gets no second stack on the same state", () => {
+    writeTeam({ users: [{ name: "alice", cpu: 4096, memory: 16384 }, { name: "bob" }] });
+    const specs = notebookStackSpecs(settingsWith({ dev: { ...DEV, teamFile: "team.json" } }, "alice"));
+    expect(specs.map((s) => s.id)).toEqual(["notebook", "notebook-dev", "notebook-dev-bob"]);
+    expect(specs[1].overrides).toMatchObject({ cpu: 4096, memory: 16384 });
+  });
+
+  test("fails, naming the stack, when an environment and a team user would make another environment's stack id", () => {
+    writeTeam({ users: [{ name: "eu" }] });
+    expect(errorOf(() => notebookStackSpecs(settingsWith({ dev: { ...DEV, teamFile: "team.json" }, "dev-eu": DEV })))).toMatch(
+      /^two stacks would be called notebook-dev-eu/,
+    );
   });
 
   test("fails when the team file does not exist", () => {
@@ -171,14 +215,19 @@ describeWithTerraform("npx cdktf synth --hcl", () => {
     const root = path.resolve(__dirname, "..");
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-hcl-"));
     try {
-      const run = spawnSync(process.execPath, ["-r", "sucrase/register/ts", "main.ts"], {
-        cwd: root,
-        env: { ...process.env, NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: DEV }), SYNTH_HCL_OUTPUT: "true", CDKTF_OUTDIR: outdir },
-        encoding: "utf8",
-      });
+      const synth = (hcl: boolean) =>
+        spawnSync(process.execPath, ["-r", "sucrase/register/ts", "main.ts"], {
+          cwd: root,
+          env: { ...process.env, NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: DEV }), SYNTH_HCL_OUTPUT: String(hcl), CDKTF_OUTDIR: outdir },
+          encoding: "utf8",
+        });
+      expect(synth(false).status).toBe(0); // an earlier JSON synth in the same checkout
+      const run = synth(true);
       expect(run.status).toBe(0);
       const stacks = fs.readdirSync(path.join(outdir, "stacks")).sort();
       expect(stacks).toEqual(["notebook", "notebook-dev", "state-backend-dev"]);
+      // Only HCL is left: terraform would read a cdk.tf.json of an earlier synth as well.
+      for (const stack of stacks) expect(fs.existsSync(path.join(outdir, "stacks", stack, "cdk.tf.json"))).toBe(false);
       for (const stack of stacks) {
         const file = path.join(outdir, "stacks", stack, "cdk.tf");
         // THEN terraform parses each file (fmt fails on any syntax error)
@@ -188,6 +237,9 @@ describeWithTerraform("npx cdktf synth --hcl", () => {
       const notebook = fs.readFileSync(path.join(outdir, "stacks", "notebook", "cdk.tf"), "utf8");
       expect(notebook).toContain('variable "cpu" {');
       expect(notebook).toContain('resource "aws_ecs_service"');
+      // AND the next JSON synth (a deploy) removes the HCL again
+      expect(synth(false).status).toBe(0);
+      for (const stack of stacks) expect(fs.existsSync(path.join(outdir, "stacks", stack, "cdk.tf"))).toBe(false);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

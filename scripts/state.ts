@@ -1,5 +1,6 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { NotebookStackSpec, SettingsError } from "../stacks/settings";
 
@@ -17,37 +18,44 @@ export function cdktfConfig(projectDir: string): { app: string; context?: { envi
   }
 }
 
+/** Retries of each AWS call when reading a state: a status check should answer quickly. */
+const STATE_READ_RETRIES = 2;
+
 /**
  * The state of a notebook stack, or undefined when it has none. Local state is read from
- * its file; S3 state through terraform in the stack's working directory, initialised with
- * -reconfigure for this stack's key (so it reads exactly that state and migrates nothing),
- * after synthesizing the stack here when this checkout never did.
+ * its file. S3 state is pulled by terraform from a scratch directory that holds only the
+ * backend block for this stack's key: no providers to download, no synth, and this
+ * checkout's working directories are left alone.
  */
-export function readStackState(spec: NotebookStackSpec, projectDir: string, env: Record<string, string | undefined>): TerraformState | undefined {
+export function readStackState(spec: NotebookStackSpec, env: Record<string, string | undefined>): TerraformState | undefined {
   const backend = spec.backend;
   if (backend.type === "local") {
     if (!fs.existsSync(backend.path)) return undefined;
-    return JSON.parse(fs.readFileSync(backend.path, "utf8"));
-  }
-  const workingDir = path.join(projectDir, "cdktf.out", "stacks", spec.id);
-  if (!fs.existsSync(path.join(workingDir, "cdk.tf.json"))) {
-    const synth = spawnSync(cdktfConfig(projectDir).app, { shell: true, cwd: projectDir, env: { ...process.env, ...env }, encoding: "utf8" });
-    if (synth.status !== 0 || !fs.existsSync(path.join(workingDir, "cdk.tf.json"))) {
-      throw new SettingsError(`could not synthesize stack ${spec.id}: ${(synth.stderr || "").trim().split("\n")[0]}`);
+    try {
+      return JSON.parse(fs.readFileSync(backend.path, "utf8"));
+    } catch (err) {
+      throw new SettingsError(`the state file ${backend.path} of stack ${spec.id} is not valid JSON: ${(err as Error).message}`);
     }
   }
-  const tfEnv = { ...process.env, ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
-  const init = spawnSync(
-    "terraform",
-    ["init", "-input=false", "-no-color", "-reconfigure", `-backend-config=bucket=${backend.bucket}`, `-backend-config=key=${backend.key}`, `-backend-config=region=${backend.region}`],
-    { cwd: workingDir, env: tfEnv, encoding: "utf8" },
-  );
-  if (init.error || init.status !== 0) {
-    const why = (init.stderr || String(init.error)).replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n").filter((l) => /Error/.test(l))[0] ?? "see terraform init";
-    throw new SettingsError(`terraform init failed for ${spec.id} (s3://${backend.bucket}/${backend.key}): ${why.replace(/^[│\s]*/, "")}`);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "nb-state-"));
+  try {
+    fs.writeFileSync(path.join(scratch, "main.tf.json"), JSON.stringify({ terraform: { backend: { s3: {} } } }));
+    const tfEnv = { ...process.env, ...env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+    const config = { bucket: backend.bucket, key: backend.key, region: backend.region, max_retries: STATE_READ_RETRIES };
+    const init = spawnSync("terraform", ["init", "-input=false", "-no-color", ...Object.entries(config).map(([k, v]) => `-backend-config=${k}=${v}`)], {
+      cwd: scratch,
+      env: tfEnv,
+      encoding: "utf8",
+    });
+    if (init.error || init.status !== 0) {
+      const why = (init.stderr || String(init.error)).split("\n").find((l) => /Error/.test(l)) ?? "see terraform init";
+      throw new SettingsError(`cannot read s3://${backend.bucket}/${backend.key} for ${spec.id}: ${why.replace(/^[│\s]*/, "")}`);
+    }
+    const pulled = spawnSync("terraform", ["state", "pull"], { cwd: scratch, env: tfEnv, encoding: "utf8" });
+    if (pulled.status !== 0) throw new SettingsError(`terraform state pull failed for ${spec.id}: ${pulled.stderr.trim().split("\n")[0]}`);
+    const text = pulled.stdout.trim();
+    return text === "" ? undefined : JSON.parse(text);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
   }
-  const pulled = spawnSync("terraform", ["state", "pull"], { cwd: workingDir, env: tfEnv, encoding: "utf8" });
-  if (pulled.status !== 0) throw new SettingsError(`terraform state pull failed for ${spec.id}: ${pulled.stderr.trim().split("\n")[0]}`);
-  const text = pulled.stdout.trim();
-  return text === "" ? undefined : JSON.parse(text);
 }

@@ -22,15 +22,15 @@ export async function notebookStatus(projectDir: string, env: Record<string, str
   const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
   const specs = notebookStackSpecs(settings).filter((s) => options.all || s.user === settings.user);
   const results: StackStatus[] = [];
-  for (const spec of specs) results.push(await stackStatus(spec, projectDir, env, options.offline));
+  for (const spec of specs) results.push(await stackStatus(spec, env, options.offline));
   return results;
 }
 
-async function stackStatus(spec: NotebookStackSpec, projectDir: string, env: Record<string, string | undefined>, offline: boolean): Promise<StackStatus> {
+async function stackStatus(spec: NotebookStackSpec, env: Record<string, string | undefined>, offline: boolean): Promise<StackStatus> {
   const base = { stack: spec.id, user: spec.user };
   let state: TerraformState | undefined;
   try {
-    state = readStackState(spec, projectDir, env);
+    state = readStackState(spec, env);
   } catch (err) {
     if (!(err instanceof SettingsError)) throw err;
     return { ...base, status: `unknown: ${err.message}` };

@@ -15,7 +15,7 @@ export function notebookUrl(stackId: string, projectDir: string, env: Record<str
     throw new SettingsError(`unknown stack "${stackId}": expected one of ${specs.map((s) => s.id).join(", ")}`);
   }
   const where = spec.backend.type === "local" ? spec.backend.path : `s3://${spec.backend.bucket}/${spec.backend.key}`;
-  const state = readStackState(spec, projectDir, env);
+  const state = readStackState(spec, env);
   if (!state) {
     throw new SettingsError(`no state for stack ${spec.id} of user ${spec.user} at ${where}: deploy it first (npx cdktf deploy ${spec.id} --var-file=vars.tfvars)`);
   }

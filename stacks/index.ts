@@ -6,7 +6,7 @@ import { StateBackendStack } from "./state-backend-stack";
 export { NotebookStack } from "./notebook-stack";
 export { StateBackendStack } from "./state-backend-stack";
 export { readSettings, SettingsError, notebookStackSpecs } from "./settings";
-export { forgetStaleBackends } from "./working-dir";
+export { forgetStaleBackends, removeOtherFormat } from "./working-dir";
 
 /**
  * Every stack for these settings: `notebook`; per environment `notebook-<env>`, one

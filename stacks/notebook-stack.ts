@@ -58,7 +58,8 @@ export class NotebookStack extends TerraformStack {
       cpu: overrides.cpu ?? vars.cpu.numberValue,
       memory: overrides.memory ?? vars.memory.numberValue,
       image: `${vars.image.stringValue}:${overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue}`,
-      token: vars.token.stringValue,
+      // A team roll-out never shares the vars file's token: each notebook gets its own.
+      token: spec.teamRollOut ? "" : vars.token.stringValue,
       domain: vars.domain.stringValue,
       hostnamePrefix: vars.hostnamePrefix.stringValue,
       allowedCidrs: vars.allowedCidrs.listValue,

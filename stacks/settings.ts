@@ -56,6 +56,11 @@ export interface NotebookStackSpec {
   readonly backend: BackendSpec;
   /** Per-user settings from a team file, used instead of the vars file's. */
   readonly overrides?: { readonly cpu?: number; readonly memory?: number; readonly jupyterDockerTag?: string };
+  /**
+   * Rolled out by an administrator from a team file: the vars file's token (one for every
+   * user) is ignored and each notebook gets its own generated token.
+   */
+  readonly teamRollOut?: boolean;
 }
 
 /** The stack that creates an environment's state bucket: its own state is local. */
@@ -78,6 +83,8 @@ export interface SettingsInput {
 }
 
 export const DEFAULT_STATE_KEY_PREFIX = "jupyter-notebooks";
+/** Environment name of the `notebook` stack (local state). */
+export const LOCAL_ENVIRONMENT = "local";
 /**
  * Operating-system users that many people share (containers, cloud images, CI): as the
  * default owner they would put different people's notebooks under one state key.
@@ -144,6 +151,9 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     if (!ENVIRONMENT_NAME.test(name)) {
       throw new SettingsError(`${where} has an invalid name: expected a lower-case DNS label of at most 24 characters`);
     }
+    if (name === LOCAL_ENVIRONMENT) {
+      throw new SettingsError(`${where}: "${LOCAL_ENVIRONMENT}" is the environment of the notebook stack with local state; choose another name`);
+    }
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
       throw new SettingsError(`${where} must be an object with stateBucket and stateRegion, got ${JSON.stringify(entry)}`);
     }
@@ -200,30 +210,57 @@ function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
 export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
   const local: NotebookStackSpec = {
     id: "notebook",
-    environment: "local",
+    environment: LOCAL_ENVIRONMENT,
     user: settings.user,
     backend: { type: "local", path: localStatePath(settings.projectDir, settings.user) },
   };
-  const remote = settings.environments.flatMap((env): NotebookStackSpec[] => [
-    { id: `notebook-${env.name}`, environment: env.name, user: settings.user, backend: remoteBackend(env, settings.user) },
-    ...env.team.map((member) => ({
-      id: `notebook-${env.name}-${member.name}`,
-      environment: env.name,
-      user: member.name,
-      backend: remoteBackend(env, member.name),
-      overrides: { cpu: member.cpu, memory: member.memory, jupyterDockerTag: member.jupyterDockerTag },
-    })),
-  ]);
-  return [local, ...remote];
+  const overridesOf = (member: TeamMember) => ({ cpu: member.cpu, memory: member.memory, jupyterDockerTag: member.jupyterDockerTag });
+  const remote = settings.environments.flatMap((env): NotebookStackSpec[] => {
+    // The current user's own stack shares its state with their team stack: same settings,
+    // and no second stack for the same state.
+    const self = env.team.find((member) => member.name === settings.user);
+    return [
+      { id: `notebook-${env.name}`, environment: env.name, user: settings.user, backend: remoteBackend(env, settings.user), overrides: self && overridesOf(self) },
+      ...env.team
+        .filter((member) => member !== self)
+        .map((member) => ({
+          id: `notebook-${env.name}-${member.name}`,
+          environment: env.name,
+          user: member.name,
+          backend: remoteBackend(env, member.name),
+          overrides: overridesOf(member),
+          teamRollOut: true,
+        })),
+    ];
+  });
+  const specs = [local, ...remote];
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    if (seen.has(spec.id)) {
+      throw new SettingsError(`two stacks would be called ${spec.id} (an environment name and a team user together make another environment's stack id): rename the environment or the user`);
+    }
+    seen.add(spec.id);
+  }
+  return specs;
 }
 
 /** One `state-backend-<env>` stack per environment, creating its state bucket. */
 export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpec[] {
-  return settings.environments.map((env) => ({
+  // Environments may share a bucket (their keys differ): it is created once, by the first.
+  const first = new Map<string, EnvironmentSettings>();
+  for (const env of settings.environments) {
+    const earlier = first.get(env.stateBucket);
+    if (!earlier) first.set(env.stateBucket, env);
+    else if (earlier.stateRegion !== env.stateRegion) {
+      throw new SettingsError(`environments ${earlier.name} and ${env.name} name the same stateBucket ${env.stateBucket} in different regions (${earlier.stateRegion}, ${env.stateRegion}): a bucket has one region`);
+    }
+  }
+  return [...first.values()].map((env) => ({
     id: `state-backend-${env.name}`,
     environment: env,
     backend: env.bootstrapStateInBucket
-      ? { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: `${env.stateKeyPrefix}/${env.name}/state-backend/terraform.tfstate` }
+      ? // "_" never appears in an environment or user name: no notebook shares this key.
+        { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: `${env.stateKeyPrefix}/_bootstrap/${env.name}/terraform.tfstate` }
       : { type: "local", path: path.join(settings.projectDir, `state-backend-${env.name}.tfstate`) },
   }));
 }

@@ -17,7 +17,8 @@ export interface TeamMember {
 }
 
 const MEMBER_FIELDS = ["name", "cpu", "memory", "jupyter_docker_tag"];
-const USER_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+/** A user name as NOTEBOOK_USER normalises it: lower case, single dashes, at most 32 characters. */
+const USER_NAME = /^(?=.{1,32}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** Reads and validates the team file; every problem is one SettingsError line naming file and entry. */
@@ -49,7 +50,7 @@ export function readTeamFile(file: string, projectDir: string): TeamMember[] {
     }
     const name = fields.name;
     if (typeof name !== "string" || !USER_NAME.test(name)) {
-      throw new SettingsError(`${where} has name ${JSON.stringify(name)}: expected a lower-case DNS label of 1 to 32 letters, digits or '-' (as NOTEBOOK_USER reads)`);
+      throw new SettingsError(`${where} has name ${JSON.stringify(name)}: expected 1 to 32 lower-case letters, digits and single '-', as NOTEBOOK_USER normalises names`);
     }
     if (seen.has(name)) throw new SettingsError(`${where}: user ${JSON.stringify(name)} is listed twice`);
     seen.add(name);

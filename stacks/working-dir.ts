@@ -61,3 +61,14 @@ function readJson(file: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * `cdktf synth --hcl` writes `cdk.tf`, a JSON synth `cdk.tf.json`, and neither removes the
+ * other: Terraform would then read both and see every block twice. After synth, the
+ * format not written this time is removed from each stack's directory.
+ */
+export function removeOtherFormat(outdir: string, stackIds: string[], hcl: boolean): void {
+  for (const id of stackIds) {
+    fs.rmSync(path.join(outdir, "stacks", id, hcl ? "cdk.tf.json" : "cdk.tf"), { force: true });
+  }
+}

@@ -85,6 +85,8 @@ export class StateBucket extends Construct {
           status: "Enabled",
           filter: [{ prefix: "" }],
           noncurrentVersionExpiration: [{ noncurrentDays: noncurrentVersionDays }],
+          // Lock files (use_lockfile) leave a delete marker on every run: clear them away.
+          expiration: [{ expiredObjectDeleteMarker: true }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
       ],
