@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
-import { TerraformVariable, TerraformVariableConfig } from "cdktf";
-import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
+import { TerraformVariable, TerraformVariableConfig, TerraformVariableValidationConfig } from "cdktf";
+import { HOSTNAME_PREFIX_PATTERN, MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
 
 /**
  * The notebook stack's Terraform variables. Names, types and meaning of the first twelve
@@ -29,9 +29,7 @@ const COGNITO_POOL_RE = "^arn:aws(-[a-z]+)*:cognito-idp:[a-z]{2,4}(-[a-z]+)+-[0-
 const HTTPS_URL_RE = "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$";
 const POLICY_ARN_RE = "^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9+=,.@_/-]{1,512}$";
 /** https, a host (and port), a path; no user name or password, query or fragment. */
-const GIT_URL_RE = "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$";
 const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
-const PREFIX_RE = `^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`;
 /** Longest domain that still leaves room for `<prefix>-<suffix>.` within 253 characters. */
 export const MAX_DOMAIN_LENGTH = 253 - (MAX_HOSTNAME_PREFIX_LENGTH + 1 + 8 + 1);
 /** Condition values of a listener rule are capped at 5; the host header takes one. */
@@ -79,6 +77,18 @@ function variable(stack: Construct, name: string, config: TerraformVariableConfi
   const v = new TerraformVariable(stack, name, { ...rest, nullable: true });
   v.addOverride("default", null);
   return v;
+}
+
+/**
+ * The usual rule: the value matches `pattern` (or, with `optional`, is empty); the message
+ * names the variable, says what it must be and quotes the value received.
+ */
+function patternRule(name: string, pattern: string, mustBe: string, options: { optional?: boolean } = {}): TerraformVariableValidationConfig {
+  const matches = `can(regex(${re(pattern)}, var.${name}))`;
+  return {
+    condition: options.optional ? `\${var.${name} == "" || ${matches}}` : `\${${matches}}`,
+    errorMessage: `${name} ${mustBe}, got '\${var.${name}}'.`,
+  };
 }
 
 function re(pattern: string): string {
@@ -148,10 +158,7 @@ export class NotebookVariables {
       type: "string",
       description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1.",
       validation: [
-        {
-          condition: `\${can(regex(${re(REGION_RE)}, var.region))}`,
-          errorMessage: "region must be an AWS region such as eu-west-1, got '${var.region}'.",
-        },
+        patternRule("region", REGION_RE, "must be an AWS region such as eu-west-1"),
       ],
     });
     this.profileName = variable(stack, "profile_name", {
@@ -170,31 +177,25 @@ export class NotebookVariables {
       default: "",
       description: "VPC the notebook runs in; empty uses the load balancer's VPC.",
       validation: [
-        {
-          condition: `\${var.vpc_id == "" || can(regex(${re(VPC_RE)}, var.vpc_id))}`,
-          errorMessage: "vpc_id must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty, got '${var.vpc_id}'.",
-        },
+        patternRule("vpc_id", VPC_RE, "must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
       ],
     });
     this.ecsClusterName = variable(stack, "ecs_cluster_name", {
       type: "string",
       description: "Name of the existing ECS cluster the notebook runs on.",
       validation: [
-        {
-          condition: '${can(regex("^[A-Za-z0-9_-]{1,255}$", var.ecs_cluster_name))}',
-          errorMessage: "ecs_cluster_name must be a cluster name (1-255 letters, digits, '-' or '_'; not an ARN), got '${var.ecs_cluster_name}'.",
-        },
+        patternRule("ecs_cluster_name", "^[A-Za-z0-9_-]{1,255}$", "must be a cluster name (1-255 letters, digits, '-' or '_'; not an ARN)"),
       ],
     });
     this.loadbalancerArn = variable(stack, "loadbalancer_arn", {
       type: "string",
       description: "ARN of the existing Application Load Balancer with the HTTPS listener.",
       validation: [
-        {
-          condition: `\${can(regex(${re(ALB_ARN_RE)}, var.loadbalancer_arn))}`,
-          errorMessage:
-            "loadbalancer_arn must be an Application Load Balancer ARN, arn:aws:elasticloadbalancing:<region>:<12-digit account>:loadbalancer/app/<name>/<16 hex digits>, got '${var.loadbalancer_arn}'.",
-        },
+        patternRule(
+          "loadbalancer_arn",
+          ALB_ARN_RE,
+          "must be an Application Load Balancer ARN, arn:aws:elasticloadbalancing:<region>:<12-digit account>:loadbalancer/app/<name>/<16 hex digits>",
+        ),
         {
           condition: '${try(split(":", var.loadbalancer_arn)[3] == var.region, true)}',
           errorMessage: 'loadbalancer_arn is in region \'${try(split(":", var.loadbalancer_arn)[3], "")}\' but region is \'${var.region}\': both must name the same region.',
@@ -205,10 +206,7 @@ export class NotebookVariables {
       type: "string",
       description: "ID of the existing Route 53 hosted zone for notebook hostnames, e.g. Z0123456789ABCDEFGHIJ.",
       validation: [
-        {
-          condition: `\${can(regex(${re(ZONE_RE)}, var.hosted_zone_id))}`,
-          errorMessage: "hosted_zone_id must be a Route 53 zone ID: 'Z' followed by upper-case letters and digits, without '/hostedzone/', got '${var.hosted_zone_id}'.",
-        },
+        patternRule("hosted_zone_id", ZONE_RE, "must be a Route 53 zone ID: 'Z' followed by upper-case letters and digits, without '/hostedzone/'"),
       ],
     });
     this.fargateSubnets = variable(stack, "fargate_subnets", {
@@ -238,10 +236,7 @@ export class NotebookVariables {
       default: "latest",
       description: "Tag of the notebook image, e.g. a date tag such as 2025-03-17 for a reproducible environment.",
       validation: [
-        {
-          condition: `\${can(regex(${re(TAG_RE)}, var.jupyter_docker_tag))}`,
-          errorMessage: "jupyter_docker_tag must be an image tag (1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'), got '${var.jupyter_docker_tag}'.",
-        },
+        patternRule("jupyter_docker_tag", TAG_RE, "must be an image tag (1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-')"),
       ],
     });
     this.cpu = variable(stack, "cpu", {
@@ -305,7 +300,7 @@ export class NotebookVariables {
       description: `First label of the hostname and of every resource name, <prefix>-<suffix>; at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters.`,
       validation: [
         {
-          condition: `\${can(regex(${re(PREFIX_RE)}, var.hostname_prefix))}`,
+          condition: `\${can(regex(${re(HOSTNAME_PREFIX_PATTERN)}, var.hostname_prefix))}`,
           errorMessage: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH} letters, digits or '-' (longer would push the target group name past AWS's 32 characters), got '\${var.hostname_prefix}'.`,
         },
         {
@@ -382,7 +377,7 @@ export class NotebookVariables {
       description: "https URL of a git repository cloned into the work directory at start (empty: none). Needs the notebook-image/ image.",
       validation: [
         {
-          condition: `\${var.git_repository_url == "" || (length(var.git_repository_url) <= 2048 && can(regex(${re(GIT_URL_RE)}, var.git_repository_url)))}`,
+          condition: `\${var.git_repository_url == "" || (length(var.git_repository_url) <= 2048 && can(regex(${re(HTTPS_URL_RE)}, var.git_repository_url)))}`,
           errorMessage:
             "git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got '${var.git_repository_url}'.",
         },
@@ -402,10 +397,7 @@ export class NotebookVariables {
       default: "",
       description: "EFS file system for a persistent work directory per user (empty: none, work is lost with the task).",
       validation: [
-        {
-          condition: `\${var.efs_file_system_id == "" || can(regex(${re(EFS_RE)}, var.efs_file_system_id))}`,
-          errorMessage: "efs_file_system_id must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty, got '${var.efs_file_system_id}'.",
-        },
+        patternRule("efs_file_system_id", EFS_RE, "must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
       ],
     });
     this.efsSecurityGroupId = variable(stack, "efs_security_group_id", {
@@ -413,10 +405,7 @@ export class NotebookVariables {
       default: "",
       description: "Security group on the EFS file system's mount targets; gets an NFS rule from this notebook. Required with efs_file_system_id.",
       validation: [
-        {
-          condition: `\${var.efs_security_group_id == "" || can(regex(${re(SG_RE)}, var.efs_security_group_id))}`,
-          errorMessage: "efs_security_group_id must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty, got '${var.efs_security_group_id}'.",
-        },
+        patternRule("efs_security_group_id", SG_RE, "must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
         {
           condition: '${(var.efs_file_system_id == "") == (var.efs_security_group_id == "")}',
           errorMessage: "efs_security_group_id and efs_file_system_id go together: set both for a persistent work directory, or neither.",
@@ -430,10 +419,7 @@ export class NotebookVariables {
       default: "",
       description: "Cognito user pool whose users must sign in before reaching Jupyter (empty: no Cognito sign-in).",
       validation: [
-        {
-          condition: `\${var.cognito_user_pool_arn == "" || can(regex(${re(COGNITO_POOL_RE)}, var.cognito_user_pool_arn))}`,
-          errorMessage: "cognito_user_pool_arn must be a user pool ARN, arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, or empty, got '${var.cognito_user_pool_arn}'.",
-        },
+        patternRule("cognito_user_pool_arn", COGNITO_POOL_RE, "must be a user pool ARN, arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, or empty", { optional: true }),
         {
           condition:
             '${(var.cognito_user_pool_arn == "") == (var.cognito_user_pool_client_id == "") && (var.cognito_user_pool_arn == "") == (var.cognito_user_pool_domain == "")}',
@@ -446,10 +432,7 @@ export class NotebookVariables {
       default: "",
       description: "App client of the Cognito user pool (with a client secret, and the callback URL of each notebook).",
       validation: [
-        {
-          condition: '${var.cognito_user_pool_client_id == "" || can(regex("^[A-Za-z0-9]{1,128}$", var.cognito_user_pool_client_id))}',
-          errorMessage: "cognito_user_pool_client_id must be an app client ID (letters and digits), or empty, got '${var.cognito_user_pool_client_id}'.",
-        },
+        patternRule("cognito_user_pool_client_id", "^[A-Za-z0-9]{1,128}$", "must be an app client ID (letters and digits), or empty", { optional: true }),
       ],
     });
     this.cognitoUserPoolDomain = variable(stack, "cognito_user_pool_domain", {
@@ -457,10 +440,7 @@ export class NotebookVariables {
       default: "",
       description: "Domain of the Cognito user pool: its prefix (acme-notebooks) or a custom domain (auth.example.com).",
       validation: [
-        {
-          condition: `\${var.cognito_user_pool_domain == "" || can(regex(${re(DOMAIN_RE)}, var.cognito_user_pool_domain))}`,
-          errorMessage: "cognito_user_pool_domain must be the pool's domain prefix or a lower-case domain name, without https://, or empty, got '${var.cognito_user_pool_domain}'.",
-        },
+        patternRule("cognito_user_pool_domain", DOMAIN_RE, "must be the pool's domain prefix or a lower-case domain name, without https://, or empty", { optional: true }),
       ],
     });
     this.oidcIssuer = variable(stack, "oidc_issuer", {
@@ -468,10 +448,7 @@ export class NotebookVariables {
       default: "",
       description: "Issuer of an OpenID Connect provider whose users must sign in before reaching Jupyter (empty: no OIDC sign-in).",
       validation: [
-        {
-          condition: `\${var.oidc_issuer == "" || can(regex(${re(HTTPS_URL_RE)}, var.oidc_issuer))}`,
-          errorMessage: "oidc_issuer must be an https URL, e.g. https://login.example.com, or empty, got '${var.oidc_issuer}'.",
-        },
+        patternRule("oidc_issuer", HTTPS_URL_RE, "must be an https URL, e.g. https://login.example.com, or empty", { optional: true }),
         {
           condition: '${var.oidc_issuer == "" || var.cognito_user_pool_arn == ""}',
           errorMessage: "oidc_issuer and cognito_user_pool_arn exclude each other: choose Cognito or a generic OIDC provider.",
@@ -570,11 +547,6 @@ function oidcEndpoint(stack: Construct, name: string, description: string): Terr
     type: "string",
     default: "",
     description: `${description} Required with oidc_issuer.`,
-    validation: [
-      {
-        condition: `\${var.${name} == "" || can(regex(${re(HTTPS_URL_RE)}, var.${name}))}`,
-        errorMessage: `${name} must be an https URL or empty, got '\${var.${name}}'.`,
-      },
-    ],
+    validation: [patternRule(name, HTTPS_URL_RE, "must be an https URL or empty", { optional: true })],
   });
 }

@@ -37,6 +37,8 @@ export const TOKEN_CHARACTERS = "^[A-Za-z0-9._~-]+$";
  * `<prefix>-<suffix>` may have at most 32 characters.
  */
 export const MAX_HOSTNAME_PREFIX_LENGTH = 32 - 1 - SUFFIX_LENGTH;
+/** A lower-case DNS label of at most MAX_HOSTNAME_PREFIX_LENGTH characters. */
+export const HOSTNAME_PREFIX_PATTERN = `^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`;
 
 export interface NotebookProps {
   /** The team's cluster, load balancer, listener, zone and VPC. */
@@ -557,8 +559,7 @@ export class Notebook extends Construct {
 /** Throws early for a literal prefix that cannot work; Terraform expressions are checked by the variable's validation. */
 function checkHostnamePrefix(prefix: string): void {
   if (Token.isUnresolved(prefix)) return;
-  const label = new RegExp(`^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PREFIX_LENGTH - 2}}[a-z0-9])?$`);
-  if (!label.test(prefix)) {
+  if (!new RegExp(HOSTNAME_PREFIX_PATTERN).test(prefix)) {
     throw new Error(
       `hostnamePrefix "${prefix}" is not valid: expected a lower-case DNS label of at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters`,
     );
