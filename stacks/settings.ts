@@ -10,7 +10,9 @@ import * as path from "path";
 
 export { SettingsError } from "./settings-error";
 import { SettingsError } from "./settings-error";
-import { readTeamFile, TeamMember } from "./team";
+import { MAX_USER_LENGTH, readTeamFile, TeamMember, USER_NAME } from "./team";
+export { MAX_USER_LENGTH } from "./team";
+import { REGION_RE } from "./variables";
 
 export interface EnvironmentSettings {
   /** Environment name, part of the stack id `notebook-<name>` and of the state key. */
@@ -93,9 +95,8 @@ export const SHARED_OS_USERS = [
   "root", "admin", "administrator", "ubuntu", "ec2-user", "debian", "vscode", "node",
   "jovyan", "codespace", "runner", "docker", "user", "app",
 ];
-export const MAX_USER_LENGTH = 32;
 const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
-const REGION = /^[a-z]{2,4}(-[a-z]+)+-[0-9]+$/;
+const REGION = new RegExp(REGION_RE);
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket"];
@@ -130,7 +131,7 @@ export function readUser(explicit: string | undefined, osUser: () => string): st
     throw new SettingsError(`${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}`);
   }
   const user = raw.toLowerCase().replace(/[._]/g, "-").replace(/-+/g, "-");
-  if (user.length > MAX_USER_LENGTH || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(user)) {
+  if (!USER_NAME.test(user)) {
     throw new SettingsError(`${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}`);
   }
   if (!given && SHARED_OS_USERS.includes(user)) {

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { FARGATE_MEMORY } from "./variables";
+import { FARGATE_MEMORY, TAG_RE } from "./variables";
 import { SettingsError } from "./settings-error";
 
 /**
@@ -17,9 +17,10 @@ export interface TeamMember {
 }
 
 const MEMBER_FIELDS = ["name", "cpu", "memory", "jupyter_docker_tag"];
-/** A user name as NOTEBOOK_USER normalises it: lower case, single dashes, at most 32 characters. */
-const USER_NAME = /^(?=.{1,32}$)[a-z0-9]+(-[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A user name as NOTEBOOK_USER is normalised: lower case, single dashes, at most 32 characters. */
+export const MAX_USER_LENGTH = 32;
+export const USER_NAME = new RegExp(`^(?=.{1,${MAX_USER_LENGTH}}$)[a-z0-9]+(-[a-z0-9]+)*$`);
+const TAG = new RegExp(TAG_RE);
 
 /** Reads and validates the team file; every problem is one SettingsError line naming file and entry. */
 export function readTeamFile(file: string, projectDir: string): TeamMember[] {

@@ -10,7 +10,8 @@ import { HOSTNAME_PREFIX_PATTERN, MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/
  * precondition instead, because Terraform prints the value of a variable it rejects.
  */
 
-const REGION_RE = "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$";
+/** An AWS region name (also checked by the synth-time settings). */
+export const REGION_RE = "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$";
 const SUBNET_RE = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
 const VPC_RE = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
 const ALB_ARN_RE =
@@ -29,7 +30,8 @@ const COGNITO_POOL_RE = "^arn:aws(-[a-z]+)*:cognito-idp:[a-z]{2,4}(-[a-z]+)+-[0-
 const HTTPS_URL_RE = "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$";
 const POLICY_ARN_RE = "^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9+=,.@_/-]{1,512}$";
 /** https, a host (and port), a path; no user name or password, query or fragment. */
-const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
+/** An image tag (also checked in team files). */
+export const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
 /** Longest domain that still leaves room for `<prefix>-<suffix>.` within 253 characters. */
 export const MAX_DOMAIN_LENGTH = 253 - (MAX_HOSTNAME_PREFIX_LENGTH + 1 + 8 + 1);
 /** Condition values of a listener rule are capped at 5; the host header takes one. */
