@@ -1,15 +1,12 @@
 import { Construct } from "constructs";
-import { Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
-import { BackendSpec, NotebookStackSpec } from "./settings";
+import { NotebookStackSpec } from "./settings";
+import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 import { NotebookVariables } from "./variables";
-
-export const PROJECT_TAG = "jupyter-notebooks";
-/** Cross-variable validation (memory against cpu) needs Terraform 1.9; S3 lock files 1.10. */
-export const REQUIRED_TERRAFORM_VERSION = ">= 1.10";
 
 /**
  * One user's notebook in one environment: variables, providers, backend, outputs,
@@ -31,8 +28,7 @@ export class NotebookStack extends TerraformStack {
 
     new AwsProvider(this, "aws", {
       region: vars.region.stringValue,
-      // one(compact([x])) is null when x is empty: the default credential chain.
-      profile: Token.asString(Fn.one(Fn.compact([vars.profileName.stringValue]))),
+      profile: profileOrDefaultChain(vars.profileName.stringValue),
       defaultTags: [
         {
           tags: Token.asStringMap(
@@ -110,30 +106,4 @@ export class NotebookStack extends TerraformStack {
     new TerraformOutput(this, "cluster_name", { value: this.platform.cluster.clusterName, description: "ECS cluster the notebook runs on." });
     new TerraformOutput(this, "log_group_name", { value: notebook.logGroup.name, description: "CloudWatch log group of the notebook's container." });
   }
-}
-
-/**
- * `terraform { required_version }`, except when cdktf writes HCL (`cdktf synth --hcl` sets
- * SYNTH_HCL_OUTPUT): cdktf 0.21's HCL renderer writes any extra terraform-block attribute
- * as `0 = "required_version"`, which no Terraform parses. The JSON that deploy runs keeps it.
- */
-export function requireTerraformVersion(stack: TerraformStack): void {
-  if (process.env.SYNTH_HCL_OUTPUT === "true") return;
-  stack.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
-}
-
-/** The stack's backend: a local file, or S3 encrypted and locked. */
-export function configureBackend(stack: TerraformStack, backend: BackendSpec): void {
-  if (backend.type === "local") {
-    new LocalBackend(stack, { path: backend.path });
-    return;
-  }
-  const s3 = new S3Backend(stack, {
-    bucket: backend.bucket,
-    key: backend.key,
-    region: backend.region,
-    encrypt: true,
-  });
-  // cdktf 0.21's S3Backend has no field for S3-native state locking (Terraform >= 1.10).
-  s3.addOverride("use_lockfile", true);
 }

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
-import { Fn, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { StateBucket } from "../modules/state-bucket";
-import { configureBackend, PROJECT_TAG, requireTerraformVersion } from "./notebook-stack";
+import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 import { StateBackendStackSpec } from "./settings";
 
 /**
@@ -40,8 +40,7 @@ export class StateBackendStack extends TerraformStack {
 
     new AwsProvider(this, "aws", {
       region: env.stateRegion,
-      // one(compact([x])) is null when x is empty: the default credential chain.
-      profile: Token.asString(Fn.one(Fn.compact([profile.stringValue]))),
+      profile: profileOrDefaultChain(profile.stringValue),
       defaultTags: [{ tags: { Environment: env.name, Project: PROJECT_TAG, ManagedBy: "cdktf", Purpose: "terraform-state" } }],
     });
 
