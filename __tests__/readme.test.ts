@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { ENVIRONMENT_FIELDS } from "../stacks/settings";
 import { synthStack } from "./helpers/synth";
 
 // The README documents what the code does: every variable with its type and default,
@@ -44,7 +45,7 @@ describe("README", () => {
     const code = fs.readFileSync(path.join(root, "stacks", "settings.ts"), "utf8");
     const envVars = new Set(code.match(/NOTEBOOK_[A-Z_]+/g));
     for (const name of envVars) expect(settings).toContain(name);
-    for (const field of ["stateBucket", "stateRegion", "stateKeyPrefix"]) expect(settings).toContain(`environments.<env>.${field}`);
+    for (const field of ENVIRONMENT_FIELDS) expect(settings).toContain(`environments.<env>.${field}`);
   });
 
   test("CI runs the README's test command", () => {

@@ -18,6 +18,7 @@ memory           = 4096                        # MiB; must suit cpu (1024 -> 204
 domain           = ""                          # "" = the hosted zone's name; hostname is jupyter-<suffix>.<domain>
 
 # --- new, optional (defaults shown) ------------------------------------------------
+# environment        = "dev"                                    # refuse any other environment's stack
 # image              = "quay.io/jupyter/datascience-notebook"   # repository without tag
 # listener_port      = 443                                      # port of the load balancer's HTTPS listener
 # hostname_prefix    = "jupyter"                                # at most 23 characters

@@ -10,7 +10,8 @@ export interface TerraformState {
   resources?: Array<{ mode: string; type: string; name: string; instances: Array<{ attributes: Record<string, unknown> }> }>;
 }
 
-export function cdktfConfig(projectDir: string): { app: string; context?: { environments?: unknown } } {
+/** The `context` of cdktf.json (where the environments are configured). */
+export function cdktfConfig(projectDir: string): { context?: { environments?: unknown } } {
   try {
     return JSON.parse(fs.readFileSync(path.join(projectDir, "cdktf.json"), "utf8"));
   } catch (err) {

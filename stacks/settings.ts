@@ -99,7 +99,8 @@ const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
 const REGION = new RegExp(REGION_RE);
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
-const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket"];
+/** The fields of an environment in cdktf.json's `environments` context. */
+export const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket"];
 
 export function readSettings(input: SettingsInput): Settings {
   const user = readUser(input.env.NOTEBOOK_USER, input.osUser ?? (() => os.userInfo().username));
