@@ -19,6 +19,13 @@ const DEV = { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" };
 const settingsWith = (environments: unknown, user = "alice") => readSettings({ env: { NOTEBOOK_USER: user }, environmentsContext: environments, projectDir: project });
 const writeTeam = (content: unknown, file = "team.json") => fs.writeFileSync(path.join(project, file), typeof content === "string" ? content : JSON.stringify(content));
 
+/** The configuration without cdktf's "//" metadata (stack name, construct paths). */
+function withoutMetadata(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutMetadata);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== "//").map(([key, v]) => [key, withoutMetadata(v)]));
+}
+
 function errorOf(fn: () => unknown): string {
   try {
     fn();
@@ -142,14 +149,26 @@ describe("team roll-out", () => {
     expect(error).not.toContain("\n");
   });
 
-  test("a team notebook never takes the vars file's token: each user gets a generated one", () => {
+  test("a team member's notebook is the same whichever stack deploys it: the administrator's roll-out or their own", () => {
+    // GIVEN bob in the team file, with overrides
+    writeTeam({ users: [{ name: "bob", cpu: 2048, memory: 8192, jupyter_docker_tag: "2026-05-31" }] });
+    const environments = { dev: { ...DEV, teamFile: "team.json" } };
+    // WHEN the administrator synthesizes notebook-dev-bob and bob his own notebook-dev
+    const rollOut = synthStack("notebook-dev-bob", settingsWith(environments, "admin")).json;
+    const own = synthStack("notebook-dev", settingsWith(environments, "bob")).json;
+    // THEN both are one configuration (the stack's name aside): resources, token source, cpu, memory, state
+    expect(withoutMetadata(own)).toEqual(withoutMetadata(rollOut));
+    const task = Object.values<any>(own.resource.aws_ecs_task_definition)[0];
+    expect([task.cpu, task.memory]).toEqual(["2048", "8192"]);
+    // AND the token is the notebook's own, never the vars file's one-for-everybody token
+    const value = Object.values<any>(own.resource.aws_secretsmanager_secret_version).find((v) => v.count === undefined);
+    expect(value.secret_string).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
+    expect(JSON.stringify(own.resource.aws_secretsmanager_secret_version)).not.toContain("var.token");
+  });
+
+  test("a user who is not on the team keeps the vars file's token", () => {
     writeTeam({ users: [{ name: "bob" }] });
-    const json = synthStack("notebook-dev-bob", settingsWith({ dev: { ...DEV, teamFile: "team.json" } })).json;
-    const value = Object.values<any>(json.resource.aws_secretsmanager_secret_version).find((v) => v.count === undefined);
-    expect(value.secret_string).toMatch(/^\$\{coalesce\("", random_password\.[^.]+\.result\)\}$/);
-    expect(JSON.stringify(json.resource)).not.toContain("var.token");
-    // The user's own stack keeps using the vars file's token, as before.
-    const own = synthStack("notebook-dev", settingsWith({ dev: DEV })).json;
+    const own = synthStack("notebook-dev", settingsWith({ dev: { ...DEV, teamFile: "team.json" } }, "alice")).json;
     expect(Object.values<any>(own.resource.aws_secretsmanager_secret_version).find((v) => v.count === undefined).secret_string).toContain("var.token");
   });
 

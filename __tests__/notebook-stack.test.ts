@@ -62,9 +62,7 @@ describe("notebook stack", () => {
       expect(json.variable[name]).toMatchObject({ sensitive: true, nullable: false });
       // A failed variable validation prints the value; a failed precondition does not.
       expect(json.variable[name].validation).toBeUndefined();
-      const rules = notebookResource(json, "terraform_data", "input_check").lifecycle.precondition.filter((r: any) =>
-        r.condition.includes(`var.${name})`),
-      );
+      const rules = json.resource.terraform_data.secret_input_check.lifecycle.precondition.filter((r: any) => r.condition.includes(`var.${name}`));
       expect(rules.length).toBeGreaterThan(0);
       for (const rule of rules) {
         expect(rule.error_message).toMatch(new RegExp(`^${name} (must be |is set but )`));
@@ -104,10 +102,14 @@ describe("notebook stack", () => {
       expect(onlyData(json, "aws_vpc").id).toMatch(/^\$\{coalesce\(var\.vpc_id, data\.aws_lb\.[^.]+\.vpc_id\)\}$/);
     });
 
-    test("owns no resource: every resource belongs to the notebook module", () => {
-      for (const resources of Object.values<any>(json.resource)) {
-        for (const id of Object.keys(resources)) expect(id).toMatch(/^notebook_/);
+    test("owns no resource: every resource belongs to the notebook module, but the stack's check of its secret variables", () => {
+      for (const [type, resources] of Object.entries<any>(json.resource)) {
+        for (const id of Object.keys(resources)) expect(`${type}.${id}`).toMatch(/^(.*\.notebook_.*|terraform_data\.secret_input_check)$/);
       }
+    });
+
+    test("the secret checks moved from the notebook construct keep their state (a moved block)", () => {
+      expect(json.moved).toEqual([{ from: "terraform_data.notebook_input_check_17435280", to: "terraform_data.secret_input_check" }]);
     });
   });
 
@@ -291,6 +293,36 @@ describe("notebook stack", () => {
       expect(svc.load_balancer).toEqual([
         { target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\./), container_name: CONTAINER_NAME, container_port: NOTEBOOK_PORT },
       ]);
+    });
+  });
+
+  describe("a new token reaches the running notebook", () => {
+    test("the service redeploys when the token's or the git token's secret version changes", () => {
+      // The task definition names the secret, not a version: a new value alone would leave the
+      // running task with the old token. The version IDs change with every new value.
+      const svc = onlyResource(json, "aws_ecs_service");
+      const token = notebookAddress(json, "aws_secretsmanager_secret_version", "token_secret_value");
+      const git = notebookAddress(json, "aws_secretsmanager_secret_version", "git_token_secret_value");
+      expect(svc.triggers).toEqual({ token_version: `\${${token}.version_id}`, git_token_version: `\${join(",", ${git}[*].version_id)}` });
+      expect(svc.force_new_deployment).toBe(true);
+      expect(svc.wait_for_steady_state).toBe(true);
+      // The secret's value is the token itself: a new token is a new version.
+      expect(notebookResource(json, "aws_secretsmanager_secret_version", "token_secret_value").secret_string).toContain("var.token");
+    });
+  });
+
+  describe("trust policies (confused deputy)", () => {
+    const account = () => `\${${"data.aws_caller_identity"}.${Object.keys(json.data.aws_caller_identity)[0]}.account_id}`;
+    test("only ECS acting for this account may assume the execution role", () => {
+      expect(notebookResource(json, "aws_iam_role", "execution_role").assume_role_policy).toBe(
+        `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Effect" = "Allow", "Principal" = {"Service" = "ecs-tasks.amazonaws.com"}, "Action" = "sts:AssumeRole", ` +
+          `"Condition" = {"StringEquals" = {"aws:SourceAccount" = ${account().slice(2, -1)}}}}]})}`,
+      );
+    });
+    test("only ECS tasks of this account and region may assume the task role", () => {
+      const policy = notebookResource(json, "aws_iam_role", "task_role").assume_role_policy;
+      expect(policy).toContain(`"StringEquals" = {"aws:SourceAccount" = ${account().slice(2, -1)}}`);
+      expect(policy).toMatch(/"ArnLike" = \{"aws:SourceArn" = "arn:\$\{data\.aws_partition\.[^.]+\.partition\}:ecs:\$\{data\.aws_region\.[^.]+\.region\}:\$\{data\.aws_caller_identity\.[^.]+\.account_id\}:\*"\}/);
     });
   });
 

@@ -54,8 +54,9 @@ export class NotebookStack extends TerraformStack {
       cpu: overrides.cpu ?? vars.cpu.numberValue,
       memory: overrides.memory ?? vars.memory.numberValue,
       image: `${vars.image.stringValue}:${overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue}`,
-      // A team roll-out never shares the vars file's token: each notebook gets its own.
-      token: spec.teamRollOut ? "" : vars.token.stringValue,
+      // A team member's notebook never takes the vars file's token (one for everybody):
+      // it gets its own, whether the member's stack or the roll-out deploys it.
+      token: spec.teamMember ? undefined : vars.token.stringValue,
       domain: vars.domain.stringValue,
       hostnamePrefix: vars.hostnamePrefix.stringValue,
       allowedCidrs: vars.allowedCidrs.listValue,

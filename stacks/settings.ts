@@ -59,10 +59,12 @@ export interface NotebookStackSpec {
   /** Per-user settings from a team file, used instead of the vars file's. */
   readonly overrides?: { readonly cpu?: number; readonly memory?: number; readonly jupyterDockerTag?: string };
   /**
-   * Rolled out by an administrator from a team file: the vars file's token (one for every
-   * user) is ignored and each notebook gets its own generated token.
+   * The user is listed in the environment's team file. Their notebook then has one
+   * configuration whichever stack deploys it (the administrator's `notebook-<env>-<user>`
+   * or the user's own `notebook-<env>`, which share a state): the team file's settings, and
+   * a generated token of its own; the vars file's `token`, one for every user, is ignored.
    */
-  readonly teamRollOut?: boolean;
+  readonly teamMember?: boolean;
 }
 
 /** The stack that creates an environment's state bucket: its own state is local. */
@@ -222,7 +224,13 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
     // and no second stack for the same state.
     const self = env.team.find((member) => member.name === settings.user);
     return [
-      { id: `notebook-${env.name}`, environment: env.name, user: settings.user, backend: remoteBackend(env, settings.user), overrides: self && overridesOf(self) },
+      {
+        id: `notebook-${env.name}`,
+        environment: env.name,
+        user: settings.user,
+        backend: remoteBackend(env, settings.user),
+        ...(self ? { overrides: overridesOf(self), teamMember: true } : {}),
+      },
       ...env.team
         .filter((member) => member !== self)
         .map((member) => ({
@@ -231,7 +239,7 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
           user: member.name,
           backend: remoteBackend(env, member.name),
           overrides: overridesOf(member),
-          teamRollOut: true,
+          teamMember: true,
         })),
     ];
   });

@@ -1,13 +1,13 @@
 import { Construct } from "constructs";
-import { TerraformVariable, TerraformVariableConfig, TerraformVariableValidationConfig } from "cdktf";
-import { HOSTNAME_PREFIX_PATTERN, MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
+import { TerraformResource, TerraformVariable, TerraformVariableConfig, TerraformVariableValidationConfig } from "cdktf";
+import { HOSTNAME_PREFIX_PATTERN, MAX_HOSTNAME_PREFIX_LENGTH, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, TOKEN_CHARACTERS } from "../modules/notebook";
 
 /**
  * The notebook stack's Terraform variables. Names, types and meaning of the first twelve
  * are those of the team's old Terraform configuration, so its vars files work unchanged.
  * Each is validated by Terraform before any AWS call; every message names the variable,
- * the value received and what is allowed. The token's rules are the notebook module's
- * precondition instead, because Terraform prints the value of a variable it rejects.
+ * the value received and what is allowed. The sensitive ones are checked by preconditions
+ * instead (secretChecks), because Terraform prints the value of a variable it rejects.
  */
 
 /** An AWS region name (also checked by the synth-time settings). */
@@ -139,6 +139,8 @@ export class NotebookVariables {
   public readonly enableExecuteCommand: TerraformVariable;
 
   public readonly environment: TerraformVariable;
+  /** Plan-time checks of the sensitive variables (token, git_token, oidc_client_secret). */
+  public readonly secretChecks: TerraformResource;
 
   /**
    * Declares the variables directly on `stack`, so their names carry no hash suffix.
@@ -231,7 +233,7 @@ export class NotebookVariables {
       default: "",
       sensitive: true,
       description: "Jupyter access token, 16 to 256 URL-safe characters; empty generates a 32-character one. Kept in Secrets Manager.",
-      // Checked by the notebook module's token precondition: a failed validation would print it.
+      // Checked by secretChecks() below: a failed validation would print it.
     });
     this.jupyterDockerTag = variable(stack, "jupyter_docker_tag", {
       type: "string",
@@ -390,7 +392,7 @@ export class NotebookVariables {
       default: "",
       sensitive: true,
       description: "Token for a private git_repository_url (empty: none). Kept in Secrets Manager, never in the task definition.",
-      // Checked by the notebook module's precondition: a failed validation would print it.
+      // Checked by secretChecks() below: a failed validation would print it.
     });
 
     // --- persistent home on EFS -------------------------------------------------------------
@@ -482,7 +484,7 @@ export class NotebookVariables {
       default: "",
       sensitive: true,
       description: "Client secret registered with the OIDC provider; required with oidc_issuer.",
-      // Checked by the notebook module's precondition: a failed validation would print it.
+      // Checked by secretChecks() below: a failed validation would print it.
     });
     this.authSessionTimeoutSeconds = variable(stack, "auth_session_timeout_seconds", {
       type: "number",
@@ -541,7 +543,53 @@ export class NotebookVariables {
       default: false,
       description: "Allow ECS Exec (aws ecs execute-command) into the notebook for debugging.",
     });
+
+    this.secretChecks = secretChecks(stack);
   }
+}
+
+/** Address of the secret checks before they moved here from the notebook construct. */
+const SECRET_CHECKS_OLD_ADDRESS = "terraform_data.notebook_input_check_17435280";
+
+/**
+ * The rules of the sensitive variables, as preconditions of a `terraform_data` resource:
+ * Terraform prints the value of a variable that fails validation, even a sensitive one,
+ * while a failed precondition prints only its message. terraform_data needs no provider
+ * and no AWS call, so a bad secret fails the plan before anything is created. Each
+ * condition refers to the variables themselves, whatever the stack does with them (a team
+ * member's notebook ignores `token`): a condition on constants is invalid Terraform.
+ * (A plain terraform_data: cdktf's DataResource runs `terraform version` at every synth.)
+ */
+function secretChecks(stack: Construct): TerraformResource {
+  const checks = new TerraformResource(stack, "secret_input_check", {
+    terraformResourceType: "terraform_data",
+    lifecycle: {
+      precondition: [
+        {
+          condition: `\${var.token == "" || (length(var.token) >= ${MIN_TOKEN_LENGTH} && length(var.token) <= ${MAX_TOKEN_LENGTH})}`,
+          errorMessage: `token must be ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} characters long, or empty to generate one.`,
+        },
+        {
+          condition: `\${var.token == "" || can(regex(${re(TOKEN_CHARACTERS)}, var.token))}`,
+          errorMessage: "token must be URL-safe: only letters, digits, '.', '_', '~' and '-' (it is part of the notebook URL).",
+        },
+        {
+          condition: '${length(var.git_token) <= 1024 && can(regex("^[^[:space:]]*$", var.git_token))}',
+          errorMessage: "git_token must be at most 1024 characters without white space, or empty for a public repository.",
+        },
+        {
+          condition: '${var.git_token == "" || var.git_repository_url != ""}',
+          errorMessage: "git_token is set but git_repository_url is empty: the token is only used to clone that repository.",
+        },
+        {
+          condition: '${(var.oidc_client_secret != "") == (var.oidc_issuer != "")}',
+          errorMessage: "oidc_client_secret must be set together with oidc_issuer, and only then.",
+        },
+      ],
+    },
+  });
+  checks.moveFromId(SECRET_CHECKS_OLD_ADDRESS);
+  return checks;
 }
 
 function oidcEndpoint(stack: Construct, name: string, description: string): TerraformVariable {

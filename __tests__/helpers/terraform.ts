@@ -109,12 +109,12 @@ function pool(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
 
 const limited = pool(TERRAFORM_CONCURRENCY);
 
-/** Runs terraform with `args` in `dir`; at most TERRAFORM_CONCURRENCY at once. */
-export function runTerraform(dir: string, args: string[]): Promise<TerraformResult> {
+/** Runs terraform with `args` in `dir` (`env` on top); at most TERRAFORM_CONCURRENCY at once. */
+export function runTerraform(dir: string, args: string[], env: Record<string, string> = {}): Promise<TerraformResult> {
   return limited(
     () =>
       new Promise<TerraformResult>((resolve, reject) => {
-        const child = spawn("terraform", args, { cwd: dir, env: terraformEnv(), stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("terraform", args, { cwd: dir, env: { ...terraformEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -204,4 +204,33 @@ export function tfvars(vars: Record<string, unknown>): string {
 
 export function removeDir(dir: string | undefined): void {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The one error `init` may end with offline: no provider can be downloaded. */
+export const PROVIDER_DOWNLOAD_ERROR = "Failed to query available provider packages";
+
+/**
+ * `terraform init -backend=false` in a synthesized stack's directory, offline: a CLI
+ * configuration whose only provider source is an empty filesystem mirror. init loads and
+ * checks the whole configuration (references, expressions, preconditions, moved blocks),
+ * then stops at the first provider. Returns the titles of the errors it reported.
+ */
+export async function initOffline(stackDir: string): Promise<{ result: TerraformResult; errors: string[] }> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tf-offline-"));
+  try {
+    const mirror = path.join(scratch, "empty-mirror");
+    fs.mkdirSync(mirror);
+    const cliConfig = path.join(scratch, "cli.tfrc");
+    fs.writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n  }\n}\n`);
+    const result = await runTerraform(stackDir, ["init", "-backend=false", "-input=false", "-no-color"], {
+      TF_CLI_CONFIG_FILE: cliConfig,
+      // A plugin cache from the developer's CLI configuration would hide the mirror.
+      TF_PLUGIN_CACHE_DIR: "",
+      TF_DATA_DIR: path.join(scratch, ".terraform"),
+    });
+    const errors = [...result.output.matchAll(/^(?:│ )?Error: (.+)$/gm)].map((m) => m[1].trim());
+    return { result, errors };
+  } finally {
+    removeDir(scratch);
+  }
 }

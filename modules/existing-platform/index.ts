@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { conditional, Fn, IResolvable, Op, Token } from "cdktf";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsEcsCluster } from "@cdktf/provider-aws/lib/data-aws-ecs-cluster";
 import { DataAwsEfsFileSystem } from "@cdktf/provider-aws/lib/data-aws-efs-file-system";
 import { DataAwsLb } from "@cdktf/provider-aws/lib/data-aws-lb";
@@ -47,6 +48,8 @@ export class ExistingPlatform extends Construct {
   public readonly zone: DataAwsRoute53Zone;
   public readonly vpc: DataAwsVpc;
   public readonly partition: DataAwsPartition;
+  /** The account the provider deploys to. */
+  public readonly account: DataAwsCallerIdentity;
   /** The region the provider deploys to. */
   public readonly region: DataAwsRegion;
   /** Security groups of the load balancer: the only sources notebooks admit. */
@@ -70,6 +73,7 @@ export class ExistingPlatform extends Construct {
 
     this.partition = new DataAwsPartition(this, "partition");
     this.region = new DataAwsRegion(this, "region");
+    this.account = new DataAwsCallerIdentity(this, "account");
     this.cluster = new DataAwsEcsCluster(this, "cluster", {
       clusterName: props.clusterName,
       lifecycle: {

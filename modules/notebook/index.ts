@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { conditional, Fn, IResolvable, Op, TerraformResource, Token } from "cdktf";
+import { conditional, Fn, IResolvable, Op, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -52,8 +52,8 @@ export interface NotebookProps {
   /** Container image with its tag, e.g. `quay.io/jupyter/datascience-notebook:latest`. */
   readonly image: string;
   /**
-   * Jupyter access token. An empty string (or an expression that evaluates to one)
-   * means a 32-character token is generated.
+   * Jupyter access token. Undefined, an empty string, or an expression that evaluates to
+   * one means a 32-character token is generated. Its rules are the caller's to check.
    * @default a generated token
    */
   readonly token?: string;
@@ -153,8 +153,6 @@ export class Notebook extends Construct {
   /** Where a sign-in provider sends the user back: register it with the app client. */
   public readonly signInCallbackUrl: string;
   public readonly generatedToken: Password;
-  /** Plan-time checks of the secret inputs (see the constructor). */
-  public readonly inputCheck: TerraformResource;
   /** The git token's secret: one instance when a git token is given, none otherwise. */
   public readonly gitTokenSecret: SecretsmanagerSecret;
   /** Role of the running notebook: may set its own service's desired count, nothing else. */
@@ -174,7 +172,6 @@ export class Notebook extends Construct {
   constructor(scope: Construct, id: string, props: NotebookProps) {
     super(scope, id);
     const platform = props.platform;
-    const tokenInput = props.token ?? "";
     const domainInput = props.domain ?? "";
     const hostnamePrefix = props.hostnamePrefix ?? "jupyter";
     const allowedCidrs = props.allowedCidrs ?? ["0.0.0.0/0", "::/0"];
@@ -210,48 +207,8 @@ export class Notebook extends Construct {
       length: 32,
       special: false,
     });
-    // The secrets' rules are preconditions, not variable validations: Terraform prints
-    // the value of a variable that fails validation, even a sensitive one; a failed
-    // precondition prints only its message. terraform_data needs no provider and no
-    // AWS call, so a bad token fails the plan before anything is created.
-    // (cdktf renders a falsy literal such as 0 or "" in Op.eq as `undefined`: compare with < 1.)
-    const tokenEmpty = Op.lt(Fn.lengthOf(tokenInput), 1);
-    const gitTokenGiven = Fn.nonsensitive(Op.gte(Fn.lengthOf(gitToken), 1));
-    // (A plain terraform_data: cdktf's DataResource runs `terraform version` at every synth.)
-    this.inputCheck = new TerraformResource(this, "input_check", {
-      terraformResourceType: "terraform_data",
-      lifecycle: {
-        precondition: [
-          {
-            condition: Op.or(
-              tokenEmpty,
-              Op.and(Op.gte(Fn.lengthOf(tokenInput), MIN_TOKEN_LENGTH), Op.lte(Fn.lengthOf(tokenInput), MAX_TOKEN_LENGTH)),
-            ),
-            errorMessage: `token must be ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} characters long, or empty to generate one.`,
-          },
-          {
-            condition: Op.or(tokenEmpty, Fn.can(Fn.regex(TOKEN_CHARACTERS, tokenInput))),
-            errorMessage: "token must be URL-safe: only letters, digits, '.', '_', '~' and '-' (it is part of the notebook URL).",
-          },
-          {
-            condition: Op.and(Op.lte(Fn.lengthOf(gitToken), 1024), Fn.can(Fn.regex("^[^[:space:]]*$", gitToken))),
-            errorMessage: "git_token must be at most 1024 characters without white space, or empty for a public repository.",
-          },
-          {
-            condition: Op.or(Op.lt(Fn.lengthOf(gitToken), 1), Op.gte(Fn.lengthOf(gitRepositoryUrl), 1)),
-            errorMessage: "git_token is set but git_repository_url is empty: the token is only used to clone that repository.",
-          },
-          {
-            condition: Op.eq(
-              Op.gte(Fn.lengthOf(props.signIn?.oidcClientSecret ?? ""), 1),
-              Op.gte(Fn.lengthOf(props.signIn?.oidcIssuer ?? ""), 1),
-            ),
-            errorMessage: "oidc_client_secret must be set together with oidc_issuer, and only then.",
-          },
-        ],
-      },
-    });
-    const token = Fn.coalesce([tokenInput, this.generatedToken.result]);
+    // (The input's rules are checked next to its variable, in the stack: see stacks/variables.ts.)
+    const token = props.token === undefined ? this.generatedToken.result : Fn.coalesce([props.token, this.generatedToken.result]);
     this.url = `${this.notebookUrl}?token=${token}`;
     this.tokenSecret = new SecretsmanagerSecret(this, "token_secret", {
       name: `${this.name}/jupyter-token`,
@@ -264,7 +221,9 @@ export class Notebook extends Construct {
       secretString: Token.asString(token),
     });
 
-    // The git token, when one is given, is a secret too (count 0 or 1).
+    // The git token, when one is given, is a secret too (count 0 or 1). Its length is not
+    // secret, and count must not be sensitive.
+    const gitTokenGiven = Fn.nonsensitive(Op.gte(Fn.lengthOf(gitToken), 1));
     const gitSecretCount = Token.asNumber(conditional(gitTokenGiven, 1, 0));
     this.gitTokenSecret = new SecretsmanagerSecret(this, "git_token_secret", {
       count: gitSecretCount,
@@ -282,7 +241,7 @@ export class Notebook extends Construct {
     this.executionRole = new IamRole(this, "execution_role", {
       name: `${this.name}-execution`,
       description: `ECS task execution role of notebook ${this.name}`,
-      assumeRolePolicy: ECS_TASKS_TRUST_POLICY,
+      assumeRolePolicy: ecsTasksTrustPolicy(platform, false),
     });
     const managedPolicy = new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
       role: this.executionRole.name,
@@ -312,7 +271,7 @@ export class Notebook extends Construct {
     this.taskRole = new IamRole(this, "task_role", {
       name: `${this.name}-task`,
       description: `Role of the running notebook ${this.name}`,
-      assumeRolePolicy: ECS_TASKS_TRUST_POLICY,
+      assumeRolePolicy: ecsTasksTrustPolicy(platform, true),
     });
 
     this.securityGroup = new SecurityGroup(this, "security_group", {
@@ -495,6 +454,14 @@ export class Notebook extends Construct {
       // A change of capacity provider or of ECS Exec needs a new task: the provider refuses
       // a capacity provider change without it.
       forceNewDeployment: true,
+      // A new token (or git token) is a new secret version, but the task definition names
+      // the secret, not the version: without these the running task would keep the old
+      // value. A changed version ID redeploys the service, and the deploy waits until the
+      // notebook answers with the new value.
+      triggers: {
+        token_version: tokenValue.versionId,
+        git_token_version: Fn.join(",", splat(gitTokenValue, "version_id")),
+      },
       desiredCount: 1,
       // One task at a time: the old task stops before its replacement starts.
       deploymentMinimumHealthyPercent: 0,
@@ -566,10 +533,24 @@ function checkHostnamePrefix(prefix: string): void {
   }
 }
 
-const ECS_TASKS_TRUST_POLICY = Fn.jsonencode({
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
-});
+/**
+ * Only ECS acting for this account may assume the notebook's roles (the confused-deputy
+ * guard AWS recommends): `aws:SourceAccount` on both roles. The task role also names ECS
+ * tasks of this region and account in `aws:SourceArn`, as the ECS task role guide shows;
+ * the execution role is assumed by ECS's agents, whose requests AWS documents with the
+ * account only, so it keeps to `aws:SourceAccount`.
+ */
+function ecsTasksTrustPolicy(platform: ExistingPlatform, withSourceArn: boolean): string {
+  const account = platform.account.accountId;
+  const condition: Record<string, unknown> = { StringEquals: { "aws:SourceAccount": account } };
+  if (withSourceArn) {
+    condition.ArnLike = { "aws:SourceArn": `arn:${platform.partition.partition}:ecs:${platform.region.region}:${account}:*` };
+  }
+  return Fn.jsonencode({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: condition }],
+  });
+}
 
 /** A number as the string the task definition wants (a Terraform expression stays one). */
 function asString(value: number): string {

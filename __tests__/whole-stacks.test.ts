@@ -1,0 +1,98 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { describeWithTerraform, initOffline, PROVIDER_DOWNLOAD_ERROR } from "./helpers/terraform";
+
+// Every stack the app can synthesize, exactly as `cdktf synth` writes it, through
+// `terraform init -backend=false` with no provider to download. init checks the whole
+// configuration (every reference, expression, precondition and moved block), so anything
+// Terraform would refuse shows up here as an error other than the provider download.
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** Runs the app as the cdktf.json app command does, into `outdir`. */
+function synthApp(projectEnv: Record<string, string>, outdir: string): void {
+  const run = spawnSync(process.execPath, ["-r", "sucrase/register/ts", "main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...projectEnv, CDKTF_OUTDIR: outdir, SYNTH_HCL_OUTPUT: "false" },
+    encoding: "utf8",
+  });
+  if (run.status !== 0) throw new Error(`the app failed (exit ${run.status}):\n${run.stderr}`);
+}
+
+describeWithTerraform("every synthesized stack, checked whole by terraform init", () => {
+  let project: string;
+  let outdir: string;
+  let stacks: string[];
+
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "nb-whole-"));
+    outdir = path.join(project, "cdktf.out");
+    // A team with per-user overrides; the current user (alice) is on it too.
+    const team = path.join(project, "team.json");
+    fs.writeFileSync(
+      team,
+      JSON.stringify({
+        users: [
+          { name: "alice", cpu: 2048, memory: 8192 },
+          { name: "bob" },
+          { name: "carol", cpu: 4096, memory: 16384, jupyter_docker_tag: "2026-05-31" },
+        ],
+      }),
+    );
+    const environments = {
+      // remote state, a team roll-out, the bootstrap stack's state still local
+      dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", teamFile: team },
+      // shares dev's bucket: no second bootstrap stack
+      qa: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" },
+      // its own bucket, the bootstrap stack's state moved into it, another key prefix
+      prod: { stateBucket: "acme-nb-state-prod", stateRegion: "us-east-1", stateKeyPrefix: "teams/notebooks", bootstrapStateInBucket: true },
+    };
+    synthApp({ NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify(environments) }, outdir);
+    stacks = fs.readdirSync(path.join(outdir, "stacks")).sort();
+  }, 60_000);
+  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  test("the app synthesized every kind of stack", () => {
+    expect(stacks).toEqual([
+      "notebook",
+      "notebook-dev",
+      "notebook-dev-bob",
+      "notebook-dev-carol",
+      "notebook-prod",
+      "notebook-qa",
+      "state-backend-dev",
+      "state-backend-prod",
+    ]);
+  });
+
+  test("every stack fails init only on the provider download", async () => {
+    const outcomes = await Promise.all(
+      stacks.map(async (stack) => {
+        const { result, errors } = await initOffline(path.join(outdir, "stacks", stack));
+        const other = errors.filter((e) => e !== PROVIDER_DOWNLOAD_ERROR);
+        // The whole output when something else went wrong: the error names the line.
+        return { stack, reachedProviders: errors.includes(PROVIDER_DOWNLOAD_ERROR), other, output: other.length > 0 ? result.output : "" };
+      }),
+    );
+    for (const outcome of outcomes) expect(outcome).toEqual({ stack: outcome.stack, reachedProviders: true, other: [], output: "" });
+  }, 120_000);
+
+  test("the check sees an invalid configuration (a precondition on constants)", async () => {
+    // GIVEN a copy of a team stack with a precondition that refers to nothing, the defect
+    // that made every team stack invalid
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "nb-broken-"));
+    try {
+      const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "notebook-dev-bob", "cdk.tf.json"), "utf8"));
+      const check = Object.values<any>(json.resource.terraform_data)[0];
+      check.lifecycle.precondition.push({ condition: '${length("") < 1}', error_message: "constant." });
+      fs.writeFileSync(path.join(copy, "cdk.tf.json"), JSON.stringify(json));
+      // WHEN init runs on it THEN it reports that error, besides or instead of the providers
+      const { errors } = await initOffline(copy);
+      expect(errors).toContain("Invalid precondition expression");
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
