@@ -9,6 +9,9 @@ try {
     environmentsContext: app.node.tryGetContext("environments"),
     projectDir: __dirname,
   });
+  // Without a user the notebook and notebook-<env> stacks are left out (cdktf then says it
+  // cannot find them): this line says why. state-backend-<env> and team stacks need no user.
+  if (settings.userProblem) console.error(`note: no notebook stack of your own: ${settings.userProblem}`);
   const { notebooks, stateBackends } = createStacks(app, settings);
   app.synth();
   removeOtherFormat(app.outdir, [...notebooks, ...stateBackends].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");

@@ -133,7 +133,8 @@ describe("team roll-out", () => {
   });
 
   test.each<[string, unknown, RegExp]>([
-    ["it is not JSON", "{users: [", /^team file team\.json: cannot be read, it is not valid JSON/],
+    ["it is not JSON", "{users: [", /^team file team\.json is not valid JSON/],
+    ["a key appears twice (JSON would keep the last)", '{"users": [{"name": "bob", "cpu": 1024, "cpu": 2048, "memory": 8192}]}', /^team file team\.json has the key "cpu" twice in "users": JSON keeps only the last one/],
     ["it has no users list", { people: [] }, /^team file team\.json: expected an object \{"users": \[/],
     ["a user has an unknown field", { users: [{ name: "bob", gpu: 1 }] }, /^team file team\.json: users\[0\] has unknown field "gpu": allowed are name, cpu, memory, jupyter_docker_tag$/],
     ["a name is not a DNS label", { users: [{ name: "Bob Smith" }] }, /^team file team\.json: users\[0\] has name "Bob Smith": expected 1 to 32 lower-case letters, digits and single '-'/],
@@ -184,6 +185,15 @@ describe("team roll-out", () => {
     expect(errorOf(() => notebookStackSpecs(settingsWith({ dev: { ...DEV, teamFile: "team.json" }, "dev-eu": DEV })))).toMatch(
       /^two stacks would be called notebook-dev-eu/,
     );
+  });
+
+  test("reads a team file that starts with a byte-order mark (as some editors save it)", () => {
+    writeTeam("\uFEFF" + JSON.stringify({ users: [{ name: "bob" }] }));
+    expect(settingsWith({ dev: { ...DEV, teamFile: "team.json" } }).environments[0].team.map((m) => m.name)).toEqual(["bob"]);
+  });
+
+  test("fails, saying so, when the team file is a directory", () => {
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "." } }))).toBe("team file .: cannot be read, it is a directory, not a file");
   });
 
   test("fails when the team file does not exist", () => {

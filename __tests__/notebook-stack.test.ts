@@ -245,7 +245,8 @@ describe("notebook stack", () => {
       });
       expect(rule.condition).toEqual([
         { host_header: { values: [json.output.hostname.value] } },
-        { source_ip: { values: "${var.allowed_cidrs}" } },
+        // canonical spelling of each CIDR, as AWS stores them
+        { source_ip: { values: "${[ for key, val in toset(var.allowed_cidrs): cidrsubnet(val, 0, 0)]}" } },
       ]);
     });
 
@@ -277,7 +278,6 @@ describe("notebook stack", () => {
       });
       expect(svc.depends_on).toEqual([
         notebookAddress(json, "aws_lb_listener_rule", "listener_rule"),
-        notebookAddress(json, "aws_vpc_security_group_ingress_rule", "home_nfs_from_notebook"),
         notebookAddress(json, "aws_iam_role_policy", "home_mount_through_access_point"),
         notebookAddress(json, "aws_iam_role_policy", "task_role_execute_command"),
       ]);
@@ -287,7 +287,7 @@ describe("notebook stack", () => {
       expect(svc.cluster).toMatch(/^\$\{data\.aws_ecs_cluster\.[^.]+\.arn\}$/);
       expect(svc.network_configuration).toEqual({
         subnets: "${var.fargate_subnets}",
-        security_groups: [expect.stringMatching(/^\$\{aws_security_group\.[^.]+\.id\}$/)],
+        security_groups: expect.stringMatching(/^\$\{concat\(\[aws_security_group\.[^.]+\.id\], \(length\(var\.efs_file_system_id\) >= 1\) \? \[var\.efs_security_group_id\] : \[\]\)\}$/),
         assign_public_ip: "${var.assign_public_ip}",
       });
       expect(svc.load_balancer).toEqual([
@@ -438,15 +438,26 @@ describe("notebook stack", () => {
       expect(onlyData(json, "aws_efs_file_system")).toMatchObject({ count: efsOn, file_system_id: "${var.efs_file_system_id}" });
     });
 
-    test("EFS home: NFS from this notebook's security group only, on the EFS security group", () => {
-      expect(notebookResource(json, "aws_vpc_security_group_ingress_rule", "home_nfs_from_notebook")).toMatchObject({
-        count: efsOn,
-        security_group_id: "${var.efs_security_group_id}",
-        referenced_security_group_id: `\${${notebookAddress(json, "aws_security_group", "security_group")}.id}`,
-        ip_protocol: "tcp",
-        from_port: 2049,
-        to_port: 2049,
-      });
+    test("EFS home: the task joins the file system's security group; no rule per notebook on it", () => {
+      // A rule per notebook would stop at the group's 60-rule quota, below 90 notebooks.
+      expect(json.resource.aws_vpc_security_group_ingress_rule).toBeUndefined();
+      const svc = onlyResource(json, "aws_ecs_service");
+      expect(svc.network_configuration.security_groups).toBe(
+        `\${concat([${notebookAddress(json, "aws_security_group", "security_group")}.id], (length(var.efs_file_system_id) >= 1) ? [var.efs_security_group_id] : [])}`,
+      );
+    });
+
+    test("EFS home: planning fails, with the command that fixes it, unless the group admits NFS from itself", () => {
+      const rules = Object.entries<any>(json.data.aws_vpc_security_group_rules)[0];
+      expect(rules[1]).toMatchObject({ count: efsOn, filter: [{ name: "group-id", values: ["${var.efs_security_group_id}"] }] });
+      const rule = Object.keys(json.data.aws_vpc_security_group_rule)[0];
+      expect(json.data.aws_vpc_security_group_rule[rule].for_each).toBe(`\${toset(toset(flatten(data.aws_vpc_security_group_rules.${rules[0]}[*].ids)))}`);
+      const [check] = notebookResource(json, "aws_efs_access_point", "home_access_point").lifecycle.precondition;
+      expect(check.condition).toBe(
+        `\${anytrue([for r in values(data.aws_vpc_security_group_rule.${rule}) : !r.is_egress && (r.ip_protocol == "-1" || (r.ip_protocol == "tcp" && r.from_port <= 2049 && r.to_port >= 2049)) && ` +
+          '(r.referenced_security_group_id == var.efs_security_group_id || r.cidr_ipv4 != null || r.cidr_ipv6 != null)])}',
+      );
+      expect(check.error_message).toContain("aws ec2 authorize-security-group-ingress --group-id ${var.efs_security_group_id} --protocol tcp --port 2049 --source-group ${var.efs_security_group_id}");
     });
 
     test("EFS home: the task role may mount and write through its access point only", () => {

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { notebookStackSpecs, readSettings, readUser, SettingsError, stateBackendStackSpecs } from "../stacks/settings";
+import { notebookStackSpecs, readSettings, requireUser, SettingsError, stateBackendStackSpecs } from "../stacks/settings";
 
 const PROJECT = "/projects/nb";
 const read = (env: Record<string, string>, environmentsContext?: unknown, osUser = "alice") =>
@@ -25,10 +25,28 @@ describe("user", () => {
     expect(read({ NOTEBOOK_USER: "" }, undefined, "carol").user).toBe("carol");
   });
 
-  test("is normalised to a lower-case DNS label", () => {
-    expect(readUser("John.Doe", () => "x")).toBe("john-doe");
-    expect(readUser(undefined, () => "Mary_Ann")).toBe("mary-ann");
-    expect(readUser("a__b", () => "x")).toBe("a-b");
+  test.each([
+    ["John.Doe", "john-doe"],
+    ["john_doe", "john-doe"],
+    ["John-Doe", "john-doe"],
+    ["a__b", "a-b"],
+  ])("refuses %s, which another spelling would share a notebook with, and names the one to use", (given, canonical) => {
+    // GIVEN names that differ only in '.', '_', capitals or repeated dashes
+    // THEN none is rewritten onto another: each is refused with the spelling to use
+    const err = errorOf(() => read({ NOTEBOOK_USER: given }));
+    expect(err.message).toBe(
+      `NOTEBOOK_USER ${JSON.stringify(given)} is not a valid user name: expected 1 to 32 lower-case letters, digits and single '-', starting and ending with a letter or digit; ` +
+        `set NOTEBOOK_USER=${canonical} (names are not rewritten, so that john.doe and john_doe can never share one notebook)`,
+    );
+    expect(read({ NOTEBOOK_USER: canonical }).user).toBe(canonical);
+  });
+
+  test("an operating-system user that is not a valid name leaves no notebook stack of one's own, and says what to set", () => {
+    const settings = read({}, undefined, "Mary_Ann");
+    expect(settings.user).toBeUndefined();
+    expect(settings.userProblem).toMatch(/^the operating-system user name "Mary_Ann" is not a valid user name: .*set NOTEBOOK_USER=mary-ann/);
+    expect(notebookStackSpecs(settings)).toEqual([]);
+    expect(() => requireUser(settings)).toThrow(settings.userProblem!);
   });
 
   test.each([
@@ -46,16 +64,32 @@ describe("user", () => {
     expect(err.message).not.toContain("\n");
   });
 
-  test.each(["root", "ubuntu", "vscode", "jovyan"])("fails when the operating-system user is %s, shared by many people", (osUser) => {
-    const err = errorOf(() => read({}, undefined, osUser));
-    expect(err.message).toBe(
-      `the operating-system user "${osUser}" is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
-    );
+  test.each(["root", "ubuntu", "vscode", "jovyan"])("as the operating-system user %s, shared by many people, has no notebook stack of its own", (osUser) => {
+    // GIVEN a container's root user and two environments, one with a team file
+    const team = path.join(os.tmpdir(), `nb-team-${process.pid}.json`);
+    fs.writeFileSync(team, JSON.stringify({ users: [{ name: "bob" }] }));
+    try {
+      const settings = read({}, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", teamFile: team } }, osUser);
+      // THEN the reason is kept for the commands that need a user
+      expect(settings.user).toBeUndefined();
+      expect(settings.userProblem).toBe(
+        `the operating-system user "${osUser}" is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
+      );
+      // AND the stacks that need no user are still there: the state bucket and the team roll-out
+      expect(notebookStackSpecs(settings).map((s) => s.id)).toEqual(["notebook-dev-bob"]);
+      expect(stateBackendStackSpecs(settings).map((s) => s.id)).toEqual(["state-backend-dev"]);
+    } finally {
+      fs.rmSync(team, { force: true });
+    }
     expect(read({ NOTEBOOK_USER: "root" }, undefined, osUser).user).toBe("root"); // an explicit choice is respected
   });
 
-  test("fails when the operating-system user cannot be used, and says how to override it", () => {
-    expect(errorOf(() => read({}, undefined, "DOMAIN\\jane")).message).toMatch(/operating-system user.*NOTEBOOK_USER/);
+  test("an invalid NOTEBOOK_USER is always an error, even where no stack needs it", () => {
+    expect(errorOf(() => read({ NOTEBOOK_USER: "DOMAIN\\jane" })).message).toMatch(/^NOTEBOOK_USER "DOMAIN\\\\jane" is not a valid user name: expected/);
+  });
+
+  test("an operating-system user that cannot be a name says how to override it", () => {
+    expect(read({}, undefined, "DOMAIN\\jane").userProblem).toMatch(/^the operating-system user name "DOMAIN\\\\jane" is not a valid user name \(set NOTEBOOK_USER to choose the name\)/);
   });
 });
 
@@ -89,10 +123,59 @@ describe("environments", () => {
     ["stateBucket has upper case", { dev: { ...good, stateBucket: "Acme-State" } }, /stateBucket "Acme-State"/],
     ["stateRegion is not a region", { dev: { ...good, stateRegion: "ireland" } }, /stateRegion "ireland": expected an AWS region/],
     ["stateKeyPrefix has a leading slash", { dev: { ...good, stateKeyPrefix: "/nb" } }, /stateKeyPrefix "\/nb"/],
+    ...["xn--nb-state", "sthree-nb", "amzn-s3-demo-nb"].map((bucket): [string, unknown, RegExp] => [
+      `stateBucket ${bucket} has a prefix S3 reserves`,
+      { dev: { ...good, stateBucket: bucket } },
+      new RegExp(`stateBucket "${bucket}": S3 reserves names starting with '[a-z0-9-]+-' \\(prefixes xn--, sthree-, amzn-s3-demo-; suffixes -s3alias, --ol-s3, \\.mrap, --x-s3, --table-s3\\); choose another name$`),
+    ]),
+    ...["nb-state-s3alias", "nb-state--ol-s3", "nb-state.mrap", "nb--x-s3", "nb--table-s3"].map((bucket): [string, unknown, RegExp] => [
+      `stateBucket ${bucket} has a suffix S3 reserves`,
+      { dev: { ...good, stateBucket: bucket } },
+      new RegExp(`stateBucket "${bucket.replace(/\./g, "\\.")}": S3 reserves names ending with`),
+    ]),
+    [
+      "stateKeyPrefix makes a state key longer than S3's 1,024 bytes",
+      { dev: { ...good, stateKeyPrefix: "p".repeat(970) } },
+      /environment "dev" has a stateKeyPrefix of 970 bytes: with the environment and a 32-character user the state key would be 1025 bytes, more than S3's 1024; use at most 969 bytes$/,
+    ],
+    [
+      "an environment sharing another's bucket sets bootstrapStateInBucket (only the first has a bootstrap stack)",
+      { dev: good, qa: { ...good, bootstrapStateInBucket: true } },
+      /^environment qa sets bootstrapStateInBucket, but its stateBucket acme-nb-state is created by environment dev \(state-backend-dev\): set bootstrapStateInBucket on dev instead$/,
+    ],
   ])("fails when %s", (_what, context, message) => {
-    const err = errorOf(() => read({}, context));
+    const err = errorOf(() => {
+      const settings = read({}, context);
+      stateBackendStackSpecs(settings);
+    });
     expect(err.message).toMatch(message);
     expect(err.message).not.toContain("\n");
+  });
+
+  test("a stateKeyPrefix that leaves the longest key at 1,024 bytes is accepted", () => {
+    expect(read({}, { dev: { ...good, stateKeyPrefix: "p".repeat(969) } }).environments[0].stateKeyPrefix).toHaveLength(969);
+  });
+
+  test("fails when NOTEBOOK_ENVIRONMENTS names an environment twice (JSON would keep the last)", () => {
+    const twice = '{"dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}, "dev": {"stateBucket": "b-state", "stateRegion": "eu-west-1"}}';
+    expect(errorOf(() => read({ NOTEBOOK_ENVIRONMENTS: twice })).message).toBe(
+      'NOTEBOOK_ENVIRONMENTS has the key "dev" twice at the top level: JSON keeps only the last one; remove or rename the other',
+    );
+    const field = '{"dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1", "stateBucket": "b-state"}}';
+    expect(errorOf(() => read({ NOTEBOOK_ENVIRONMENTS: field })).message).toMatch(/has the key "stateBucket" twice in "dev"/);
+    // The same key in two different objects is fine.
+    expect(read({ NOTEBOOK_ENVIRONMENTS: '{"dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}, "qa": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}}' }).environments).toHaveLength(2);
+  });
+
+  test("fails when cdktf.json names an environment twice", () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "nb-cdktf-json-"));
+    try {
+      fs.writeFileSync(path.join(project, "cdktf.json"), '{"app": "x", "context": {"environments": {"dev": {}, "dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}}}}');
+      const err = errorOf(() => readSettings({ env: { NOTEBOOK_USER: "bob" }, environmentsContext: {}, projectDir: project }));
+      expect(err.message).toBe('cdktf.json has the key "dev" twice in "context" > "environments": JSON keeps only the last one; remove or rename the other');
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test("fails when NOTEBOOK_ENVIRONMENTS is not JSON", () => {

@@ -82,8 +82,8 @@ describeWithTerraform("options switched on and off, evaluated by terraform", () 
         "aws_lb_listener_rule.notebook_listener_rule action[1]",
         "aws_secretsmanager_secret.notebook_git_token_secret count",
         "aws_secretsmanager_secret_version.notebook_git_token_secret_value count",
-        "aws_vpc_security_group_ingress_rule.notebook_home_nfs_from_notebook count",
         "data.aws_efs_file_system.platform_efs count",
+        "data.aws_vpc_security_group_rules.notebook_home_efs_group_rules count",
         "listener rule forward order",
         "service launch_type",
       ].sort(),
@@ -113,8 +113,8 @@ describeWithTerraform("options switched on and off, evaluated by terraform", () 
       "aws_lb_listener_rule.notebook_listener_rule action[1]": 0, // OIDC
       "aws_secretsmanager_secret.notebook_git_token_secret count": 1,
       "aws_secretsmanager_secret_version.notebook_git_token_secret_value count": 1,
-      "aws_vpc_security_group_ingress_rule.notebook_home_nfs_from_notebook count": 1,
       "data.aws_efs_file_system.platform_efs count": 1,
+      "data.aws_vpc_security_group_rules.notebook_home_efs_group_rules count": 1,
       "listener rule forward order": 2,
       "service launch_type": "none",
     });
@@ -125,4 +125,47 @@ describeWithTerraform("options switched on and off, evaluated by terraform", () 
     expect(results.oidc["aws_lb_listener_rule.notebook_listener_rule action[1]"]).toBe(1);
     expect(results.oidc["listener rule forward order"]).toBe(2);
   });
+});
+
+describeWithTerraform("the EFS group check, evaluated by terraform", () => {
+  // The access point's precondition, with the looked-up rules replaced by test data.
+  const { json } = synthStack("notebook");
+  const check = Object.values<any>(json.resource.aws_efs_access_point)[0].lifecycle.precondition[0].condition as string;
+  const ruleData = `data.aws_vpc_security_group_rule.${Object.keys(json.data.aws_vpc_security_group_rule)[0]}`;
+  const GROUP = "sg-0123456789abcdef0";
+  const rule = (r: Record<string, unknown>) => ({ is_egress: false, ip_protocol: "tcp", from_port: 2049, to_port: 2049, referenced_security_group_id: null, cidr_ipv4: null, cidr_ipv6: null, ...r });
+
+  async function admits(rules: Array<Record<string, unknown>>): Promise<boolean> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-efs-check-"));
+    try {
+      const expression = check.split(ruleData).join("local.rules").replace(/var\.efs_security_group_id/g, "local.group");
+      const config = {
+        locals: { group: GROUP, rules: Object.fromEntries(rules.map((r, i) => [`sgr-${i}`, rule(r)])) },
+        output: { admits: { value: expression } },
+      };
+      fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
+      for (const args of [["init", "-input=false", "-no-color"], ["apply", "-input=false", "-no-color", "-auto-approve"]]) {
+        const run = await runTerraform(dir, args);
+        if (run.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${run.output}`);
+      }
+      const read = await runTerraform(dir, ["output", "-json", "admits"]);
+      // stdout first; a warning about the developer's CLI configuration may follow on stderr
+      return JSON.parse(read.output.trim().split("\n")[0]) as boolean;
+    } finally {
+      removeDir(dir);
+    }
+  }
+
+  test("passes when the group admits NFS from itself, or all traffic from an address range", async () => {
+    expect(await admits([{ referenced_security_group_id: GROUP }])).toBe(true);
+    expect(await admits([{ ip_protocol: "-1", from_port: -1, to_port: -1, cidr_ipv4: "10.0.0.0/16" }])).toBe(true);
+    expect(await admits([{ from_port: 0, to_port: 65535, referenced_security_group_id: GROUP }])).toBe(true);
+  }, 60_000);
+
+  test("fails when NFS is admitted only from other groups (the old per-notebook rules), or only outbound, or on another port", async () => {
+    expect(await admits([{ referenced_security_group_id: "sg-0aaaaaaaaaaaaaaaa" }, { referenced_security_group_id: "sg-0bbbbbbbbbbbbbbbb" }])).toBe(false);
+    expect(await admits([{ is_egress: true, referenced_security_group_id: GROUP }])).toBe(false);
+    expect(await admits([{ from_port: 443, to_port: 443, referenced_security_group_id: GROUP }])).toBe(false);
+    expect(await admits([])).toBe(false);
+  }, 60_000);
 });

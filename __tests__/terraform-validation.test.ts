@@ -51,8 +51,10 @@ const GOOD: GoodCase[] = [
     },
   },
   { name: "cpu 8192 with memory 20480 (steps of 4096)", vars: { ...OLD_VARS, cpu: 8192, memory: 20480 } },
-  { name: `a domain of ${MAX_DOMAIN_LENGTH} characters`, vars: { ...OLD_VARS, domain: domainOfLength(MAX_DOMAIN_LENGTH) } },
+  { name: `a domain of ${MAX_DOMAIN_LENGTH} characters with a one-letter prefix (a hostname of 128)`, vars: { ...OLD_VARS, hostname_prefix: "j", domain: domainOfLength(MAX_DOMAIN_LENGTH) } },
   { name: "an empty token (one is generated)", vars: { ...OLD_VARS, token: "" } },
+  { name: "IPv6 CIDRs in upper case and with zero groups written out", vars: { ...OLD_VARS, allowed_cidrs: ["2001:DB8::/32", "2001:db8:0:0::/64", "10.0.0.0/8"] } },
+  { name: "a tag with an empty value", vars: { ...OLD_VARS, tags: { Team: "" } } },
   {
     name: "a private repository with its token, idle stop after 45 minutes",
     vars: { ...OLD_VARS, git_repository_url: "https://gitlab.example.com:8443/data/team-analysis.git", git_token: "glpat-0123456789abcdef", idle_timeout_minutes: 45 },
@@ -155,6 +157,17 @@ const BAD: BadCase[] = [
     variable: "domain",
     message: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters`,
   },
+  {
+    name: "a domain that makes the hostname longer than the load balancer's 128 characters",
+    set: { hostname_prefix: "jupyter", domain: domainOfLength(MAX_DOMAIN_LENGTH) },
+    variable: "domain",
+    message: `makes the hostname jupyter-<8 characters>.${domainOfLength(MAX_DOMAIN_LENGTH)} 134 characters long, more than the 128 a load balancer's host condition takes`,
+  },
+  { name: "a domain whose last label has a digit", set: { domain: "notebooks.example.c0m" }, variable: "domain", message: "whose last label is letters only" },
+  { name: "a domain whose last label is a number", set: { domain: "notebooks.10" }, variable: "domain", message: "whose last label is letters only" },
+  { name: "a tag whose value is null", set: { tags: { Team: null, Owner2: "x" } }, variable: "tags", message: "tags must give every tag a string value (an empty one is allowed), but the value of 'Team' is null." },
+  { name: "an IPv6 CIDR with host bits", set: { allowed_cidrs: ["2001:DB8::1/32"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["2001:DB8::1/32"]' },
+  { name: "an IPv4 CIDR with host bits", set: { allowed_cidrs: ["10.0.0.1/8"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["10.0.0.1/8"]' },
   {
     name: `a hostname prefix of ${MAX_HOSTNAME_PREFIX_LENGTH + 1} characters`,
     set: { hostname_prefix: prefixOfLength(MAX_HOSTNAME_PREFIX_LENGTH + 1) },
@@ -294,6 +307,8 @@ describeWithTerraform("notebook stack variables evaluated by terraform", () => {
         expect(result.output).toContain(c.error ?? "Error: Invalid value for variable");
         expect(result.output).toContain(`var.${c.variable}`);
         expect(oneLine(result.output)).toContain(c.message);
+        // The rule's own message, not a function failing on the value (a null tag did that).
+        expect(result.output).not.toMatch(/Invalid function argument|Error in function call/);
       });
     }
   });

@@ -6,7 +6,12 @@ import { ref, TerraformDataSource, TerraformResource, TerraformStack, Token } fr
  */
 export function splat(element: TerraformResource | TerraformDataSource, attribute: string): string[] {
   const stack = TerraformStack.of(element);
+  return Token.asList(ref(`${address(element)}[*].${attribute}`, stack));
+}
+
+/** Terraform's address of a resource or data source, e.g. `data.aws_vpc.platform_vpc_1A2B3C4D`, for hand-written expressions. */
+export function address(element: TerraformResource | TerraformDataSource): string {
   const type = element.terraformResourceType;
-  const address = element instanceof TerraformDataSource ? `data.${type}` : type;
-  return Token.asList(ref(`${address}.${stack.getLogicalId(element)}[*].${attribute}`, stack));
+  const prefix = element instanceof TerraformDataSource ? `data.${type}` : type;
+  return `${prefix}.${TerraformStack.of(element).getLogicalId(element)}`;
 }

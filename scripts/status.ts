@@ -1,6 +1,6 @@
 import { DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
 import * as path from "path";
-import { NotebookStackSpec, notebookStackSpecs, readSettings, SettingsError } from "../stacks/settings";
+import { NotebookStackSpec, notebookStackSpecs, readSettings, requireUser, SettingsError } from "../stacks/settings";
 import { cdktfConfig, readStackState, TerraformState } from "./state";
 
 /**
@@ -20,6 +20,8 @@ export interface StackStatus {
 
 export async function notebookStatus(projectDir: string, env: Record<string, string | undefined>, options: { all: boolean; offline: boolean }): Promise<StackStatus[]> {
   const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
+  // Without --all, the current user's stacks: there must be a user.
+  if (!options.all) requireUser(settings);
   const specs = notebookStackSpecs(settings).filter((s) => options.all || s.user === settings.user);
   const results: StackStatus[] = [];
   for (const spec of specs) results.push(await stackStatus(spec, env, options.offline));

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { notebookStackSpecs, readSettings, SettingsError } from "../stacks/settings";
+import { notebookStackSpecs, readSettings, requireUser, SettingsError } from "../stacks/settings";
 import { cdktfConfig, readStackState } from "./state";
 
 /**
@@ -11,6 +11,8 @@ export function notebookUrl(stackId: string, projectDir: string, env: Record<str
   const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
   const specs = notebookStackSpecs(settings);
   const spec = specs.find((s) => s.id === stackId);
+  // Without a user only team stacks exist: say why the user's own are missing.
+  if (!spec && settings.user === undefined) requireUser(settings);
   if (!spec) {
     throw new SettingsError(`unknown stack "${stackId}": expected one of ${specs.map((s) => s.id).join(", ")}`);
   }

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
@@ -9,6 +10,7 @@ import * as path from "path";
  */
 
 export { SettingsError } from "./settings-error";
+import { parseJsonStrictly } from "./json-text";
 import { SettingsError } from "./settings-error";
 import { MAX_USER_LENGTH, readTeamFile, TeamMember, USER_NAME } from "./team";
 export { MAX_USER_LENGTH } from "./team";
@@ -32,8 +34,14 @@ export interface EnvironmentSettings {
 }
 
 export interface Settings {
-  /** Owner of the notebook: a lower-case DNS label. */
-  readonly user: string;
+  /**
+   * Owner of the notebook: a lower-case DNS label. Undefined when NOTEBOOK_USER is unset
+   * and the operating-system user cannot name a notebook (root in a container, say): the
+   * stacks that need no user (state-backend-<env>, a team's roll-out) still work.
+   */
+  readonly user: string | undefined;
+  /** Why there is no user, when there is none: the one line to show for a stack that needs one. */
+  readonly userProblem?: string;
   /** Environments with remote state, in the order they were configured. */
   readonly environments: EnvironmentSettings[];
   /** Directory of the project (where local state files live). */
@@ -100,49 +108,93 @@ export const SHARED_OS_USERS = [
 const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
 const REGION = new RegExp(REGION_RE);
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Names S3 keeps for itself (bucket naming rules of general purpose buckets). */
+const RESERVED_BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+const RESERVED_BUCKET_TEXT = `prefixes ${RESERVED_BUCKET_PREFIXES.join(", ")}; suffixes ${RESERVED_BUCKET_SUFFIXES.join(", ")}`;
+/** S3 object keys are at most 1,024 bytes of UTF-8. */
+const MAX_S3_KEY_BYTES = 1024;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 /** The fields of an environment in cdktf.json's `environments` context. */
 export const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket"];
 
 export function readSettings(input: SettingsInput): Settings {
-  const user = readUser(input.env.NOTEBOOK_USER, input.osUser ?? (() => os.userInfo().username));
+  let user: string | undefined;
+  let userProblem: string | undefined;
+  const explicit = input.env.NOTEBOOK_USER;
+  if (explicit !== undefined && explicit !== "") {
+    user = readUser(explicit, () => explicit); // a wrong explicit value is always an error
+  } else {
+    try {
+      user = readUser(undefined, input.osUser ?? (() => os.userInfo().username));
+    } catch (err) {
+      if (!(err instanceof SettingsError)) throw err;
+      userProblem = err.message;
+    }
+  }
   const fromEnv = input.env.NOTEBOOK_ENVIRONMENTS;
   let environments: unknown = input.environmentsContext;
   let source = 'cdktf.json context "environments"';
   if (fromEnv !== undefined && fromEnv.trim() !== "") {
     source = "NOTEBOOK_ENVIRONMENTS";
-    try {
-      environments = JSON.parse(fromEnv);
-    } catch {
-      throw new SettingsError(`NOTEBOOK_ENVIRONMENTS is not valid JSON: expected an object such as {"dev": {"stateBucket": "...", "stateRegion": "..."}}`);
-    }
+    environments = parseJsonStrictly(fromEnv, "NOTEBOOK_ENVIRONMENTS");
+  } else {
+    checkCdktfJson(input.projectDir);
   }
-  return { user, environments: readEnvironments(environments, source, input.projectDir), projectDir: input.projectDir };
+  return { user, ...(userProblem ? { userProblem } : {}), environments: readEnvironments(environments, source, input.projectDir), projectDir: input.projectDir };
+}
+
+/** The user, for a stack or command that needs one; the reason there is none otherwise. */
+export function requireUser(settings: Settings): string {
+  if (settings.user === undefined) throw new SettingsError(settings.userProblem ?? "no user: set NOTEBOOK_USER");
+  return settings.user;
 }
 
 /**
- * NOTEBOOK_USER, else the operating-system user, lower-cased with `.` and `_` turned
- * into `-`. Anything else that is not a letter, digit or `-` is refused, and so is an
- * operating-system user that many people share (root, ubuntu, vscode, ...).
+ * cdktf reads cdktf.json with JSON.parse, which keeps the last of two equal keys: an
+ * environment written twice would lose its first settings without a word. (Only the file
+ * is checked: the app receives the context already parsed.)
+ */
+function checkCdktfJson(projectDir: string): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(projectDir, "cdktf.json"), "utf8");
+  } catch {
+    return; // no project file (tests, scripts run elsewhere): nothing to check
+  }
+  parseJsonStrictly(text, "cdktf.json");
+}
+
+/**
+ * NOTEBOOK_USER, else the operating-system user. The name becomes a DNS label, a state
+ * key and an EFS directory, so it must already be one: lower-case letters, digits and
+ * single `-`. Names are not rewritten, because no rewriting is one-to-one: john.doe,
+ * john_doe and John-Doe would all become john-doe and share one state, one notebook and
+ * one home. A name that is not canonical is refused with the spelling to use instead.
+ * An operating-system user that many people share (root, ubuntu, vscode, ...) is refused
+ * unless NOTEBOOK_USER names it.
  */
 export function readUser(explicit: string | undefined, osUser: () => string): string {
   const given = explicit !== undefined && explicit !== "";
   const raw = given ? explicit : osUser();
-  const source = given ? "NOTEBOOK_USER" : "the operating-system user name (set NOTEBOOK_USER to override it)";
-  const expected = `expected 1 to ${MAX_USER_LENGTH} letters, digits, '-', '.' or '_', starting and ending with a letter or digit`;
-  if (!/^[A-Za-z0-9._-]+$/.test(raw)) {
-    throw new SettingsError(`${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}`);
+  const source = given ? "NOTEBOOK_USER" : "the operating-system user name";
+  const fix = given ? "" : " (set NOTEBOOK_USER to choose the name)";
+  const expected = `expected 1 to ${MAX_USER_LENGTH} lower-case letters, digits and single '-', starting and ending with a letter or digit`;
+  if (USER_NAME.test(raw)) {
+    if (!given && SHARED_OS_USERS.includes(raw)) {
+      throw new SettingsError(
+        `the operating-system user ${JSON.stringify(raw)} is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
+      );
+    }
+    return raw;
   }
-  const user = raw.toLowerCase().replace(/[._]/g, "-").replace(/-+/g, "-");
-  if (!USER_NAME.test(user)) {
-    throw new SettingsError(`${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}`);
-  }
-  if (!given && SHARED_OS_USERS.includes(user)) {
+  const suggestion = raw.toLowerCase().replace(/[._]/g, "-").replace(/-+/g, "-");
+  if (/^[A-Za-z0-9._-]+$/.test(raw) && USER_NAME.test(suggestion)) {
     throw new SettingsError(
-      `the operating-system user ${JSON.stringify(raw)} is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
+      `${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}; set NOTEBOOK_USER=${suggestion} (names are not rewritten, so that john.doe and john_doe can never share one notebook)`,
     );
   }
-  return user;
+  throw new SettingsError(`${source} ${JSON.stringify(raw)} is not a valid user name${fix}: ${expected}`);
 }
 
 function readEnvironments(value: unknown, source: string, projectDir: string): EnvironmentSettings[] {
@@ -170,6 +222,10 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     if (typeof bucket !== "string" || !BUCKET.test(bucket) || bucket.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
       throw new SettingsError(`${where} has stateBucket ${JSON.stringify(bucket)}: expected an S3 bucket name (3-63 lower-case letters, digits, '.' or '-')`);
     }
+    const reserved = RESERVED_BUCKET_PREFIXES.find((p) => bucket.startsWith(p)) ?? RESERVED_BUCKET_SUFFIXES.find((p) => bucket.endsWith(p));
+    if (reserved) {
+      throw new SettingsError(`${where} has stateBucket ${JSON.stringify(bucket)}: S3 reserves names ${reserved.endsWith("-") ? "starting" : "ending"} with '${reserved}' (${RESERVED_BUCKET_TEXT}); choose another name`);
+    }
     const region = fields.stateRegion;
     if (typeof region !== "string" || !REGION.test(region)) {
       throw new SettingsError(`${where} has stateRegion ${JSON.stringify(region)}: expected an AWS region such as eu-west-1`);
@@ -177,6 +233,17 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     const prefix = fields.stateKeyPrefix ?? DEFAULT_STATE_KEY_PREFIX;
     if (typeof prefix !== "string" || !KEY_PREFIX.test(prefix)) {
       throw new SettingsError(`${where} has stateKeyPrefix ${JSON.stringify(prefix)}: expected S3 key segments separated by '/', without a leading or trailing '/'`);
+    }
+    // The longest key this environment writes: the longest user's state, or the bootstrap stack's.
+    const longestKey = Math.max(
+      Buffer.byteLength(userStateKey(prefix, name, "u".repeat(MAX_USER_LENGTH))),
+      Buffer.byteLength(bootstrapStateKey(prefix, name)),
+    );
+    if (longestKey > MAX_S3_KEY_BYTES) {
+      const room = MAX_S3_KEY_BYTES - (longestKey - Buffer.byteLength(prefix));
+      throw new SettingsError(
+        `${where} has a stateKeyPrefix of ${Buffer.byteLength(prefix)} bytes: with the environment and a ${MAX_USER_LENGTH}-character user the state key would be ${longestKey} bytes, more than S3's ${MAX_S3_KEY_BYTES}; use at most ${room} bytes`,
+      );
     }
     const maxNotebooks = fields.maxNotebooks ?? DEFAULT_MAX_NOTEBOOKS;
     if (typeof maxNotebooks !== "number" || !Number.isInteger(maxNotebooks) || maxNotebooks < 1 || maxNotebooks > MAX_TARGET_GROUPS_PER_LOAD_BALANCER) {
@@ -202,9 +269,18 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
   });
 }
 
+function userStateKey(prefix: string, environment: string, user: string): string {
+  return `${prefix}/${environment}/${user}/terraform.tfstate`;
+}
+
+/** "_" never appears in an environment or user name: no notebook shares this key. */
+function bootstrapStateKey(prefix: string, environment: string): string {
+  return `${prefix}/_bootstrap/${environment}/terraform.tfstate`;
+}
+
 /** Where a user's notebook keeps its state in an environment: the same for their own and the team's stack. */
 function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
-  return { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: `${env.stateKeyPrefix}/${env.name}/${user}/terraform.tfstate` };
+  return { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: userStateKey(env.stateKeyPrefix, env.name, user) };
 }
 
 /**
@@ -212,25 +288,28 @@ function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
  * per environment, and one `notebook-<env>-<user>` per user of an environment's team file.
  */
 export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
-  const local: NotebookStackSpec = {
+  const user = settings.user;
+  // Without a user, only the team roll-out (whose users the team file names) is possible.
+  const own = <T>(spec: () => T): T[] => (user === undefined ? [] : [spec()]);
+  const local = own<NotebookStackSpec>(() => ({
     id: "notebook",
     environment: LOCAL_ENVIRONMENT,
-    user: settings.user,
-    backend: { type: "local", path: localStatePath(settings.projectDir, settings.user) },
-  };
+    user: user!,
+    backend: { type: "local", path: localStatePath(settings.projectDir, user!) },
+  }));
   const overridesOf = (member: TeamMember) => ({ cpu: member.cpu, memory: member.memory, jupyterDockerTag: member.jupyterDockerTag });
   const remote = settings.environments.flatMap((env): NotebookStackSpec[] => {
     // The current user's own stack shares its state with their team stack: same settings,
     // and no second stack for the same state.
-    const self = env.team.find((member) => member.name === settings.user);
+    const self = env.team.find((member) => member.name === user);
     return [
-      {
+      ...own<NotebookStackSpec>(() => ({
         id: `notebook-${env.name}`,
         environment: env.name,
-        user: settings.user,
-        backend: remoteBackend(env, settings.user),
+        user: user!,
+        backend: remoteBackend(env, user!),
         ...(self ? { overrides: overridesOf(self), teamMember: true } : {}),
-      },
+      })),
       ...env.team
         .filter((member) => member !== self)
         .map((member) => ({
@@ -243,7 +322,7 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
         })),
     ];
   });
-  const specs = [local, ...remote];
+  const specs = [...local, ...remote];
   const seen = new Set<string>();
   for (const spec of specs) {
     if (seen.has(spec.id)) {
@@ -263,14 +342,18 @@ export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpe
     if (!earlier) first.set(env.stateBucket, env);
     else if (earlier.stateRegion !== env.stateRegion) {
       throw new SettingsError(`environments ${earlier.name} and ${env.name} name the same stateBucket ${env.stateBucket} in different regions (${earlier.stateRegion}, ${env.stateRegion}): a bucket has one region`);
+    } else if (env.bootstrapStateInBucket) {
+      // Only the first environment naming a bucket has a state-backend stack whose state could move.
+      throw new SettingsError(
+        `environment ${env.name} sets bootstrapStateInBucket, but its stateBucket ${env.stateBucket} is created by environment ${earlier.name} (state-backend-${earlier.name}): set bootstrapStateInBucket on ${earlier.name} instead`,
+      );
     }
   }
   return [...first.values()].map((env) => ({
     id: `state-backend-${env.name}`,
     environment: env,
     backend: env.bootstrapStateInBucket
-      ? // "_" never appears in an environment or user name: no notebook shares this key.
-        { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: `${env.stateKeyPrefix}/_bootstrap/${env.name}/terraform.tfstate` }
+      ? { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: bootstrapStateKey(env.stateKeyPrefix, env.name) }
       : { type: "local", path: path.join(settings.projectDir, `state-backend-${env.name}.tfstate`) },
   }));
 }

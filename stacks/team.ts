@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FARGATE_MEMORY, TAG_RE } from "./variables";
+import { parseJsonStrictly } from "./json-text";
 import { SettingsError } from "./settings-error";
 
 /**
@@ -25,13 +26,15 @@ const TAG = new RegExp(TAG_RE);
 /** Reads and validates the team file; every problem is one SettingsError line naming file and entry. */
 export function readTeamFile(file: string, projectDir: string): TeamMember[] {
   const full = path.resolve(projectDir, file);
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(fs.readFileSync(full, "utf8"));
+    text = fs.readFileSync(full, "utf8");
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : `it is not valid JSON (${(err as Error).message})`;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "it does not exist" : code === "EISDIR" ? "it is a directory, not a file" : (err as Error).message;
     throw new SettingsError(`team file ${file}: cannot be read, ${why}`);
   }
+  const parsed = parseJsonStrictly(text, `team file ${file}`);
   const doc = parsed as { users?: unknown };
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Array.isArray(doc.users)) {
     throw new SettingsError(`team file ${file}: expected an object {"users": [{"name": "alice"}, ...]}`);

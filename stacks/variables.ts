@@ -1,6 +1,14 @@
 import { Construct } from "constructs";
 import { TerraformResource, TerraformVariable, TerraformVariableConfig, TerraformVariableValidationConfig } from "cdktf";
-import { HOSTNAME_PREFIX_PATTERN, MAX_HOSTNAME_PREFIX_LENGTH, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, TOKEN_CHARACTERS } from "../modules/notebook";
+import {
+  HOSTNAME_PREFIX_PATTERN,
+  MAX_HOSTNAME_LENGTH,
+  MAX_HOSTNAME_PREFIX_LENGTH,
+  MAX_TOKEN_LENGTH,
+  MIN_TOKEN_LENGTH,
+  SUFFIX_LENGTH,
+  TOKEN_CHARACTERS,
+} from "../modules/notebook";
 
 /**
  * The notebook stack's Terraform variables. Names, types and meaning of the first twelve
@@ -19,6 +27,8 @@ const ALB_ARN_RE =
 const ZONE_RE = "^Z[A-Z0-9]{1,31}$";
 const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
 const DOMAIN_RE = `^(${LABEL}\\.)*${LABEL}$`;
+/** A notebook domain: the load balancer's host condition takes only letters after the last dot. */
+const NOTEBOOK_DOMAIN_RE = `^(${LABEL}\\.)*[a-z]{1,63}$`;
 const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
 // An optional registry (host, optional port) followed by path components; no tag, no digest.
 const IMAGE_RE = `^(${IMAGE_COMPONENT}(:[0-9]+)?/)?${IMAGE_COMPONENT}(/${IMAGE_COMPONENT})*$`;
@@ -32,8 +42,8 @@ const POLICY_ARN_RE = "^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9
 /** https, a host (and port), a path; no user name or password, query or fragment. */
 /** An image tag (also checked in team files). */
 export const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
-/** Longest domain that still leaves room for `<prefix>-<suffix>.` within 253 characters. */
-export const MAX_DOMAIN_LENGTH = 253 - (MAX_HOSTNAME_PREFIX_LENGTH + 1 + 8 + 1);
+/** Longest domain that leaves room for `<prefix>-<suffix>.` with a one-character prefix. */
+export const MAX_DOMAIN_LENGTH = MAX_HOSTNAME_LENGTH - (1 + 1 + SUFFIX_LENGTH + 1);
 /** Condition values of a listener rule are capped at 5; the host header takes one. */
 export const MAX_ALLOWED_CIDRS = 4;
 
@@ -55,6 +65,19 @@ const FARGATE_TABLE_TEXT =
 export const LOG_RETENTION_DAYS = [
   0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
+
+/** HCL: the tags with a value (a null one has its own rule: functions fail on null). */
+const SET_TAGS = "{ for k, v in var.tags : k => v if v != null }";
+const TAG_SIZES = 'length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")';
+const TAG_CHARS = `can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v))`;
+
+/**
+ * HCL: `c` is a CIDR block without host bits, in any valid spelling. The network address
+ * (cidrhost(c, 0)) must equal the address as written; both sides go through cidrhost, which
+ * writes addresses one canonical way, so 2001:DB8::/32 and 2001:db8:0:0::/64 pass.
+ */
+const NETWORK_ADDRESS =
+  'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0), false)';
 
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = [];
@@ -271,8 +294,13 @@ export class NotebookVariables {
       description: "Domain for the notebook hostname, <prefix>-<suffix>.<domain>; empty uses the hosted zone's name.",
       validation: [
         {
-          condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(DOMAIN_RE)}, var.domain)))}`,
-          errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters without scheme, path, port or trailing dot, e.g. notebooks.example.com, got '\${var.domain}'.`,
+          condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(NOTEBOOK_DOMAIN_RE)}, var.domain)))}`,
+          errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters whose last label is letters only (the load balancer's host condition allows nothing else there), without scheme, path, port or trailing dot, e.g. notebooks.example.com, got '\${var.domain}'.`,
+        },
+        {
+          // Cross-variable: the hostname <prefix>-<suffix>.<domain> is a host condition value.
+          condition: `\${var.domain == "" || length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain) <= ${MAX_HOSTNAME_LENGTH}}`,
+          errorMessage: `domain '\${var.domain}' makes the hostname \${var.hostname_prefix}-<${SUFFIX_LENGTH} characters>.\${var.domain} \${length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain)} characters long, more than the ${MAX_HOSTNAME_LENGTH} a load balancer's host condition takes: shorten domain or hostname_prefix.`,
         },
       ],
     });
@@ -323,9 +351,8 @@ export class NotebookVariables {
           errorMessage: `allowed_cidrs must list 1 to ${MAX_ALLOWED_CIDRS} CIDRs (a listener rule has at most 5 condition values and the host name takes one), got \${length(var.allowed_cidrs)}.`,
         },
         {
-          condition: "${alltrue([for c in var.allowed_cidrs : can(cidrsubnet(c, 0, 0)) && try(cidrsubnet(c, 0, 0) == c, false)])}",
-          errorMessage:
-            "allowed_cidrs must hold network addresses in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32 (no host bits set), got ${jsonencode([for c in var.allowed_cidrs : c if !(can(cidrsubnet(c, 0, 0)) && try(cidrsubnet(c, 0, 0) == c, false))])}.",
+          condition: `\${alltrue([for c in var.allowed_cidrs : ${NETWORK_ADDRESS}])}`,
+          errorMessage: `allowed_cidrs must hold network addresses in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32 (no host bits set), got \${jsonencode([for c in var.allowed_cidrs : c if !(${NETWORK_ADDRESS})])}.`,
         },
       ],
     });
@@ -355,12 +382,18 @@ export class NotebookVariables {
           errorMessage: "tags may hold at most 40 entries (AWS allows 50 per resource, some are set by this stack and ECS), got ${length(var.tags)}.",
         },
         {
-          condition: '${alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])}',
-          errorMessage: 'tags must have keys of 1-128 characters not starting with \'aws:\' and values of at most 256 characters, got ${jsonencode([for k, v in var.tags : k if !(length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:"))])}.',
+          // First, and the others skip null values: a function given null fails with an
+          // error that names neither the tag nor the problem.
+          condition: "${alltrue([for k, v in var.tags : v != null])}",
+          errorMessage: "tags must give every tag a string value (an empty one is allowed), but the value of ${join(\", \", [for k, v in var.tags : \"'${k}'\" if v == null])} is null.",
         },
         {
-          condition: `\${alltrue([for k, v in var.tags : can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v))])}`,
-          errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in var.tags : k if !(can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v)))])}.`,
+          condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_SIZES}])}`,
+          errorMessage: `tags must have keys of 1-128 characters not starting with 'aws:' and values of at most 256 characters, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_SIZES})])}.`,
+        },
+        {
+          condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_CHARS}])}`,
+          errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_CHARS})])}.`,
         },
       ],
     });
@@ -407,7 +440,7 @@ export class NotebookVariables {
     this.efsSecurityGroupId = variable(stack, "efs_security_group_id", {
       type: "string",
       default: "",
-      description: "Security group on the EFS file system's mount targets; gets an NFS rule from this notebook. Required with efs_file_system_id.",
+      description: "Security group the notebook joins to reach the EFS file system; the mount targets must admit NFS (2049) from it, e.g. their own group with a rule admitting itself. Required with efs_file_system_id.",
       validation: [
         patternRule("efs_security_group_id", SG_RE, "must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
         {

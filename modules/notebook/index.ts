@@ -32,6 +32,9 @@ export const MAX_TOKEN_LENGTH = 256;
 /** Characters that need no escaping in the notebook URL's query string. */
 export const TOKEN_CHARACTERS = "^[A-Za-z0-9._~-]+$";
 
+/** Longest value of a load balancer's host-header condition: the notebook's hostname. */
+export const MAX_HOSTNAME_LENGTH = 128;
+
 /**
  * Longest hostname prefix whose names fit every AWS limit: the target group name
  * `<prefix>-<suffix>` may have at most 32 characters.
@@ -103,7 +106,8 @@ export interface NotebookProps {
   /** The notebook's owner (a DNS label): names the persistent home's directory. */
   readonly owner: string;
   /**
-   * Security group on the EFS mount targets, used when the platform has an EFS file system.
+   * Security group the task joins to reach the platform's EFS file system (which must admit
+   * NFS from it), used when the platform has one.
    * @default none
    */
   readonly efsSecurityGroupId?: string;
@@ -303,7 +307,6 @@ export class Notebook extends Construct {
       platform,
       owner: props.owner,
       efsSecurityGroupId: props.efsSecurityGroupId ?? "",
-      notebookSecurityGroupId: this.securityGroup.id,
       taskRole: this.taskRole,
     });
 
@@ -431,8 +434,23 @@ export class Notebook extends Construct {
       action: [],
       condition: [
         { hostHeader: { values: [this.hostname] } },
-        { sourceIp: { values: allowedCidrs } },
+        // Written the canonical way (2001:DB8::/32 as 2001:db8::/32), as AWS stores it.
+        { sourceIp: { values: Token.asList(TerraformIterator.fromList(allowedCidrs).forExpressionForList("cidrsubnet(val, 0, 0)")) } },
       ],
+      lifecycle: {
+        // Checked when planning, with the domain the zone gives when the vars file has none:
+        // the load balancer refuses the rule only after much else was created.
+        precondition: [
+          {
+            condition: Op.lte(Op.add(Fn.lengthOf(hostnamePrefix), Op.add(1 + SUFFIX_LENGTH + 1, Fn.lengthOf(domain))), MAX_HOSTNAME_LENGTH),
+            errorMessage: `the notebook's hostname <prefix>-<${SUFFIX_LENGTH} characters>.${domain} is longer than the ${MAX_HOSTNAME_LENGTH} characters a load balancer's host condition takes: shorten hostname_prefix, or set a shorter domain under the hosted zone.`,
+          },
+          {
+            condition: Fn.can(Fn.regex("(^|[.])[a-z]+$", domain)),
+            errorMessage: `the domain ${domain} must end in a label of letters only (the load balancer's host condition allows nothing else after the last dot): set domain to such a name under the hosted zone.`,
+          },
+        ],
+      },
     });
     this.listenerRule.addOverride("action", undefined);
     this.listenerRule.addOverride("dynamic.action", [
@@ -475,7 +493,8 @@ export class Notebook extends Construct {
       enableEcsManagedTags: true,
       networkConfiguration: {
         subnets: props.subnets,
-        securityGroups: [this.securityGroup.id],
+        // With EFS, also the file system's group, which admits NFS from its members.
+        securityGroups: Fn.concat([[this.securityGroup.id], this.home.securityGroupIds]),
         assignPublicIp: assignPublicIp,
       },
       loadBalancer: [
@@ -486,8 +505,8 @@ export class Notebook extends Construct {
         },
       ],
       // ECS refuses a target group that no listener forwards to yet; the first task needs
-      // its EFS access (NFS rule, mount permission) and, with Exec, its SSM permissions.
-      dependsOn: [this.listenerRule, this.home.nfsRule, this.home.mountPolicy, executeCommandPolicy],
+      // its EFS mount permission and, with Exec, its SSM permissions.
+      dependsOn: [this.listenerRule, this.home.mountPolicy, executeCommandPolicy],
     });
     this.service.addOverride("dynamic.capacity_provider_strategy", [
       { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },

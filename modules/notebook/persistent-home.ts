@@ -1,11 +1,12 @@
 import { Construct } from "constructs";
-import { conditional, Fn, IResolvable, Token } from "cdktf";
+import { conditional, Fn, IResolvable, TerraformIterator, Token } from "cdktf";
 import { EfsAccessPoint } from "@cdktf/provider-aws/lib/efs-access-point";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { DataAwsVpcSecurityGroupRule } from "@cdktf/provider-aws/lib/data-aws-vpc-security-group-rule";
+import { DataAwsVpcSecurityGroupRules } from "@cdktf/provider-aws/lib/data-aws-vpc-security-group-rules";
 import { ExistingPlatform } from "../existing-platform";
-import { splat } from "../expressions";
+import { address, splat } from "../expressions";
 
 /** The image's user (jovyan) and group (users): owner of every file in the home. */
 export const NOTEBOOK_UID = 1000;
@@ -20,10 +21,11 @@ export interface PersistentHomeProps {
   readonly platform: ExistingPlatform;
   /** The notebook's owner: names the directory, so every notebook of that user finds it. */
   readonly owner: string;
-  /** Security group on the file system's mount targets (gets an NFS rule from the notebook). */
+  /**
+   * Security group the notebook's task joins to reach the file system: the mount targets
+   * must admit NFS from it (checked when planning).
+   */
   readonly efsSecurityGroupId: string;
-  /** The notebook's security group, the only source the NFS rule admits. */
-  readonly notebookSecurityGroupId: string;
   /** The notebook's task role, allowed to mount and write through the access point only. */
   readonly taskRole: IamRole;
 }
@@ -31,11 +33,17 @@ export interface PersistentHomeProps {
 /**
  * A user's work directory on the team's EFS file system, when the platform has one
  * (every resource here has count 0 otherwise). Destroying the notebook removes the access
- * point and the NFS rule, never the file system or the files.
+ * point, never the file system or the files.
+ *
+ * The notebook reaches NFS by joining the file system's security group, which admits NFS
+ * from itself: no rule per notebook. (A rule per notebook on a shared group would stop at
+ * its quota of 60 inbound rules, below the 90 notebooks an environment allows, and would
+ * change a shared resource with every deploy.)
  */
 export class PersistentHome extends Construct {
   public readonly accessPoint: EfsAccessPoint;
-  public readonly nfsRule: VpcSecurityGroupIngressRule;
+  /** The task's extra security group: the EFS one, or none. */
+  public readonly securityGroupIds: string[];
   public readonly mountPolicy: IamRolePolicy;
   /** Whether the home exists (a Terraform expression). */
   public readonly enabled: IResolvable;
@@ -63,17 +71,31 @@ export class PersistentHome extends Construct {
       tags: { Name: `notebook home of ${props.owner}` },
     });
     const accessPointArn = Fn.one(splat(this.accessPoint, "arn"));
-    const accessPointId = Fn.one(splat(this.accessPoint, "id"));
 
-    this.nfsRule = new VpcSecurityGroupIngressRule(this, "nfs_from_notebook", {
+    // The group must admit NFS from its members (or from an address range), or the mount
+    // fails only when the task starts: look its inbound rules up when planning.
+    const groupRules = new DataAwsVpcSecurityGroupRules(this, "efs_group_rules", {
       count,
-      securityGroupId: props.efsSecurityGroupId,
-      referencedSecurityGroupId: props.notebookSecurityGroupId,
-      ipProtocol: "tcp",
-      fromPort: NFS_PORT,
-      toPort: NFS_PORT,
-      description: `NFS from notebook of ${props.owner}`,
+      filter: [{ name: "group-id", values: [props.efsSecurityGroupId] }],
     });
+    const ruleIds = TerraformIterator.fromList(Token.asList(Fn.toset(Fn.flatten(splat(groupRules, "ids")))));
+    const rules = new DataAwsVpcSecurityGroupRule(this, "efs_group_rule", {
+      forEach: ruleIds,
+      securityGroupRuleId: Token.asString(ruleIds.value),
+    });
+    // (The group ID is a token: inside this expression cdktf writes it as a reference, bare.)
+    const admitsNfs =
+      `!r.is_egress && (r.ip_protocol == "-1" || (r.ip_protocol == "tcp" && r.from_port <= ${NFS_PORT} && r.to_port >= ${NFS_PORT})) && ` +
+      `(r.referenced_security_group_id == ${props.efsSecurityGroupId} || r.cidr_ipv4 != null || r.cidr_ipv6 != null)`;
+    this.accessPoint.addOverride("lifecycle.precondition", [
+      {
+        condition: `\${anytrue([for r in values(${address(rules)}) : ${admitsNfs}])}`,
+        error_message:
+          `efs_security_group_id ${props.efsSecurityGroupId} admits no NFS (tcp ${NFS_PORT}) from itself: the notebook joins this group to reach the file system. ` +
+          `Add the rule once: aws ec2 authorize-security-group-ingress --group-id ${props.efsSecurityGroupId} --protocol tcp --port ${NFS_PORT} --source-group ${props.efsSecurityGroupId}`,
+      },
+    ]);
+    const accessPointId = Fn.one(splat(this.accessPoint, "id"));
 
     this.mountPolicy = new IamRolePolicy(this, "mount_through_access_point", {
       count,
@@ -94,6 +116,7 @@ export class PersistentHome extends Construct {
     });
 
     this.enabled = platform.efsEnabled;
+    this.securityGroupIds = Token.asList(conditional(platform.efsEnabled, [props.efsSecurityGroupId], []));
     this.volume = {
       name: "home",
       efs_volume_configuration: {
