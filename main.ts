@@ -1,9 +1,10 @@
 import { App } from "cdktf";
-import { createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
+import { checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
 
-// The cdktf app: reads synth-time settings, creates the stacks, synthesizes.
-const app = new App();
-try {
+// The cdktf app: reads synth-time settings, creates the stacks, checks the vars files of
+// the cdktf command that runs it, synthesizes.
+async function main(): Promise<void> {
+  const app = new App();
   const settings = readSettings({
     env: process.env,
     environmentsContext: app.node.tryGetContext("environments"),
@@ -13,12 +14,15 @@ try {
   // cannot find them): this line says why. state-backend-<env> and team stacks need no user.
   if (settings.userProblem) console.error(`note: no notebook stack of your own: ${settings.userProblem}`);
   const { notebooks, stateBackends } = createStacks(app, settings);
+  await checkVarFilesOfCommand([...notebooks, ...stateBackends], __dirname, process.env, process.ppid);
   app.synth();
   removeOtherFormat(app.outdir, [...notebooks, ...stateBackends].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
   // Notebook stacks only: a state-backend stack's backend changes only to move its state (--migrate-state).
   forgetStaleBackends(app.outdir, notebooks.map((s) => s.node.id));
-} catch (err) {
+}
+
+main().catch((err) => {
   if (!(err instanceof SettingsError)) throw err;
   console.error(`error: ${err.message}`);
   process.exit(1);
-}
+});

@@ -1,7 +1,8 @@
-import { App } from "cdktf";
+import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { NotebookStack } from "./notebook-stack";
 import { notebookStackSpecs, Settings, stateBackendStackSpecs } from "./settings";
 import { StateBackendStack } from "./state-backend-stack";
+import { checkVarFiles, findCdktfCommand, varFilesOf } from "./var-files";
 
 export { NotebookStack } from "./notebook-stack";
 export { StateBackendStack } from "./state-backend-stack";
@@ -17,4 +18,18 @@ export function createStacks(app: App, settings: Settings): { notebooks: Noteboo
     notebooks: notebookStackSpecs(settings).map((spec) => new NotebookStack(app, spec)),
     stateBackends: stateBackendStackSpecs(settings).map((spec) => new StateBackendStack(app, spec)),
   };
+}
+
+/**
+ * When cdktf runs the app for a deploy or diff with vars files, stops (SettingsError) if
+ * a file sets a variable that none of the chosen stacks declares. See stacks/var-files.ts.
+ */
+export async function checkVarFilesOfCommand(stacks: TerraformStack[], projectDir: string, env: NodeJS.ProcessEnv, parentPid: number): Promise<void> {
+  if (!env.CDKTF_OUTDIR) return; // not run by the cdktf CLI
+  const command = findCdktfCommand(parentPid);
+  if (!command) return;
+  const files = varFilesOf(command, projectDir);
+  if (files.length === 0) return;
+  const declared = new Map(stacks.map((stack) => [stack.node.id, stack.node.findAll().filter((c) => c instanceof TerraformVariable).map((c) => c.node.id)]));
+  await checkVarFiles(files, declared, command.stacks);
 }
