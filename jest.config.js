@@ -5,5 +5,8 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": "@sucrase/jest-plugin" },
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+  // Tests skipped for a missing tool are listed, with what to install, after the summary.
+  globalSetup: "<rootDir>/__tests__/reporting/global-setup.js",
+  reporters: ["default", "<rootDir>/__tests__/reporting/skip-reporter.js"],
   testTimeout: 60000,
 };

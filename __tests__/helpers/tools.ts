@@ -4,6 +4,8 @@
  * elsewhere, with a message saying what to install.
  */
 
+import * as fs from "fs";
+
 export interface ToolStatus {
   available: boolean;
   /** Why the tool cannot be used, when it cannot. */
@@ -34,5 +36,12 @@ export function describeWithTool(name: string, tool: string, status: ToolStatus,
     return;
   }
   console.warn(`Skipping "${name}": ${message}`);
+  recordSkip(`"${name}": ${message}`);
   describe.skip(name, fn);
+}
+
+/** Notes the skip for the summary (see __tests__/reporting/skip-reporter.js). */
+function recordSkip(line: string): void {
+  const file = process.env.NOTEBOOK_TEST_SKIPS;
+  if (file) fs.appendFileSync(file, `${line}\n`);
 }
