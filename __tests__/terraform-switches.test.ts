@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { synthStack } from "./helpers/synth";
-import { describeWithTerraform, removeDir, runTerraform, tfvars } from "./helpers/terraform";
+import { describeWithTerraform, evaluateExpressions, removeDir, runTerraform, tfvars } from "./helpers/terraform";
 import { ALL_ON, OIDC, OLD_VARS, Vars } from "./helpers/vars";
 
 /**
@@ -136,24 +136,11 @@ describeWithTerraform("the EFS group check, evaluated by terraform", () => {
   const rule = (r: Record<string, unknown>) => ({ is_egress: false, ip_protocol: "tcp", from_port: 2049, to_port: 2049, referenced_security_group_id: null, cidr_ipv4: null, cidr_ipv6: null, ...r });
 
   async function admits(rules: Array<Record<string, unknown>>): Promise<boolean> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-efs-check-"));
-    try {
-      const expression = check.split(ruleData).join("local.rules").replace(/var\.efs_security_group_id/g, "local.group");
-      const config = {
-        locals: { group: GROUP, rules: Object.fromEntries(rules.map((r, i) => [`sgr-${i}`, rule(r)])) },
-        output: { admits: { value: expression } },
-      };
-      fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
-      for (const args of [["init", "-input=false", "-no-color"], ["apply", "-input=false", "-no-color", "-auto-approve"]]) {
-        const run = await runTerraform(dir, args);
-        if (run.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${run.output}`);
-      }
-      const read = await runTerraform(dir, ["output", "-json", "admits"]);
-      // stdout first; a warning about the developer's CLI configuration may follow on stderr
-      return JSON.parse(read.output.trim().split("\n")[0]) as boolean;
-    } finally {
-      removeDir(dir);
-    }
+    const { admits } = await evaluateExpressions({ admits: check }, [[new RegExp(ruleData.replace(/\./g, "\\."), "g"), "local.rules"], [/var\.efs_security_group_id/g, "local.group"]], {
+      group: GROUP,
+      rules: Object.fromEntries(rules.map((r, i) => [`sgr-${i}`, rule(r)])),
+    });
+    return admits as boolean;
   }
 
   test("passes when the group admits NFS from itself, or all traffic from an address range", async () => {
@@ -167,5 +154,31 @@ describeWithTerraform("the EFS group check, evaluated by terraform", () => {
     expect(await admits([{ is_egress: true, referenced_security_group_id: GROUP }])).toBe(false);
     expect(await admits([{ from_port: 443, to_port: 443, referenced_security_group_id: GROUP }])).toBe(false);
     expect(await admits([])).toBe(false);
+  }, 60_000);
+});
+
+describeWithTerraform("the hostname checks, evaluated by terraform with the hosted zone's name", () => {
+  // The listener rule's preconditions, with the zone's name as the data source would give it.
+  const { json } = synthStack("notebook");
+  const [length, lastLabel] = Object.values<any>(json.resource.aws_lb_listener_rule)[0].lifecycle.precondition.map((p: any) => p.condition as string);
+
+  async function checks(zoneName: string, vars: { domain?: string; hostname_prefix?: string } = {}) {
+    return evaluateExpressions({ length, last_label: lastLabel }, [
+      [/data\.aws_route53_zone\.[A-Za-z0-9_]+\.name/g, "local.zone"],
+      [/var\.domain/g, "local.domain"],
+      [/var\.hostname_prefix/g, "local.prefix"],
+    ], { zone: zoneName, domain: vars.domain ?? "", prefix: vars.hostname_prefix ?? "jupyter" });
+  }
+
+  test("pass for the zone's name when the vars file gives no domain", async () => {
+    expect(await checks("notebooks.example.com.")).toEqual({ length: true, last_label: true });
+    // 7 + 1 + 8 + 1 + 111 = 128
+    expect(await checks(`${"a".repeat(60)}.${"b".repeat(46)}.com.`)).toEqual({ length: true, last_label: true });
+  }, 60_000);
+
+  test("fail for a zone whose name makes the hostname longer than 128, or ends in a label with digits", async () => {
+    expect((await checks(`${"a".repeat(60)}.${"b".repeat(47)}.com.`)).length).toBe(false);
+    expect((await checks("example.c0m.")).last_label).toBe(false);
+    expect((await checks("10.in-addr.arpa.", { domain: "notebooks.10" })).last_label).toBe(false);
   }, 60_000);
 });

@@ -234,3 +234,37 @@ export async function initOffline(stackDir: string): Promise<{ result: Terraform
     removeDir(scratch);
   }
 }
+
+/**
+ * Evaluates expressions of a synthesized stack with the real terraform, offline: each
+ * `${...}` expression becomes an output of a configuration that holds only `locals`, after
+ * `replacements` (pattern, HCL) swapped the references to data sources and resources for
+ * those locals or literals. Returns the outputs' values. Used to turn policies the stack
+ * writes as `jsonencode(...)` into the JSON AWS receives, with plausible values.
+ */
+export async function evaluateExpressions(
+  expressions: Record<string, string>,
+  replacements: Array<[RegExp, string]>,
+  locals: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-eval-"));
+  try {
+    const output: Record<string, { value: string }> = {};
+    for (const [name, expression] of Object.entries(expressions)) {
+      let rendered = expression;
+      for (const [pattern, hcl] of replacements) rendered = rendered.replace(pattern, hcl);
+      output[name] = { value: rendered };
+    }
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals: Object.keys(locals).length > 0 ? locals : undefined, output }));
+    for (const args of [["init", "-input=false", "-no-color"], ["apply", "-input=false", "-no-color", "-auto-approve"]]) {
+      const run = await runTerraform(dir, args);
+      if (run.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${run.output}`);
+    }
+    const read = await runTerraform(dir, ["output", "-json"]);
+    // stdout is the JSON object; a warning about the developer's CLI configuration may follow.
+    const parsed = JSON.parse(read.output.slice(0, read.output.indexOf("\n}") + 2)) as Record<string, { value: unknown }>;
+    return Object.fromEntries(Object.entries(parsed).map(([name, o]) => [name, o.value]));
+  } finally {
+    removeDir(dir);
+  }
+}
