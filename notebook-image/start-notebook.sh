@@ -12,6 +12,17 @@
 #   NOTEBOOK_GIT_REPOSITORY  https URL cloned into the work directory before the server starts.
 #   NOTEBOOK_GIT_TOKEN       token for a private repository (secret-injected); given to git
 #                            through GIT_ASKPASS, never in a URL, a log or an argument.
+#   NOTEBOOK_GIT_TIMEOUT_SECONDS
+#                            > 0, default 90: the clone is abandoned after that long and the
+#                            server starts without the repository. The default leaves Jupyter
+#                            time to answer the load balancer within the service's 120-second
+#                            health check grace period; raise both together. Besides, git
+#                            itself gives up on a transfer slower than 1000 bytes/s for 30 s
+#                            (http.lowSpeedLimit and http.lowSpeedTime below; the variables
+#                            GIT_HTTP_LOW_SPEED_LIMIT and GIT_HTTP_LOW_SPEED_TIME override them).
+#                            A clone is made in a hidden sibling directory
+#                            (.notebook-git-clone.*) and renamed into place only once complete;
+#                            a start removes what an interrupted one left of those.
 #   NOTEBOOK_WORK_DIR        default: ~/work (the Jupyter Docker Stacks' work directory)
 #   NOTEBOOK_PORT            default: 8888
 #   NOTEBOOK_ALLOW_ROOT      1: let Jupyter run as root (only for running this script outside
@@ -24,10 +35,15 @@ port="${NOTEBOOK_PORT:-8888}"
 
 log() { printf '[start-notebook] %s\n' "$*" >&2; }
 
-# A stop by ECS (SIGTERM) is forwarded to the server once it runs; before that (during the
-# git clone, say) it just ends the start. Either way it never scales anything down.
+# A stop by ECS (SIGTERM) is forwarded to the server once it runs; before that it ends the
+# start at once, stopping the git clone (or removal) under way first: ECS sends SIGKILL after
+# its stop timeout, which would leave the clone half-made. Either way it never scales anything.
+# Long steps run in the background (see run_job) because bash runs a trap only after the
+# foreground command ends, but interrupts `wait`.
 stopped_by_signal=0
 server_pid=""
+job_pid=""    # the background step the start is waiting for
+clone_dir=""  # the temporary directory of the clone under way
 # shellcheck disable=SC2317  # called by the traps below
 on_signal() {
   stopped_by_signal=1
@@ -36,6 +52,15 @@ on_signal() {
     kill -s "$1" "$server_pid" 2>/dev/null
   else
     log "received $1 before the server started: exiting"
+    if [[ -n "$job_pid" ]]; then
+      # For the clone this is `timeout`, which passes the signal on to git and its helpers
+      # (its own process group) and kills them 2 s later if they are still there.
+      kill -s TERM "$job_pid" 2>/dev/null
+      wait "$job_pid" 2>/dev/null
+    fi
+    if [[ -n "$clone_dir" ]]; then
+      rm -rf -- "$clone_dir"
+    fi
     exit 0
   fi
 }
@@ -53,11 +78,60 @@ if ! [[ "$idle_minutes" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   exit 64
 fi
 
+git_timeout="${NOTEBOOK_GIT_TIMEOUT_SECONDS:-90}"
+if ! [[ "$git_timeout" =~ ^[0-9]+([.][0-9]+)?$ ]] || [[ "$git_timeout" =~ ^0+([.]0+)?$ ]]; then
+  log "NOTEBOOK_GIT_TIMEOUT_SECONDS must be a number of seconds greater than 0, got '$git_timeout'"
+  exit 64
+fi
+
 mkdir -p "$work_dir"
 
 # --- git preload -------------------------------------------------------------------------
+# Temporary clone directories: in the work directory, so that the finished clone is renamed
+# into place on the same file system, and hidden, so that Jupyter does not list them.
+clone_prefix="$work_dir/.notebook-git-clone."
+
+# Runs "$@" in the background and waits for it, so that a SIGTERM is handled at once (the
+# trap stops it); returns its status.
+run_job() {
+  local status
+  "$@" &
+  job_pid=$!
+  # `wait` also returns when a trapped signal arrives; the trap exits, but be sure anyway.
+  while true; do
+    wait "$job_pid"
+    status=$?
+    kill -0 "$job_pid" 2>/dev/null || break
+  done
+  job_pid=""
+  return "$status"
+}
+
+# What an interrupted start left (killed before its clone finished): never the user's work,
+# only directories this script created under its own prefix.
+remove_clone_leftovers() {
+  local leftovers=()
+  shopt -s nullglob
+  leftovers=("$clone_prefix"*)
+  shopt -u nullglob
+  if ((${#leftovers[@]} > 0)); then
+    log "removing ${#leftovers[@]} unfinished clone(s) left by an earlier start"
+    run_job rm -rf -- "${leftovers[@]}" || log "could not remove all of ${leftovers[*]}"
+  fi
+}
+
+# Run as a background job: the subshell becomes `timeout` (exec), so that the trap's signal
+# reaches it, and only git's error output goes through sed, not the script's own log lines.
+# shellcheck disable=SC2317  # run through run_job
+clone_within_limit() {
+  export GIT_TERMINAL_PROMPT=0 GIT_ASKPASS="$here/git-askpass.sh"
+  exec timeout --kill-after=2 "$git_timeout" \
+    git -c credential.helper= -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 \
+    clone --quiet -- "$1" "$2" 2> >(sed -e 's/^/[git] /' >&2)
+}
+
 preload_repository() {
-  local url="$1" name target
+  local url="$1" name target status aside
   name="$(basename "${url%/}")"
   name="${name%.git}"
   if [[ -z "$name" || "$name" == "." || "$name" == ".." ]]; then
@@ -66,26 +140,62 @@ preload_repository() {
   fi
   target="$work_dir/$name"
   if [[ -e "$target/.git" ]]; then
-    log "keeping the existing checkout in $target"
-    return 0
+    # --git-dir: no search upwards, should this .git not be a repository at all.
+    if git --git-dir="$target/.git" rev-parse --verify --quiet 'HEAD^{commit}' >/dev/null 2>&1; then
+      log "keeping the existing checkout in $target"
+      return 0
+    fi
+    # No commit checked out: what an older start script left when it was killed mid-clone
+    # (it cloned in place). Only a bare .git is that; anything besides it may be user work.
+    if [[ "$(ls -A "$target" 2>/dev/null)" != ".git" ]]; then
+      log "$target has no valid HEAD but holds other files than .git: keeping it untouched, not cloning"
+      return 1
+    fi
+    log "$target holds only the .git of an unfinished clone: removing it and cloning again"
+    # Renamed aside first, so that an interrupted removal is finished by the next start
+    # (not by the trap: that could take long).
+    if ! { aside="$(mktemp -d "${clone_prefix}XXXXXX")" && mv -T -- "$target" "$aside/$name" &&
+      run_job rm -rf -- "$aside"; }; then
+      log "could not remove $target; not cloning"
+      return 1
+    fi
   fi
   if [[ -e "$target" ]] && [[ -n "$(ls -A "$target" 2>/dev/null)" ]]; then
     log "$target exists and is not a git checkout; not cloning over it"
     return 1
   fi
-  log "cloning $url into $target"
-  # The token reaches git only through the askpass helper's environment: not in the URL
-  # (so not in .git/config), not in an argument (so not in the process list).
-  if GIT_TERMINAL_PROMPT=0 GIT_ASKPASS="$here/git-askpass.sh" \
-    git -c credential.helper= clone --quiet -- "$url" "$target" 2> >(sed -e 's/^/[git] /' >&2); then
-    log "cloned into $target"
-  else
-    log "git clone failed; starting the server without the repository"
-    rm -rf -- "$target"
+  if ! clone_dir="$(mktemp -d "${clone_prefix}XXXXXX")"; then
+    clone_dir=""
+    log "cannot create a temporary directory in $work_dir; starting the server without the repository"
     return 1
   fi
+  log "cloning $url into $target (giving up after $git_timeout seconds)"
+  # The token reaches git only through the askpass helper's environment: not in the URL
+  # (so not in .git/config), not in an argument (so not in the process list). `timeout`
+  # bounds the whole clone (a server that accepts the connection and never answers would
+  # hold it forever); git's low-speed limit ends a stalled transfer sooner.
+  run_job clone_within_limit "$url" "$clone_dir/$name"
+  status=$?
+  if ((status == 0)) && mv -T -- "$clone_dir/$name" "$target"; then
+    rm -rf -- "$clone_dir"
+    clone_dir=""
+    log "cloned into $target"
+    return 0
+  fi
+  # 124: the time limit ended it; 137: it had to be killed after that.
+  if ((status == 124 || status == 137)); then
+    log "git clone did not finish within $git_timeout seconds; starting the server without the repository"
+  elif ((status == 0)); then
+    log "could not move the clone into $target; starting the server without the repository"
+  else
+    log "git clone failed; starting the server without the repository"
+  fi
+  rm -rf -- "$clone_dir"
+  clone_dir=""
+  return 1
 }
 
+remove_clone_leftovers
 if [[ -n "${NOTEBOOK_GIT_REPOSITORY:-}" ]]; then
   preload_repository "$NOTEBOOK_GIT_REPOSITORY" || true
 fi
