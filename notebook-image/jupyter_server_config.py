@@ -15,16 +15,13 @@ c.ServerApp.trust_xheaders = True  # behind the load balancer: client IPs and ht
 
 idle_minutes = float(os.environ.get("NOTEBOOK_IDLE_MINUTES") or 0)
 if idle_minutes > 0:
-    idle_seconds = max(1, int(idle_minutes * 60))
-    check_seconds = max(1, min(60, idle_seconds // 4))
-    # Idle kernels and terminals are culled, even with a browser tab still open ...
-    c.MappingKernelManager.cull_idle_timeout = idle_seconds
-    c.MappingKernelManager.cull_interval = check_seconds
-    c.MappingKernelManager.cull_connected = True
-    c.MappingKernelManager.cull_busy = False
-    c.TerminalManager.cull_inactive_timeout = idle_seconds
-    c.TerminalManager.cull_interval = check_seconds
-    # ... and once nothing is left and nobody used the API for that long, the server
-    # stops itself (notebook_idle: checks more often than the built-in once a minute,
-    # and leaves a marker so the start script knows the stop was an idle one).
+    # The notebook_idle extension alone decides when the server is idle, and then stops it
+    # (checking more often than the built-in once a minute, and leaving a marker so the
+    # start script knows the stop was an idle one). Jupyter's own culling stays off, even if
+    # the base image's config turns it on: it counts only websocket traffic as terminal
+    # activity, so it killed a terminal's long job once its tab fell silent, and it goes by
+    # a kernel's execution_state, so it never culled one waiting in input() and did cull a
+    # computing one whose state Jupyter had left at "starting".
+    c.MappingKernelManager.cull_idle_timeout = 0
+    c.TerminalManager.cull_inactive_timeout = 0
     c.ServerApp.jpserver_extensions = {"notebook_idle": True}

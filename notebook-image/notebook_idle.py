@@ -1,14 +1,45 @@
 """Jupyter Server extension: stop the server after NOTEBOOK_IDLE_MINUTES without activity.
 
-Idle means no kernel, no terminal, and no authenticated request for that long (the load
-balancer's unauthenticated health checks on /api do not count). Before stopping, it writes
-the file named by NOTEBOOK_IDLE_MARKER, so that start-notebook.sh can tell an idle stop
-from a stop by ECS. Works with Jupyter Server 1.x and 2.x.
+The server stops once, for the whole limit, nothing has kept it busy:
+- no authenticated request (an open JupyterLab tab polls with the token, so it counts; the
+  load balancer's unauthenticated health checks on /api do not), and no kernel output or
+  terminal traffic (what Jupyter's own web_app.last_activity() tracks);
+- no kernel had a client connected or used CPU: a kernel computing with its tab closed
+  (a training run on a closed laptop) is busy, one waiting in input() with nobody there is
+  idle, whatever its execution_state;
+- no terminal had a process running: anything the terminal's shell started and that still
+  runs, in the foreground or in the background, keeps it busy, even with no tab open.
+
+Jupyter's built-in culling is off (jupyter_server_config.py): it counts only websocket
+traffic as terminal activity, so it killed long terminal jobs, and it goes by a kernel's
+execution_state, so a kernel waiting for input stayed "busy" forever, while a computing one
+whose first status messages Jupyter missed (it then stays "starting") was culled. Everything
+is decided here instead.
+
+Before stopping, it logs one line saying why and writes the file named by
+NOTEBOOK_IDLE_MARKER, so that start-notebook.sh can tell an idle stop from a stop by ECS.
+Standard library only; works with Jupyter Server 1.x and 2.x, jupyter_client 7 and 8.
 """
 import datetime
 import os
+import time
 
 from tornado import ioloop
+
+# A kernel whose process tree uses more than this share of one core between two checks is
+# computing. An idle ipykernel 6 uses about 0.05 % of a core; one blocked in input() polls
+# its stdin socket every 10 ms and uses 1.3-2 % (measured over 1.5-second windows); anything
+# computing uses close to 100 %.
+CPU_BUSY_SHARE = 0.05
+
+# Process states that are not running: zombies, dead, and stopped jobs (Ctrl-Z): a
+# suspended job waits for the user and should not keep the notebook up on its own.
+_NOT_RUNNING = frozenset("ZXTt")
+
+try:
+    _TICKS = os.sysconf("SC_CLK_TCK")
+except (AttributeError, ValueError, OSError):
+    _TICKS = 100
 
 
 def _jupyter_server_extension_points():
@@ -19,26 +50,195 @@ def _idle_seconds():
     return float(os.environ.get("NOTEBOOK_IDLE_MINUTES") or 0) * 60
 
 
-def _busy(serverapp):
-    if len(serverapp.kernel_manager.list_kernel_ids()) > 0:
-        return True
-    terminals = serverapp.web_app.settings.get("terminal_manager")
-    return bool(terminals is not None and getattr(terminals, "terminals", None))
+class _Process:
+    __slots__ = ("pid", "ppid", "state", "session", "cpu")
+
+    def __init__(self, pid, ppid, state, session, cpu):
+        self.pid, self.ppid, self.state, self.session, self.cpu = pid, ppid, state, session, cpu
 
 
-def _check(serverapp, timeout):
-    if _busy(serverapp):
-        return
-    last = serverapp.web_app.last_activity()
-    idle = (datetime.datetime.now(datetime.timezone.utc) - last).total_seconds()
-    if idle < timeout:
-        return
-    serverapp.log.info("notebook_idle: no activity for %d seconds (limit %d): stopping the server", idle, timeout)
-    marker = os.environ.get("NOTEBOOK_IDLE_MARKER")
-    if marker:
-        with open(marker, "w", encoding="utf-8") as f:
-            f.write(f"idle for {int(idle)} seconds\n")
-    serverapp.stop()
+def _processes():
+    """Every process /proc shows, by pid."""
+    procs = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue  # ended meanwhile
+        # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # utime, stime, and cutime, cstime: the CPU time of children it reaped, so that a
+        # child ending between two checks does not make the tree's total drop.
+        cpu = sum(int(x) for x in fields[11:15]) / _TICKS
+        procs[int(name)] = _Process(int(name), int(fields[1]), fields[0], int(fields[3]), cpu)
+    return procs
+
+
+def _children(procs):
+    children = {}
+    for p in procs.values():
+        children.setdefault(p.ppid, []).append(p.pid)
+    return children
+
+
+def _descendants(pid, children):
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(children.get(child, []))
+    return found
+
+
+def _epoch(value):
+    """A Jupyter timestamp (aware datetime, UTC) as seconds since the epoch; 0 if missing."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.timestamp()
+    return 0.0
+
+
+def _kernel_pid(kernel):
+    """The local kernel process's pid, or None (a remote kernel, or one still starting)."""
+    provisioner = getattr(kernel, "provisioner", None)  # jupyter_client >= 7
+    if provisioner is not None:
+        # Only the local provisioner's Popen: another provisioner's pid may be remote.
+        return getattr(getattr(provisioner, "process", None), "pid", None)
+    return getattr(getattr(kernel, "kernel", None), "pid", None)  # jupyter_client < 7
+
+
+class _Sample:
+    """What one kernel or terminal looked like at the last check."""
+
+    def __init__(self, now):
+        self.busy_at = now  # a new one counts as just used
+        self.why = "started"
+        self.state = None
+        self.pid = None
+        self.cpu = None
+        self.measured_at = None
+
+
+class IdleWatch:
+    def __init__(self, serverapp, limit):
+        self.serverapp = serverapp
+        self.limit = limit
+        self.kernels = {}
+        self.terminals = {}
+        self.keeper = None  # what was last logged as keeping the server up
+        self.callback = None
+
+    def _check_kernels(self, procs, children, now, mono):
+        km = self.serverapp.kernel_manager
+        connections = getattr(km, "_kernel_connections", {}) or {}
+        seen = {}
+        for kernel_id in list(km.list_kernel_ids()):
+            try:
+                kernel = km.get_kernel(kernel_id)
+            except KeyError:
+                continue  # shut down meanwhile
+            sample = seen[kernel_id] = self.kernels.get(kernel_id) or _Sample(now)
+            sample.state = getattr(kernel, "execution_state", None)
+            if connections.get(kernel_id, 0) > 0:
+                sample.busy_at, sample.why = now, "a client connected"
+            pid = _kernel_pid(kernel)
+            if pid is None or pid not in procs:
+                # Nothing to measure (not a local process, or not started yet): trust what
+                # the kernel says, as Jupyter's own culling does.
+                if sample.state in ("busy", "starting"):
+                    sample.busy_at, sample.why = now, "busy (not measurable)"
+                sample.pid = None
+            else:
+                cpu = procs[pid].cpu + sum(procs[p].cpu for p in _descendants(pid, children))
+                if sample.pid == pid and sample.cpu is not None:
+                    share = (cpu - sample.cpu) / max(mono - sample.measured_at, 0.001)
+                    if share > CPU_BUSY_SHARE:
+                        sample.busy_at, sample.why = now, "computing"
+                sample.pid, sample.cpu, sample.measured_at = pid, cpu, mono
+            # Output it sent (also with nobody connected) counts as well.
+            output_at = _epoch(getattr(kernel, "last_activity", None))
+            if output_at > sample.busy_at:
+                sample.busy_at, sample.why = output_at, "output"
+        self.kernels = seen
+
+    def _check_terminals(self, procs, children, now):
+        manager = self.serverapp.web_app.settings.get("terminal_manager")
+        terminals = getattr(manager, "terminals", None) or {}
+        seen = {}
+        for name, term in list(terminals.items()):
+            sample = seen[name] = self.terminals.get(name) or _Sample(now)
+            ptyproc = getattr(term, "ptyproc", None)
+            shell = getattr(ptyproc, "pid", None)
+            if shell is None:
+                sample.busy_at, sample.why = now, "unknown shell"  # cannot tell: keep it
+            elif shell in procs:
+                # What the shell started, and what left it but still runs on its terminal
+                # (same session: `(job &)`, nohup), except what ended or is suspended.
+                on_terminal = set(_descendants(shell, children))
+                on_terminal.update(p.pid for p in procs.values() if p.session == shell)
+                on_terminal.discard(shell)
+                running = [p for p in on_terminal if procs[p].state not in _NOT_RUNNING]
+                if running:
+                    foreground = None
+                    try:
+                        foreground = os.tcgetpgrp(ptyproc.fd)
+                    except (AttributeError, OSError):
+                        pass
+                    kind = "a foreground job" if foreground not in (None, shell) else "a background process"
+                    sample.busy_at, sample.why = now, f"{kind} running"
+            # Typing and output through an open tab.
+            typed_at = _epoch(getattr(term, "last_activity", None))
+            if typed_at > sample.busy_at:
+                sample.busy_at, sample.why = typed_at, "terminal traffic"
+        self.terminals = seen
+
+    def _note_keeper(self, since_request):
+        """Logs, once per change, which kernel or terminal alone keeps an unused server up."""
+        keeper = None
+        if since_request >= self.limit:
+            named = [(s.busy_at, f"kernel {k[:8]}: {s.why}") for k, s in self.kernels.items()]
+            named += [(s.busy_at, f"terminal {t}: {s.why}") for t, s in self.terminals.items()]
+            keeper = max(named)[1] if named else None
+        if keeper is not None and keeper != self.keeper:
+            self.serverapp.log.info("notebook_idle: no request for %g s, but not idle: %s", self.limit, keeper)
+        self.keeper = keeper
+
+    def check(self):
+        now, mono = time.time(), time.monotonic()
+        procs = _processes()
+        children = _children(procs)
+        self._check_kernels(procs, children, now, mono)
+        self._check_terminals(procs, children, now)
+        request_at = _epoch(self.serverapp.web_app.last_activity())
+        latest = max([request_at] + [s.busy_at for s in self.kernels.values()] + [s.busy_at for s in self.terminals.values()])
+        idle = now - latest
+        if idle < self.limit:
+            self._note_keeper(now - request_at)
+            return
+        parts = [f"last request or output {now - request_at:.0f} s ago"]
+        for kernel_id, s in self.kernels.items():
+            parts.append(f"kernel {kernel_id[:8]} ({s.state}) without a client, cpu use or output for {now - s.busy_at:.0f} s")
+        for name, s in self.terminals.items():
+            parts.append(f"terminal {name} without a running process for {now - s.busy_at:.0f} s")
+        reason = f"idle for {idle:.0f} s (limit {self.limit:.0f} s): " + "; ".join(parts)
+        self.serverapp.log.info("notebook_idle: stopping the server: %s", reason)
+        marker = os.environ.get("NOTEBOOK_IDLE_MARKER")
+        if marker:
+            with open(marker, "w", encoding="utf-8") as f:
+                f.write(reason + "\n")
+        if self.callback is not None:
+            self.callback.stop()
+        self.serverapp.stop()
+
+    def safe_check(self):
+        try:
+            self.check()
+        except Exception:  # a bug must not end the checks: log it and try again next time
+            self.serverapp.log.exception("notebook_idle: the idle check failed")
 
 
 def _load_jupyter_server_extension(serverapp):
@@ -46,10 +246,11 @@ def _load_jupyter_server_extension(serverapp):
     if timeout <= 0:
         return
     every = max(1.0, min(60.0, timeout / 4))
-    serverapp.log.info("notebook_idle: stopping after %d idle seconds, checking every %d s", timeout, every)
-    callback = ioloop.PeriodicCallback(lambda: _check(serverapp, timeout), every * 1000)
-    callback.start()
-    serverapp.web_app.settings["notebook_idle_callback"] = callback
+    serverapp.log.info("notebook_idle: stopping after %d idle seconds, checking every %g s", timeout, every)
+    watch = IdleWatch(serverapp, timeout)
+    watch.callback = ioloop.PeriodicCallback(watch.safe_check, every * 1000)
+    watch.callback.start()
+    serverapp.web_app.settings["notebook_idle_callback"] = watch.callback
 
 
 # Jupyter Server 1.x looks for this name as well.

@@ -1,0 +1,260 @@
+import * as fs from "fs";
+import * as path from "path";
+import {
+  api,
+  jupyterKernelStatus,
+  KERNEL_HINT,
+  KernelChannels,
+  openKernel,
+  openTerminal,
+  startKernel,
+  startTerminal,
+  TerminalSocket,
+  until,
+} from "./helpers/jupyter-client";
+import { Notebook, recordingServer, startNotebook, stopNotebook, tempDir, waitUntilServing } from "./helpers/notebook-image";
+import { describeWithTool } from "./helpers/tools";
+
+// The notebook image's idle stop (notebook-image/notebook_idle.py) with the real Jupyter
+// Server, real kernels and real terminals, driven over their websockets as JupyterLab does.
+// The three notebooks run side by side: the file takes about as long as its slowest test.
+
+const TOKEN = "idle-test-token-0123456789abcdef";
+const IDLE_MINUTES = "0.1";
+const LIMIT_MS = 6000;
+
+/** A stand-in for the ECS API on 127.0.0.1: records calls, answers UpdateService. */
+async function fakeEcs() {
+  return recordingServer((req, res) => {
+    res.setHeader("Content-Type", "application/x-amz-json-1.1");
+    const body = req.body ? JSON.parse(req.body) : {};
+    res.end(JSON.stringify({ service: { serviceName: body.service, clusterArn: body.cluster, desiredCount: body.desiredCount } }));
+  });
+}
+type FakeEcs = Awaited<ReturnType<typeof fakeEcs>>;
+
+const awsEnv = (ecsPort: number) => ({
+  AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecsPort}`,
+  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "secret-example",
+  AWS_DEFAULT_REGION: "eu-west-1",
+  AWS_EC2_METADATA_DISABLED: "true",
+  NOTEBOOK_ECS_CLUSTER: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
+  NOTEBOOK_ECS_SERVICE: "jupyter-ab12cd34",
+});
+
+const running = (nb: Notebook) => nb.child.exitCode === null && nb.child.signalCode === null;
+
+/** Polls for `file` while failing at once, with the logs, should the notebook stop first. */
+function fileWrittenWhileRunning(nb: Notebook, file: string, timeoutMs: number): Promise<void> {
+  return until(
+    `${path.basename(file)} to be written`,
+    () => {
+      if (!running(nb)) throw new Error(`the notebook stopped before ${path.basename(file)} was written:\n${nb.logs()}`);
+      return fs.existsSync(file);
+    },
+    timeoutMs,
+  );
+}
+
+/** pid -> parent pid of every process, from /proc. */
+function parents(): Map<number, number> {
+  const found = new Map<number, number>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      found.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return found;
+}
+
+/** `pid` and all its descendants, parents first. */
+function processTree(pid: number): number[] {
+  const ppids = parents();
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of ppids) if (parent === tree[i]) tree.push(child);
+  return tree.filter((p) => ppids.has(p));
+}
+
+/** Whether `pid` is (still) a Jupyter server, not a process that has since taken its pid. */
+function isServer(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("jupyter");
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // ended meanwhile
+  }
+}
+
+/**
+ * Ends what is left of a notebook: the script (SIGTERM, forwarded to the server, which stops
+ * its kernels and terminals), then, should the server have outlived it (stopNotebook kills
+ * a script that does not end with SIGKILL, which orphans the server and keeps its output
+ * pipe, and so jest, open), the server and what it started.
+ */
+async function cleanUp(nb: Notebook, serverPid: number | undefined): Promise<void> {
+  await stopNotebook(nb);
+  if (serverPid === undefined || !isServer(serverPid)) return;
+  signal(serverPid, "SIGTERM");
+  await until("the server to end", () => !isServer(serverPid), 10_000).catch(() => undefined);
+  if (isServer(serverPid)) processTree(serverPid).forEach((pid) => signal(pid, "SIGKILL"));
+}
+
+/** Resolves with the script's exit code; fails (without killing anything) after `timeoutMs`. */
+async function exitWithin(nb: Notebook, timeoutMs: number): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the notebook did not stop within ${timeoutMs} ms:\n${nb.logs()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([nb.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The notebook ends by itself within `timeoutMs`, after one UpdateService to desired count 0. */
+async function expectIdleStop(nb: Notebook, ecs: FakeEcs, timeoutMs: number): Promise<void> {
+  expect(await exitWithin(nb, timeoutMs)).toBe(0);
+  expect(nb.logs()).toContain("notebook_idle: stopping the server: idle for");
+  expect(nb.logs()).toContain("the server stopped after being idle");
+  expect(ecs.requests).toHaveLength(1);
+  expect(JSON.parse(ecs.requests[0].body)).toMatchObject({ service: "jupyter-ab12cd34", desiredCount: 0 });
+}
+
+describeWithTool("idle stop with real kernels and terminals", "jupyter server with kernels", jupyterKernelStatus(), KERNEL_HINT, () => {
+  const dirs: string[] = [];
+  const notebooks: Array<{ nb: Notebook; serverPid?: number }> = [];
+  const services: FakeEcs[] = [];
+  afterAll(async () => {
+    await Promise.all(notebooks.map(({ nb, serverPid }) => cleanUp(nb, serverPid)));
+    await Promise.all(services.map((ecs) => ecs.close()));
+    dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+  });
+
+  /** A notebook with a 6-second idle limit, serving; `end` (and afterAll, whatever happens) cleans it up. */
+  async function idleNotebook(): Promise<{ nb: Notebook; ecs: FakeEcs; home: string; end: () => Promise<void> }> {
+    const ecs = await fakeEcs();
+    services.push(ecs);
+    const home = tempDir("nb-idle-");
+    dirs.push(home);
+    const nb = await startNotebook(home, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: IDLE_MINUTES, ...awsEnv(ecs.port) });
+    const started: { nb: Notebook; serverPid?: number } = { nb };
+    notebooks.push(started);
+    await waitUntilServing(nb, 60_000);
+    // The server: the script's one child by now (see cleanUp).
+    started.serverPid = [...parents()].find(([, parent]) => parent === nb.child.pid)?.[0];
+    return { nb, ecs, home, end: () => cleanUp(nb, started.serverPid) };
+  }
+
+  test.concurrent(
+    "a terminal job longer than the limit keeps the notebook up, with its tab open but silent; then the notebook stops",
+    async () => {
+      const { nb, ecs, home, end } = await idleNotebook();
+      const done = path.join(home, "terminal-job-done");
+      let term: TerminalSocket | undefined;
+      try {
+        // GIVEN a terminal tab, its shell ready
+        term = await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN));
+        await until("the shell's prompt", () => term!.output().length > 0, 20_000);
+        // WHEN a job that outlasts the limit twice over starts, and the tab then stays silent
+        const typedAt = Date.now();
+        term.type(`sleep 14; echo done > ${done}\r`);
+        // THEN the notebook keeps running and the job finishes
+        await fileWrittenWhileRunning(nb, done, 40_000);
+        expect(Date.now() - typedAt).toBeGreaterThan(2 * LIMIT_MS);
+        expect(fs.readFileSync(done, "utf8")).toBe("done\n");
+        expect(ecs.requests).toEqual([]);
+        // AND once nothing runs any more, it stops by itself (the tab still open) and scales to 0
+        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+        expect(nb.logs()).toMatch(/terminal \w+ without a running process/);
+      } finally {
+        await term?.close();
+        await end();
+      }
+    },
+    90_000,
+  );
+
+  test.concurrent(
+    "a kernel waiting in input() with no client connected lets the notebook stop",
+    async () => {
+      const { nb, ecs, end } = await idleNotebook();
+      let channels: KernelChannels | undefined;
+      try {
+        // GIVEN a notebook tab whose cell waits for the user's input, a kernel Jupyter itself
+        // counts as busy (what kept the notebook up forever)
+        const kernelId = await startKernel(nb.port, TOKEN);
+        channels = await openKernel(nb.port, TOKEN, kernelId);
+        const state = async () => (await api(nb.port, TOKEN, "GET", `/api/kernels/${kernelId}`)).json.execution_state;
+        // (Jupyter's watcher may miss a new kernel's first status messages: run empty cells
+        // until it has seen one, so that it sees the cell below start as well)
+        await until(
+          "jupyter to see the kernel's status",
+          async () => {
+            await channels!.reply(channels!.execute("pass"), "execute_reply");
+            return (await state()) === "idle";
+          },
+          20_000,
+        );
+        const request = channels.execute('answer = input("your name? ")', { allowStdin: true });
+        await channels.reply(request, "input_request");
+        await until("jupyter to see the kernel busy", async () => (await state()) === "busy", 20_000);
+        // WHEN the tab goes away (the laptop closed) and nobody answers
+        await channels.close();
+        // THEN the notebook stops by itself soon after the limit, and scales to 0
+        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+        expect(nb.logs()).toMatch(/kernel \w+ \(busy\) without a client, cpu use or output/);
+      } finally {
+        await channels?.close();
+        await end();
+      }
+    },
+    90_000,
+  );
+
+  test.concurrent(
+    "a computing kernel keeps the notebook up with no client connected; then the notebook stops",
+    async () => {
+      const { nb, ecs, home, end } = await idleNotebook();
+      const done = path.join(home, "cell-done");
+      let channels: KernelChannels | undefined;
+      try {
+        // GIVEN a cell that keeps a core busy for 16 s, then writes a file
+        channels = await openKernel(nb.port, TOKEN, await startKernel(nb.port, TOKEN));
+        const code = [
+          "import time",
+          "start = time.time()",
+          "while time.time() - start < 16:",
+          "    pass",
+          `open(${JSON.stringify(done)}, "w").write("done")`,
+        ].join("\n");
+        await channels.reply(channels.execute(code), "execute_input");
+        // WHEN its tab goes away
+        await channels.close();
+        const closedAt = Date.now();
+        // THEN the notebook keeps running well past the limit and the cell finishes
+        await fileWrittenWhileRunning(nb, done, 40_000);
+        expect(Date.now() - closedAt).toBeGreaterThan(2 * LIMIT_MS);
+        expect(ecs.requests).toEqual([]);
+        // AND afterwards it stops by itself and scales to 0
+        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+      } finally {
+        await channels?.close();
+        await end();
+      }
+    },
+    90_000,
+  );
+});
