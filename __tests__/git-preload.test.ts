@@ -112,12 +112,18 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
         const leftover = path.join(dir, "work", LEFTOVER, "team-analysis", ".git", "objects", "pack");
         fs.mkdirSync(leftover, { recursive: true });
         fs.writeFileSync(path.join(leftover, "tmp_pack_XyZ123"), "PACK half");
+        // (left by a start killed ten minutes ago: older than the 90-second limit)
+        const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+        fs.utimesSync(path.join(dir, "work", LEFTOVER), tenMinutesAgo, tenMinutesAgo);
+        // AND a clone another notebook of the same user is making right now, on the shared home
+        const other = path.join(dir, "work", ".notebook-git-clone.Zz99Yy", "team-analysis");
+        fs.mkdirSync(other, { recursive: true });
         // WHEN the notebook starts again
         nb = await startNotebook(dir, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_GIT_REPOSITORY: repo });
         await waitUntilServing(nb);
         await stopNotebook(nb);
-        // THEN both are gone and the repository is a complete checkout
-        expect(workEntries(dir)).toEqual(["team-analysis"]);
+        // THEN the leftovers are gone, the other clone under way is kept, and the repository is a complete checkout
+        expect(workEntries(dir).sort()).toEqual([".notebook-git-clone.Zz99Yy", "team-analysis"]);
         expect(fs.readFileSync(path.join(checkout, "README.md"), "utf8")).toBe("# team-analysis\n");
         expect(git(checkout, "log", "--format=%s")).toBe("first\n");
         expect(git(checkout, "status", "--porcelain")).toBe("");

@@ -447,17 +447,17 @@ describe("notebook stack", () => {
       );
     });
 
-    test("EFS home: planning fails, with the command that fixes it, unless the group admits NFS from itself", () => {
+    test("EFS home: planning fails unless the joined group admits nothing but NFS from itself (its rules reach the notebook too)", () => {
       const rules = Object.entries<any>(json.data.aws_vpc_security_group_rules)[0];
       expect(rules[1]).toMatchObject({ count: efsOn, filter: [{ name: "group-id", values: ["${var.efs_security_group_id}"] }] });
       const rule = Object.keys(json.data.aws_vpc_security_group_rule)[0];
       expect(json.data.aws_vpc_security_group_rule[rule].for_each).toBe(`\${toset(toset(flatten(data.aws_vpc_security_group_rules.${rules[0]}[*].ids)))}`);
       const [check] = notebookResource(json, "aws_efs_access_point", "home_access_point").lifecycle.precondition;
       expect(check.condition).toBe(
-        `\${anytrue([for r in values(data.aws_vpc_security_group_rule.${rule}) : !r.is_egress && (r.ip_protocol == "-1" || (r.ip_protocol == "tcp" && r.from_port <= 2049 && r.to_port >= 2049)) && ` +
-          '(r.referenced_security_group_id == var.efs_security_group_id || r.cidr_ipv4 != null || r.cidr_ipv6 != null)])}',
+        `\${alltrue([for r in values(data.aws_vpc_security_group_rule.${rule}) : r.is_egress || (r.ip_protocol == "tcp" && r.from_port == 2049 && r.to_port == 2049 && ` +
+          "r.referenced_security_group_id == tostring(var.efs_security_group_id))])}",
       );
-      expect(check.error_message).toContain("aws ec2 authorize-security-group-ingress --group-id ${var.efs_security_group_id} --protocol tcp --port 2049 --source-group ${var.efs_security_group_id}");
+      expect(check.error_message).toMatch(/^efs_security_group_id \$\{var\.efs_security_group_id\} admits more than NFS \(tcp 2049\) from itself/);
     });
 
     test("EFS home: the task role may mount and write through its access point only", () => {

@@ -143,17 +143,18 @@ describeWithTerraform("the EFS group check, evaluated by terraform", () => {
     return admits as boolean;
   }
 
-  test("passes when the group admits NFS from itself, or all traffic from an address range", async () => {
+  test("passes for a client group without inbound rules, or one whose only inbound rule is NFS from itself", async () => {
+    expect(await admits([])).toBe(true);
     expect(await admits([{ referenced_security_group_id: GROUP }])).toBe(true);
-    expect(await admits([{ ip_protocol: "-1", from_port: -1, to_port: -1, cidr_ipv4: "10.0.0.0/16" }])).toBe(true);
-    expect(await admits([{ from_port: 0, to_port: 65535, referenced_security_group_id: GROUP }])).toBe(true);
+    expect(await admits([{ referenced_security_group_id: GROUP }, { is_egress: true, ip_protocol: "-1", from_port: -1, to_port: -1, cidr_ipv4: "0.0.0.0/0" }])).toBe(true);
   }, 60_000);
 
-  test("fails when NFS is admitted only from other groups (the old per-notebook rules), or only outbound, or on another port", async () => {
-    expect(await admits([{ referenced_security_group_id: "sg-0aaaaaaaaaaaaaaaa" }, { referenced_security_group_id: "sg-0bbbbbbbbbbbbbbbb" }])).toBe(false);
-    expect(await admits([{ is_egress: true, referenced_security_group_id: GROUP }])).toBe(false);
-    expect(await admits([{ from_port: 443, to_port: 443, referenced_security_group_id: GROUP }])).toBe(false);
-    expect(await admits([])).toBe(false);
+  test("fails when the group would let more reach the notebook: all traffic from itself (a VPC's default group), any address range, other ports", async () => {
+    expect(await admits([{ ip_protocol: "-1", from_port: -1, to_port: -1, referenced_security_group_id: GROUP }])).toBe(false);
+    expect(await admits([{ ip_protocol: "-1", from_port: -1, to_port: -1, cidr_ipv4: "0.0.0.0/0" }])).toBe(false);
+    expect(await admits([{ cidr_ipv4: "10.0.0.0/16" }])).toBe(false);
+    expect(await admits([{ from_port: 0, to_port: 65535, referenced_security_group_id: GROUP }])).toBe(false);
+    expect(await admits([{ referenced_security_group_id: GROUP }, { from_port: 8888, to_port: 8888, referenced_security_group_id: "sg-0aaaaaaaaaaaaaaaa" }])).toBe(false);
   }, 60_000);
 });
 

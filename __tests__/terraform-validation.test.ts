@@ -168,6 +168,7 @@ const BAD: BadCase[] = [
   { name: "a tag whose value is null", set: { tags: { Team: null, Owner2: "x" } }, variable: "tags", message: "tags must give every tag a string value (an empty one is allowed), but the value of 'Team' is null." },
   { name: "an IPv6 CIDR with host bits", set: { allowed_cidrs: ["2001:DB8::1/32"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["2001:DB8::1/32"]' },
   { name: "an IPv4 CIDR with host bits", set: { allowed_cidrs: ["10.0.0.1/8"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["10.0.0.1/8"]' },
+  { name: "an IPv4-mapped IPv6 block (Terraform would make it 0.0.0.0/0)", set: { allowed_cidrs: ["::ffff:0:0/96"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["::ffff:0:0/96"]' },
   {
     name: `a hostname prefix of ${MAX_HOSTNAME_PREFIX_LENGTH + 1} characters`,
     set: { hostname_prefix: prefixOfLength(MAX_HOSTNAME_PREFIX_LENGTH + 1) },

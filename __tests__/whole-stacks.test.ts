@@ -2,6 +2,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { App, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { ExistingPlatform } from "../modules/existing-platform";
+import { Notebook } from "../modules/notebook";
 import { describeWithTerraform, initOffline, PROVIDER_DOWNLOAD_ERROR } from "./helpers/terraform";
 
 // Every stack the app can synthesize, exactly as `cdktf synth` writes it, through
@@ -93,6 +98,50 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
       expect(errors).toContain("Invalid precondition expression");
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describeWithTerraform("the notebook module used as a library, with literal props", () => {
+  test("is valid Terraform with only the required props, and with every optional one", async () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-module-"));
+    try {
+      // GIVEN stacks written the way a library user writes them: strings, not variables
+      const app = new App({ outdir });
+      const minimal = new TerraformStack(app, "minimal");
+      const full = new TerraformStack(app, "full");
+      for (const stack of [minimal, full]) {
+        new AwsProvider(stack, "aws", { region: "eu-west-1" });
+        new RandomProvider(stack, "random");
+      }
+      const platformProps = {
+        clusterName: "data-science",
+        loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
+        hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      };
+      new Notebook(minimal, "notebook", { platform: new ExistingPlatform(minimal, "platform", platformProps), subnets: ["subnet-0123456789abcdef0"], cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook:2026-05-31", owner: "alice" });
+      new Notebook(full, "notebook", {
+        platform: new ExistingPlatform(full, "platform", { ...platformProps, efsFileSystemId: "fs-0123456789abcdef0" }),
+        subnets: ["subnet-0123456789abcdef0"],
+        cpu: 1024,
+        memory: 4096,
+        image: "quay.io/jupyter/base-notebook:2026-05-31",
+        owner: "alice",
+        token: "a-long-enough-token-1234",
+        efsSecurityGroupId: "sg-0123456789abcdef0",
+        gitRepositoryUrl: "https://github.com/acme/analysis.git",
+        allowedCidrs: ["2001:DB8::/32"],
+        capacityProvider: "FARGATE_SPOT",
+        enableExecuteCommand: true,
+      });
+      app.synth();
+      // THEN terraform accepts both whole configurations
+      for (const stack of ["minimal", "full"]) {
+        const { result, errors } = await initOffline(path.join(outdir, "stacks", stack));
+        expect({ stack, other: errors.filter((e) => e !== PROVIDER_DOWNLOAD_ERROR), output: errors.every((e) => e === PROVIDER_DOWNLOAD_ERROR) ? "" : result.output }).toEqual({ stack, other: [], output: "" });
+      }
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
     }
   }, 60_000);
 });

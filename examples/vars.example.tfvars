@@ -34,7 +34,7 @@ domain           = ""                          # "" = the hosted zone's name; ho
 
 # --- options, each off by default (see the README's "Options" section) -------------
 # efs_file_system_id           = "fs-0123456789abcdef0"   # persistent ~/work per user ...
-# efs_security_group_id        = "sg-0123456789abcdef0"   # ... and the group its mount targets admit NFS from (see README)
+# efs_security_group_id        = "sg-0123456789abcdef0"   # ... and a client group its mount targets admit NFS from (see README)
 # cognito_user_pool_arn        = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123"
 # cognito_user_pool_client_id  = "1example23456789abcdefghij"
 # cognito_user_pool_domain     = "acme-notebooks"

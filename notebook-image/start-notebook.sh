@@ -5,8 +5,9 @@
 # Environment (set by the notebook stack):
 #   JUPYTER_TOKEN            required; from Secrets Manager. Jupyter Server reads it itself,
 #                            so it never appears on a command line.
-#   NOTEBOOK_IDLE_MINUTES    > 0: cull idle kernels and terminals and stop the server after
-#                            that many idle minutes (decimals allowed); 0 or unset: never.
+#   NOTEBOOK_IDLE_MINUTES    > 0: stop the server once nothing was in use for that many
+#                            minutes (notebook_idle.py says what counts; decimals allowed);
+#                            0 or unset: never.
 #   NOTEBOOK_ECS_CLUSTER     cluster and service to scale to 0 after an idle stop.
 #   NOTEBOOK_ECS_SERVICE
 #   NOTEBOOK_GIT_REPOSITORY  https URL cloned into the work directory before the server starts.
@@ -110,10 +111,11 @@ run_job() {
 # What an interrupted start left (killed before its clone finished): never the user's work,
 # only directories this script created under its own prefix.
 remove_clone_leftovers() {
-  local leftovers=()
-  shopt -s nullglob
-  leftovers=("$clone_prefix"*)
-  shopt -u nullglob
+  local leftovers=() minutes
+  # Only those older than the time limit: a clone still under way is younger. (Two notebooks
+  # of one user, in two environments, share the EFS home and may start at the same time.)
+  minutes=$((${git_timeout%.*} / 60 + 1))
+  mapfile -t leftovers < <(find "$work_dir" -mindepth 1 -maxdepth 1 -name "${clone_prefix##*/}*" -mmin +"$minutes" 2>/dev/null)
   if ((${#leftovers[@]} > 0)); then
     log "removing ${#leftovers[@]} unfinished clone(s) left by an earlier start"
     run_job rm -rf -- "${leftovers[@]}" || log "could not remove all of ${leftovers[*]}"

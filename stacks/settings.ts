@@ -188,10 +188,11 @@ export function readUser(explicit: string | undefined, osUser: () => string): st
     }
     return raw;
   }
-  const suggestion = raw.toLowerCase().replace(/[._]/g, "-").replace(/-+/g, "-");
-  if (/^[A-Za-z0-9._-]+$/.test(raw) && USER_NAME.test(suggestion)) {
+  if (/^[A-Za-z0-9._-]+$/.test(raw)) {
+    // No spelling is suggested: john.doe and john_doe, told the same one, would share it.
     throw new SettingsError(
-      `${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}; set NOTEBOOK_USER=${suggestion} (names are not rewritten, so that john.doe and john_doe can never share one notebook)`,
+      `${source} ${JSON.stringify(raw)} is not a valid user name: ${expected}; set NOTEBOOK_USER to such a name that is yours alone on the team ` +
+        "(it keys your state and your home; names are not rewritten, so that john.doe and john_doe never share one)",
     );
   }
   throw new SettingsError(`${source} ${JSON.stringify(raw)} is not a valid user name${fix}: ${expected}`);

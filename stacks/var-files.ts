@@ -143,13 +143,15 @@ export function stackSelected(id: string, patterns: string[]): boolean {
 }
 
 /**
- * Stops with one line per problem when a vars file sets a name that no chosen stack
- * declares. `declared` maps stack ids to their variable names.
+ * Stops with one line per problem when a vars file sets a name that no stack of the app
+ * declares: a typo. (A name another stack declares is fine: one vars file often serves an
+ * environment's notebook and state-backend stacks, and Terraform ignores the rest.)
+ * `declared` maps stack ids to their variable names.
  */
 export async function checkVarFiles(files: string[], declared: Map<string, string[]>, patterns: string[]): Promise<void> {
   const chosen = [...declared.entries()].filter(([id]) => stackSelected(id, patterns));
   if (chosen.length === 0) return; // cdktf says itself that no stack matches
-  const known = [...new Set(chosen.flatMap(([, names]) => names))].sort();
+  const known = [...new Set([...declared.values()].flat())].sort();
   const problems: string[] = [];
   for (const file of files) {
     for (const name of (await namesInVarFile(file)) ?? []) {

@@ -74,10 +74,13 @@ const TAG_CHARS = `can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHAR
 /**
  * HCL: `c` is a CIDR block without host bits, in any valid spelling. The network address
  * (cidrhost(c, 0)) must equal the address as written; both sides go through cidrhost, which
- * writes addresses one canonical way, so 2001:DB8::/32 and 2001:db8:0:0::/64 pass.
+ * writes addresses one canonical way, so 2001:DB8::/32 and 2001:db8:0:0::/64 pass. An
+ * IPv4-mapped IPv6 block (::ffff:0:0/96) is refused: Terraform turns it into IPv4, so it
+ * would reach the listener rule as 0.0.0.0/0.
  */
 const NETWORK_ADDRESS =
-  'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0), false)';
+  'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0) && ' +
+  'strcontains(c, ":") == strcontains(cidrhost(c, 0), ":"), false)';
 
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = [];
@@ -440,7 +443,7 @@ export class NotebookVariables {
     this.efsSecurityGroupId = variable(stack, "efs_security_group_id", {
       type: "string",
       default: "",
-      description: "Security group the notebook joins to reach the EFS file system; the mount targets must admit NFS (2049) from it, e.g. their own group with a rule admitting itself. Required with efs_file_system_id.",
+      description: "Security group the notebook joins to reach the EFS file system: one the mount targets admit NFS (2049) from, with no inbound rule but NFS from itself. Required with efs_file_system_id.",
       validation: [
         patternRule("efs_security_group_id", SG_RE, "must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
         {

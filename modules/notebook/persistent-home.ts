@@ -23,7 +23,8 @@ export interface PersistentHomeProps {
   readonly owner: string;
   /**
    * Security group the notebook's task joins to reach the file system: the mount targets
-   * must admit NFS from it (checked when planning).
+   * must admit NFS from it, and it may admit nothing but NFS from itself (checked when
+   * planning), since its inbound rules apply to the notebook as well.
    */
   readonly efsSecurityGroupId: string;
   /** The notebook's task role, allowed to mount and write through the access point only. */
@@ -35,8 +36,8 @@ export interface PersistentHomeProps {
  * (every resource here has count 0 otherwise). Destroying the notebook removes the access
  * point, never the file system or the files.
  *
- * The notebook reaches NFS by joining the file system's security group, which admits NFS
- * from itself: no rule per notebook. (A rule per notebook on a shared group would stop at
+ * The notebook reaches NFS by joining a client security group that the mount targets admit
+ * NFS from: no rule per notebook. (A rule per notebook on a shared group would stop at
  * its quota of 60 inbound rules, below the 90 notebooks an environment allows, and would
  * change a shared resource with every deploy.)
  */
@@ -72,8 +73,11 @@ export class PersistentHome extends Construct {
     });
     const accessPointArn = Fn.one(splat(this.accessPoint, "arn"));
 
-    // The group must admit NFS from its members (or from an address range), or the mount
-    // fails only when the task starts: look its inbound rules up when planning.
+    // The task joins the group, so every inbound rule of the group reaches the notebook
+    // too: a group that admits more than NFS from itself (a VPC's default group admits all
+    // traffic from itself) would open Jupyter's port past the load balancer's sign-in and
+    // allowed_cidrs. Its inbound rules are looked up when planning: none at all (a client
+    // group the mount targets admit NFS from), or only NFS from the group itself.
     const groupRules = new DataAwsVpcSecurityGroupRules(this, "efs_group_rules", {
       count,
       filter: [{ name: "group-id", values: [props.efsSecurityGroupId] }],
@@ -83,16 +87,16 @@ export class PersistentHome extends Construct {
       forEach: ruleIds,
       securityGroupRuleId: Token.asString(ruleIds.value),
     });
-    // (The group ID is a token: inside this expression cdktf writes it as a reference, bare.)
-    const admitsNfs =
-      `!r.is_egress && (r.ip_protocol == "-1" || (r.ip_protocol == "tcp" && r.from_port <= ${NFS_PORT} && r.to_port >= ${NFS_PORT})) && ` +
-      `(r.referenced_security_group_id == ${props.efsSecurityGroupId} || r.cidr_ipv4 != null || r.cidr_ipv6 != null)`;
+    // tostring(): the ID may be a reference or a literal; either renders as an expression here.
+    const nfsFromItself =
+      `r.is_egress || (r.ip_protocol == "tcp" && r.from_port == ${NFS_PORT} && r.to_port == ${NFS_PORT} && ` +
+      `r.referenced_security_group_id == ${Fn.tostring(props.efsSecurityGroupId)})`;
     this.accessPoint.addOverride("lifecycle.precondition", [
       {
-        condition: `\${anytrue([for r in values(${address(rules)}) : ${admitsNfs}])}`,
+        condition: `\${alltrue([for r in values(${address(rules)}) : ${nfsFromItself}])}`,
         error_message:
-          `efs_security_group_id ${props.efsSecurityGroupId} admits no NFS (tcp ${NFS_PORT}) from itself: the notebook joins this group to reach the file system. ` +
-          `Add the rule once: aws ec2 authorize-security-group-ingress --group-id ${props.efsSecurityGroupId} --protocol tcp --port ${NFS_PORT} --source-group ${props.efsSecurityGroupId}`,
+          `efs_security_group_id ${props.efsSecurityGroupId} admits more than NFS (tcp ${NFS_PORT}) from itself: the notebook joins this group, so each of its inbound rules ` +
+          "would reach the notebook too, past the load balancer. Use a group without inbound rules that the mount targets admit NFS from (see the README).",
       },
     ]);
     const accessPointId = Fn.one(splat(this.accessPoint, "id"));
