@@ -12,7 +12,7 @@ import {
   TerminalSocket,
   until,
 } from "./helpers/jupyter-client";
-import { Notebook, recordingServer, startNotebook, stopNotebook, tempDir, waitUntilServing } from "./helpers/notebook-image";
+import { awsEnv, fakeEcs, FakeEcs, Notebook, startNotebook, stopNotebook, tempDir, waitUntilServing } from "./helpers/notebook-image";
 import { describeWithTool } from "./helpers/tools";
 
 // The notebook image's idle stop (notebook-image/notebook_idle.py) with the real Jupyter
@@ -22,26 +22,6 @@ import { describeWithTool } from "./helpers/tools";
 const TOKEN = "idle-test-token-0123456789abcdef";
 const IDLE_MINUTES = "0.1";
 const LIMIT_MS = 6000;
-
-/** A stand-in for the ECS API on 127.0.0.1: records calls, answers UpdateService. */
-async function fakeEcs() {
-  return recordingServer((req, res) => {
-    res.setHeader("Content-Type", "application/x-amz-json-1.1");
-    const body = req.body ? JSON.parse(req.body) : {};
-    res.end(JSON.stringify({ service: { serviceName: body.service, clusterArn: body.cluster, desiredCount: body.desiredCount } }));
-  });
-}
-type FakeEcs = Awaited<ReturnType<typeof fakeEcs>>;
-
-const awsEnv = (ecsPort: number) => ({
-  AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecsPort}`,
-  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-  AWS_SECRET_ACCESS_KEY: "secret-example",
-  AWS_DEFAULT_REGION: "eu-west-1",
-  AWS_EC2_METADATA_DISABLED: "true",
-  NOTEBOOK_ECS_CLUSTER: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
-  NOTEBOOK_ECS_SERVICE: "jupyter-ab12cd34",
-});
 
 const running = (nb: Notebook) => nb.child.exitCode === null && nb.child.signalCode === null;
 

@@ -2,6 +2,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
+  awsEnv,
+  ECS_UPDATE_SERVICE,
+  fakeEcs,
+  FakeEcs,
   get,
   IMAGE_DIR,
   JUPYTER_HINT,
@@ -23,19 +27,9 @@ import { describeWithTool } from "./helpers/tools";
 // (Debian's python3-jupyter-server) and real boto3 talking to a stand-in for ECS.
 
 const TOKEN = "test-token-0123456789abcdef";
-const ECS_TARGET = "AmazonEC2ContainerServiceV20141113.UpdateService";
-
-/** A stand-in for the ECS API on 127.0.0.1: records calls, answers UpdateService. */
-async function fakeEcs() {
-  return recordingServer((req, res) => {
-    res.setHeader("Content-Type", "application/x-amz-json-1.1");
-    const body = req.body ? JSON.parse(req.body) : {};
-    res.end(JSON.stringify({ service: { serviceName: body.service, clusterArn: body.cluster, desiredCount: body.desiredCount } }));
-  });
-}
 
 /** Runs `fn` with a stand-in for ECS that is closed afterwards, whatever happens. */
-async function withFakeEcs(fn: (ecs: Awaited<ReturnType<typeof fakeEcs>>) => Promise<void>): Promise<void> {
+async function withFakeEcs(fn: (ecs: FakeEcs) => Promise<void>): Promise<void> {
   const ecs = await fakeEcs();
   try {
     await fn(ecs);
@@ -44,16 +38,6 @@ async function withFakeEcs(fn: (ecs: Awaited<ReturnType<typeof fakeEcs>>) => Pro
   }
 }
 
-const awsEnv = (ecsPort: number) => ({
-  AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecsPort}`,
-  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-  AWS_SECRET_ACCESS_KEY: "secret-example",
-  // What the stack sets: AWS_DEFAULT_REGION (ECS adds AWS_REGION on Fargate too).
-  AWS_DEFAULT_REGION: "eu-west-1",
-  AWS_EC2_METADATA_DISABLED: "true",
-  NOTEBOOK_ECS_CLUSTER: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
-  NOTEBOOK_ECS_SERVICE: "jupyter-ab12cd34",
-});
 
 describeWithTool("notebook image start script", "jupyter server", jupyterStatus(), JUPYTER_HINT, () => {
   const dirs: string[] = [];
@@ -66,7 +50,7 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
 
   describe("a running notebook", () => {
     let nb: Notebook;
-    let ecs: Awaited<ReturnType<typeof fakeEcs>>;
+    let ecs: FakeEcs;
     beforeAll(async () => {
       ecs = await fakeEcs();
       // A Jupyter config of the user's own (as the image has /etc/jupyter's): it must still apply.
@@ -224,7 +208,7 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
       expect(ecs.requests).toHaveLength(1);
       const [call] = ecs.requests;
       expect(call.method).toBe("POST");
-      expect(call.headers["x-amz-target"]).toBe(ECS_TARGET);
+      expect(call.headers["x-amz-target"]).toBe(ECS_UPDATE_SERVICE);
       expect(call.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ecs\/aws4_request/);
       expect(JSON.parse(call.body)).toEqual({
         cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",

@@ -192,3 +192,28 @@ export async function recordingServer(
   const port = (server.address() as net.AddressInfo).port;
   return { port, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+/** The target header of ECS's UpdateService call. */
+export const ECS_UPDATE_SERVICE = "AmazonEC2ContainerServiceV20141113.UpdateService";
+
+/** A stand-in for the ECS API on 127.0.0.1: records calls, answers UpdateService. */
+export async function fakeEcs() {
+  return recordingServer((req, res) => {
+    res.setHeader("Content-Type", "application/x-amz-json-1.1");
+    const body = req.body ? JSON.parse(req.body) : {};
+    res.end(JSON.stringify({ service: { serviceName: body.service, clusterArn: body.cluster, desiredCount: body.desiredCount } }));
+  });
+}
+export type FakeEcs = Awaited<ReturnType<typeof fakeEcs>>;
+
+/** The environment the stack gives the container, pointing boto3's ECS calls at a stand-in. */
+export const awsEnv = (ecsPort: number) => ({
+  AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecsPort}`,
+  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "secret-example",
+  // What the stack sets: AWS_DEFAULT_REGION (ECS adds AWS_REGION on Fargate too).
+  AWS_DEFAULT_REGION: "eu-west-1",
+  AWS_EC2_METADATA_DISABLED: "true",
+  NOTEBOOK_ECS_CLUSTER: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
+  NOTEBOOK_ECS_SERVICE: "jupyter-ab12cd34",
+});
