@@ -14,7 +14,7 @@ import { parseJsonStrictly } from "./json-text";
 import { SettingsError } from "./settings-error";
 import { MAX_USER_LENGTH, readTeamFile, TeamMember, USER_NAME } from "./team";
 export { MAX_USER_LENGTH } from "./team";
-import { REGION_RE } from "./variables";
+import { REGION_RE } from "./patterns";
 
 export interface EnvironmentSettings {
   /** Environment name, part of the stack id `notebook-<name>` and of the state key. */

@@ -4,6 +4,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { StateBucket } from "../modules/state-bucket";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 import { StateBackendStackSpec } from "./settings";
+import { wholeNumberRule } from "./variable-rules";
 
 /**
  * `state-backend-<env>`: the S3 bucket that holds an environment's notebook states. It is
@@ -24,12 +25,7 @@ export class StateBackendStack extends TerraformStack {
       default: 90,
       nullable: false,
       description: "Days an overwritten or deleted state version is kept before it expires.",
-      validation: [
-        {
-          condition: "${var.noncurrent_version_days >= 1 && var.noncurrent_version_days <= 3650 && floor(var.noncurrent_version_days) == var.noncurrent_version_days}",
-          errorMessage: "noncurrent_version_days must be a whole number of days from 1 to 3650, got ${var.noncurrent_version_days}.",
-        },
-      ],
+      validation: [wholeNumberRule("noncurrent_version_days", 1, 3650, { unit: "of days" })],
     });
     const profile = new TerraformVariable(this, "profile_name", {
       type: "string",

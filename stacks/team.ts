@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { FARGATE_MEMORY, TAG_RE } from "./variables";
+import { FARGATE_MEMORY, TAG_RE } from "./patterns";
 import { parseJsonStrictly } from "./json-text";
 import { SettingsError } from "./settings-error";
 

@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
-import { TerraformResource, TerraformStack, TerraformVariable, TerraformVariableConfig, TerraformVariableValidationConfig } from "cdktf";
+import { TerraformResource, TerraformStack, TerraformVariable } from "cdktf";
 import { address } from "../modules/expressions";
+import { FARGATE_MEMORY, FARGATE_TABLE_TEXT, LOG_RETENTION_DAYS, REGION_RE, TAG_RE } from "./patterns";
+import { oneOfRule, patternRule, re, variable, wholeNumberRule } from "./variable-rules";
 import {
   HOSTNAME_PREFIX_PATTERN,
   MAX_HOSTNAME_LENGTH,
@@ -19,8 +21,6 @@ import {
  * instead (secretChecks), because Terraform prints the value of a variable it rejects.
  */
 
-/** An AWS region name (also checked by the synth-time settings). */
-export const REGION_RE = "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$";
 const SUBNET_RE = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
 const VPC_RE = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
 const ALB_ARN_RE =
@@ -38,34 +38,15 @@ const TAG_CHARS_RE = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$";
 const EFS_RE = "^fs-([0-9a-f]{8}|[0-9a-f]{17})$";
 const SG_RE = "^sg-([0-9a-f]{8}|[0-9a-f]{17})$";
 const COGNITO_POOL_RE = "^arn:aws(-[a-z]+)*:cognito-idp:[a-z]{2,4}(-[a-z]+)+-[0-9]+:[0-9]{12}:userpool/[a-z]{2,4}(-[a-z]+)+-[0-9]+_[A-Za-z0-9]+$";
+/** https, a host (and port), a path; no user name or password, query or fragment. */
 const HTTPS_URL_RE = "^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$";
 const POLICY_ARN_RE = "^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9+=,.@_/-]{1,512}$";
-/** https, a host (and port), a path; no user name or password, query or fragment. */
-/** An image tag (also checked in team files). */
-export const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
 /** Longest domain that leaves room for `<prefix>-<suffix>.` with a one-character prefix. */
 export const MAX_DOMAIN_LENGTH = MAX_HOSTNAME_LENGTH - (1 + 1 + SUFFIX_LENGTH + 1);
 /** Condition values of a listener rule are capped at 5; the host header takes one. */
 export const MAX_ALLOWED_CIDRS = 4;
 
-/** Fargate's CPU units and the memory (MiB) each offers. */
-export const FARGATE_MEMORY: Record<number, number[]> = {
-  256: [512, 1024, 2048],
-  512: range(1024, 4096, 1024),
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-  8192: range(16384, 61440, 4096),
-  16384: range(32768, 122880, 8192),
-};
-const FARGATE_TABLE_TEXT =
-  "256: 512, 1024, 2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384 (steps of 1024); " +
-  "4096: 8192-30720 (steps of 1024); 8192: 16384-61440 (steps of 4096); 16384: 32768-122880 (steps of 8192)";
 
-/** Retention values CloudWatch Logs accepts (0: never expire). */
-export const LOG_RETENTION_DAYS = [
-  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
 
 /** HCL: the tags with a value (a null one has its own rule: functions fail on null). */
 const SET_TAGS = "{ for k, v in var.tags : k => v if v != null }";
@@ -83,46 +64,11 @@ const NETWORK_ADDRESS =
   'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0) && ' +
   'strcontains(c, ":") == strcontains(cidrhost(c, 0), ":"), false)';
 
-function range(from: number, to: number, step: number): number[] {
-  const out: number[] = [];
-  for (let v = from; v <= to; v += step) out.push(v);
-  return out;
-}
 
 /** HCL for the Fargate table: `{ "256" = [512, ...], ... }`. */
 function fargateTableHcl(): string {
   const rows = Object.entries(FARGATE_MEMORY).map(([cpu, mems]) => `"${cpu}" = [${mems.join(", ")}]`);
   return `{ ${rows.join(", ")} }`;
-}
-
-/**
- * Every variable is non-nullable (`x = null` in a vars file means the default), except
- * those whose default is null, meaning "unset".
- */
-function variable(stack: Construct, name: string, config: TerraformVariableConfig): TerraformVariable {
-  if (config.default !== null) return new TerraformVariable(stack, name, { ...config, nullable: false });
-  // cdktf cannot render `default: null` itself.
-  const { default: _unset, ...rest } = config;
-  const v = new TerraformVariable(stack, name, { ...rest, nullable: true });
-  v.addOverride("default", null);
-  return v;
-}
-
-/**
- * The usual rule: the value matches `pattern` (or, with `optional`, is empty); the message
- * names the variable, says what it must be and quotes the value received.
- */
-function patternRule(name: string, pattern: string, mustBe: string, options: { optional?: boolean } = {}): TerraformVariableValidationConfig {
-  const matches = `can(regex(${re(pattern)}, var.${name}))`;
-  return {
-    condition: options.optional ? `\${var.${name} == "" || ${matches}}` : `\${${matches}}`,
-    errorMessage: `${name} ${mustBe}, got '\${var.${name}}'.`,
-  };
-}
-
-function re(pattern: string): string {
-  // A JSON/HCL string literal of the pattern: backslashes and quotes escaped.
-  return JSON.stringify(pattern);
 }
 
 export class NotebookVariables {
@@ -275,10 +221,7 @@ export class NotebookVariables {
       default: 1024,
       description: "Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU).",
       validation: [
-        {
-          condition: `\${contains([${Object.keys(FARGATE_MEMORY).join(", ")}], var.cpu)}`,
-          errorMessage: `cpu must be one of the Fargate CPU values ${Object.keys(FARGATE_MEMORY).join(", ")}, got \${var.cpu}.`,
-        },
+        oneOfRule("cpu", Object.keys(FARGATE_MEMORY).map(Number), `one of the Fargate CPU values ${Object.keys(FARGATE_MEMORY).join(", ")}`),
       ],
     });
     this.memory = variable(stack, "memory", {
@@ -324,10 +267,7 @@ export class NotebookVariables {
       default: 443,
       description: "Port of the load balancer's HTTPS listener that notebooks attach to.",
       validation: [
-        {
-          condition: "${var.listener_port >= 1 && var.listener_port <= 65535 && floor(var.listener_port) == var.listener_port}",
-          errorMessage: "listener_port must be a whole number from 1 to 65535, got ${var.listener_port}.",
-        },
+        wholeNumberRule("listener_port", 1, 65535),
       ],
     });
     this.hostnamePrefix = variable(stack, "hostname_prefix", {
@@ -370,10 +310,7 @@ export class NotebookVariables {
       default: 30,
       description: "Days CloudWatch keeps the notebook's logs (0 keeps them forever).",
       validation: [
-        {
-          condition: `\${contains([${LOG_RETENTION_DAYS.join(", ")}], var.log_retention_days)}`,
-          errorMessage: `log_retention_days must be one of the values CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire), got \${var.log_retention_days}.`,
-        },
+        oneOfRule("log_retention_days", LOG_RETENTION_DAYS, `one of the values CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire)`),
       ],
     });
     this.tags = variable(stack, "tags", {
@@ -406,10 +343,7 @@ export class NotebookVariables {
       default: 120,
       description: "Minutes without activity after which the notebook stops itself and scales its service to 0 (0: never). Needs the notebook-image/ image.",
       validation: [
-        {
-          condition: "${var.idle_timeout_minutes >= 0 && var.idle_timeout_minutes <= 10080 && floor(var.idle_timeout_minutes) == var.idle_timeout_minutes}",
-          errorMessage: "idle_timeout_minutes must be a whole number of minutes from 0 (never stop) to 10080 (a week), got ${var.idle_timeout_minutes}.",
-        },
+        wholeNumberRule("idle_timeout_minutes", 0, 10080, { unit: "of minutes", minText: "0 (never stop)", maxText: "10080 (a week)" }),
       ],
     });
     this.gitRepositoryUrl = variable(stack, "git_repository_url", {
@@ -528,10 +462,7 @@ export class NotebookVariables {
       default: 43200,
       description: "How long a sign-in at the load balancer lasts before the user must sign in again (seconds, up to 7 days).",
       validation: [
-        {
-          condition: "${var.auth_session_timeout_seconds >= 1 && var.auth_session_timeout_seconds <= 604800 && floor(var.auth_session_timeout_seconds) == var.auth_session_timeout_seconds}",
-          errorMessage: "auth_session_timeout_seconds must be a whole number from 1 to 604800 (7 days), got ${var.auth_session_timeout_seconds}.",
-        },
+        wholeNumberRule("auth_session_timeout_seconds", 1, 604800, { maxText: "604800 (7 days)" }),
       ],
     });
 
@@ -558,10 +489,7 @@ export class NotebookVariables {
       default: "FARGATE",
       description: "FARGATE (on demand) or FARGATE_SPOT (cheaper, may be stopped with 2 minutes' notice; the cluster must have it).",
       validation: [
-        {
-          condition: '${contains(["FARGATE", "FARGATE_SPOT"], var.capacity_provider)}',
-          errorMessage: "capacity_provider must be 'FARGATE' or 'FARGATE_SPOT', got '${var.capacity_provider}'.",
-        },
+        oneOfRule("capacity_provider", ["FARGATE", "FARGATE_SPOT"], "'FARGATE' or 'FARGATE_SPOT'"),
       ],
     });
     this.ephemeralStorageGib = variable(stack, "ephemeral_storage_gib", {
@@ -569,10 +497,7 @@ export class NotebookVariables {
       default: null,
       description: "Task storage in GiB, 21 to 200; unset (null) for Fargate's default of 20.",
       validation: [
-        {
-          condition: "${var.ephemeral_storage_gib == null ? true : (var.ephemeral_storage_gib >= 21 && var.ephemeral_storage_gib <= 200 && floor(var.ephemeral_storage_gib) == var.ephemeral_storage_gib)}",
-          errorMessage: 'ephemeral_storage_gib must be a whole number from 21 to 200, or null for the default 20, got ${var.ephemeral_storage_gib == null ? "null" : var.ephemeral_storage_gib}.',
-        },
+        wholeNumberRule("ephemeral_storage_gib", 21, 200, { nullable: "the default 20" }),
       ],
     });
     this.enableExecuteCommand = variable(stack, "enable_execute_command", {
