@@ -5,6 +5,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { CONTAINER_NAME, MAX_HOSTNAME_PREFIX_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "../modules/notebook";
 import { MAX_DOMAIN_LENGTH } from "../stacks/variables";
 import { notebookAddress, notebookResource, onlyData, onlyResource, settingsFor, synthStack } from "./helpers/synth";
+import { REQUIRED_VARIABLES } from "./helpers/vars";
 
 const OLD_VARIABLES = [
   "vpc_id", "region", "profile_name", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id",
@@ -19,10 +20,9 @@ const NEW_VARIABLES = [
   "auth_session_timeout_seconds", "task_role_policy_arns", "capacity_provider", "ephemeral_storage_gib", "enable_execute_command",
   "environment",
 ];
-/** Secrets: checked by the notebook module's precondition, not by a validation that would print them. */
+/** Secrets: checked by the stack's secret checks (preconditions), not by a validation that would print them. */
 const SECRET_VARIABLES = ["token", "git_token", "oidc_client_secret"];
 const BOOLEAN_VARIABLES = ["assign_public_ip", "enable_execute_command"];
-const REQUIRED_VARIABLES = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
 
 /** Every string in a JSON value, with its path. */
 function strings(value: unknown, at = ""): Array<[string, string]> {
@@ -68,6 +68,16 @@ describe("notebook stack", () => {
         expect(rule.error_message).toMatch(new RegExp(`^${name} (must be |is set but )`));
         expect(rule.error_message).not.toContain("${");
       }
+    });
+
+    test("every variable is used outside its own block: a variable nothing reads would silently do nothing", () => {
+      // GIVEN the configuration without the variable blocks themselves
+      const { variable, ...rest } = json;
+      const elsewhere = JSON.stringify(rest);
+      // THEN each variable is referenced somewhere else (a resource, provider, output, check)
+      // (The environment guard is the exception: its own validation is what it is for.)
+      const unused = Object.keys(variable).filter((name) => name !== "environment" && !new RegExp(`\\bvar\\.${name}\\b`).test(elsewhere));
+      expect(unused).toEqual([]);
     });
 
     test("every variable is non-nullable (null in a vars file means the default), but the one whose default is null", () => {

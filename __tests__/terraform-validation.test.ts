@@ -3,7 +3,7 @@ import * as path from "path";
 import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
 import { MAX_ALLOWED_CIDRS, MAX_DOMAIN_LENGTH } from "../stacks/variables";
 import { synthStack } from "./helpers/synth";
-import { ALL_ON, OIDC, OLD_VARS, Vars } from "./helpers/vars";
+import { ALL_ON, OIDC, OLD_VARS, REQUIRED_VARIABLES, Vars } from "./helpers/vars";
 import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, TerraformResult, tfvars } from "./helpers/terraform";
 
 /**
@@ -13,7 +13,6 @@ import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, 
  */
 
 
-const REQUIRED = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
 
 /** A valid hostname prefix of `n` (> 8) characters. */
 function prefixOfLength(n: number): string {
@@ -34,7 +33,7 @@ interface GoodCase {
 
 const GOOD: GoodCase[] = [
   { name: "the old configuration's vars file (12 variables, cpu as a string)", vars: OLD_VARS },
-  { name: "only the required variables", vars: Object.fromEntries(REQUIRED.map((k) => [k, OLD_VARS[k]])) },
+  { name: "only the required variables", vars: Object.fromEntries(REQUIRED_VARIABLES.map((k) => [k, OLD_VARS[k]])) },
   {
     name: "every new variable, cpu 16384 with memory 122880",
     vars: {

@@ -1,6 +1,9 @@
 /** Values of a vars file, by variable name. */
 export type Vars = Record<string, unknown>;
 
+/** The variables a vars file must set (no default). */
+export const REQUIRED_VARIABLES = ["region", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id", "fargate_subnets"];
+
 /** A vars file of the team's old Terraform configuration: exactly its 12 variables. */
 export const OLD_VARS: Vars = {
   vpc_id: "vpc-0123456789abcdef0",
