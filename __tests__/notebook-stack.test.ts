@@ -585,11 +585,16 @@ describe("notebook stack", () => {
   });
 
   describe("outputs", () => {
-    test("url, notebook_url, hostname, sign_in_callback_url, token_secret_arn, service_name, cluster_name, log_group_name", () => {
+    test("url, notebook_url, hostname, sign_in_callback_url, token_secret_arn, service_name, cluster_name, log_group_name, security_group_id", () => {
       expect(Object.keys(json.output).sort()).toEqual(
-        ["cluster_name", "hostname", "log_group_name", "notebook_url", "service_name", "sign_in_callback_url", "token_secret_arn", "url"].sort(),
+        ["cluster_name", "hostname", "log_group_name", "notebook_url", "security_group_id", "service_name", "sign_in_callback_url", "token_secret_arn", "url"].sort(),
       );
       for (const o of Object.values<any>(json.output)) expect(o.description).toBeTruthy();
+    });
+
+    test("security_group_id is the notebook task's own group (to admit in a database's group)", () => {
+      expect(json.output.security_group_id.value).toBe(`\${${notebookAddress(json, "aws_security_group", "security_group")}.id}`);
+      expect(json.output.security_group_id.sensitive).toBeUndefined();
     });
 
     test("url is https://<host>/?token=<token>, with the port only when the listener is not on 443", () => {

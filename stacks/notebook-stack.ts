@@ -106,5 +106,9 @@ export class NotebookStack extends TerraformStack {
     new TerraformOutput(this, "service_name", { value: notebook.service.name, description: "ECS service of the notebook." });
     new TerraformOutput(this, "cluster_name", { value: this.platform.cluster.clusterName, description: "ECS cluster the notebook runs on." });
     new TerraformOutput(this, "log_group_name", { value: notebook.logGroup.name, description: "CloudWatch log group of the notebook's container." });
+    new TerraformOutput(this, "security_group_id", {
+      value: notebook.securityGroup.id,
+      description: "Security group of the notebook's task: admit it in a database's group to let the notebook reach it.",
+    });
   }
 }
