@@ -4,7 +4,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { CONTAINER_NAME, MAX_HOSTNAME_PREFIX_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "../modules/notebook";
 import { MAX_DOMAIN_LENGTH } from "../stacks/variables";
-import { notebookAddress, notebookResource, onlyData, onlyResource, settingsFor, synthStack } from "./helpers/synth";
+import { notebookAddress, notebookResource, onlyData, onlyDataAddress, onlyResource, settingsFor, synthStack } from "./helpers/synth";
 import { REQUIRED_VARIABLES } from "./helpers/vars";
 
 const OLD_VARIABLES = [
@@ -387,9 +387,9 @@ describe("notebook stack", () => {
       expect(cluster).toBeDefined();
       expect(defs()).toContain(
         `"environment" = concat([{"name" = "NOTEBOOK_IDLE_MINUTES", "value" = tostring(var.idle_timeout_minutes)}, ` +
-          `{"name" = "NOTEBOOK_ECS_CLUSTER", "value" = data.aws_ecs_cluster.platform_cluster_314FC901.arn}, ` +
+          `{"name" = "NOTEBOOK_ECS_CLUSTER", "value" = ${onlyDataAddress(json, "aws_ecs_cluster")}.arn}, ` +
           `{"name" = "NOTEBOOK_ECS_SERVICE", "value" = join("-", [var.hostname_prefix, ${notebookAddress(json, "random_string", "suffix")}.result])}, ` +
-          `{"name" = "AWS_DEFAULT_REGION", "value" = data.aws_region.platform_region_0FE4AF65.region}], ` +
+          `{"name" = "AWS_DEFAULT_REGION", "value" = ${onlyDataAddress(json, "aws_region")}.region}], ` +
           // Only with a repository: an empty value would make every plan replace the task definition.
           `(length(var.git_repository_url) >= 1) ? [{"name" = "NOTEBOOK_GIT_REPOSITORY", "value" = var.git_repository_url}] : [])`,
       );
@@ -476,7 +476,7 @@ describe("notebook stack", () => {
       expect(policy.role).toBe(`\${${notebookAddress(json, "aws_iam_role", "task_role")}.id}`);
       expect(policy.policy).toBe(
         '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "MountAndWriteThroughOwnAccessPointOnly", "Effect" = "Allow", ' +
-          '"Action" = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], "Resource" = one(data.aws_efs_file_system.platform_efs_F3C6BABA[*].arn), ' +
+          `"Action" = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], "Resource" = one(${onlyDataAddress(json, "aws_efs_file_system")}[*].arn), ` +
           `"Condition" = {"StringEquals" = {"elasticfilesystem:AccessPointArn" = one(${accessPoint()}[*].arn)}}}]})}`,
       );
     });
@@ -489,7 +489,7 @@ describe("notebook stack", () => {
           content: {
             name: "home",
             efs_volume_configuration: {
-              file_system_id: "${one(data.aws_efs_file_system.platform_efs_F3C6BABA[*].id)}",
+              file_system_id: `\${one(${onlyDataAddress(json, "aws_efs_file_system")}[*].id)}`,
               transit_encryption: "ENABLED",
               authorization_config: { access_point_id: `\${one(${accessPoint()}[*].id)}`, iam: "ENABLED" },
             },
@@ -599,7 +599,8 @@ describe("notebook stack", () => {
 
     test("url is https://<host>/?token=<token>, with the port only when the listener is not on 443", () => {
       const host = json.output.hostname.value;
-      const port = '${(data.aws_lb_listener.platform_https_listener_5373274E.port == 443) ? "" : format(":%d", data.aws_lb_listener.platform_https_listener_5373274E.port)}';
+      const listener = onlyDataAddress(json, "aws_lb_listener");
+      const port = `\${(${listener}.port == 443) ? "" : format(":%d", ${listener}.port)}`;
       expect(json.output.notebook_url.value).toBe(`https://${host}${port}/`);
       expect(json.output.url.value).toMatch(new RegExp(`^${escape(`https://${host}${port}/?token=`)}\\$\\{coalesce\\(var\\.token, `));
       expect(json.output.notebook_url.sensitive).toBeUndefined();

@@ -47,3 +47,10 @@ export function notebookAddress(json: any, type: string, id: string): string {
   if (!key) throw new Error(`no ${type} with construct id ${id}`);
   return `${type}.${key}`;
 }
+
+/** Terraform's address of the only data source of a type, e.g. `data.aws_ecs_cluster.platform_cluster_314FC901`. */
+export function onlyDataAddress(json: any, type: string): string {
+  const names = Object.keys(json.data?.[type] ?? {});
+  if (names.length !== 1) throw new Error(`expected one data.${type}, found ${names.length}`);
+  return `data.${type}.${names[0]}`;
+}
