@@ -18,22 +18,20 @@ import { StringResource } from "@cdktf/provider-random/lib/string-resource";
 import { ExistingPlatform } from "../existing-platform";
 import { splat } from "../expressions";
 import { PersistentHome } from "./persistent-home";
-import { signInActions, SignInProps } from "./sign-in";
+import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
+import { NotebookRouting } from "./routing";
 
-/** Port the Jupyter server listens on inside the container. */
-export const NOTEBOOK_PORT = 8888;
+export { MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
+import { SignInProps } from "./sign-in";
+
 /** Name of the notebook container in the task definition. */
 export const CONTAINER_NAME = "notebook";
-/** Length of the random suffix every resource name of one notebook ends with. */
-export const SUFFIX_LENGTH = 8;
 /** Shortest token accepted; shorter ones are guessable. */
 export const MIN_TOKEN_LENGTH = 16;
 export const MAX_TOKEN_LENGTH = 256;
 /** Characters that need no escaping in the notebook URL's query string. */
 export const TOKEN_CHARACTERS = "^[A-Za-z0-9._~-]+$";
 
-/** Longest value of a load balancer's host-header condition: the notebook's hostname. */
-export const MAX_HOSTNAME_LENGTH = 128;
 
 /**
  * Longest hostname prefix whose names fit every AWS limit: the target group name
@@ -170,6 +168,8 @@ export class Notebook extends Construct {
   public readonly listenerRule: LbListenerRule;
   public readonly service: EcsService;
   public readonly dnsRecord: Route53Record;
+  /** Target group, listener rule and DNS record: how requests reach the notebook. */
+  public readonly routing: NotebookRouting;
   /** The owner's work directory on EFS (resources with count 0 without a file system). */
   public readonly home: PersistentHome;
 
@@ -184,7 +184,6 @@ export class Notebook extends Construct {
     const idleTimeoutMinutes = props.idleTimeoutMinutes ?? 120;
     const gitRepositoryUrl = props.gitRepositoryUrl ?? "";
     const gitToken = props.gitToken ?? "";
-    const signIn = signInActions(props.signIn);
     const capacityProvider = props.capacityProvider ?? "FARGATE";
     const spot = Op.eq(capacityProvider, "FARGATE_SPOT");
     const enableExecuteCommand = props.enableExecuteCommand ?? false;
@@ -399,67 +398,19 @@ export class Notebook extends Construct {
       { for_each: conditional(Op.eq(props.ephemeralStorageGib ?? Token.nullValue(), Token.nullValue()), [], [props.ephemeralStorageGib]), content: { size_in_gib: "${ephemeral_storage.value}" } },
     ]);
 
-    this.targetGroup = new LbTargetGroup(this, "target_group", {
+    this.routing = new NotebookRouting(this, "routing", {
+      owner: this,
+      platform,
       name: this.name,
-      targetType: "ip",
-      protocol: "HTTP",
-      port: NOTEBOOK_PORT,
-      vpcId: platform.vpc.id,
-      // A stopping notebook has nobody to drain for: destroy and replacement stay fast.
-      deregistrationDelay: "5",
-      // A renamed target group (new hostname_prefix) is created and the rule moved to it
-      // before the old one goes: a target group in use by a rule cannot be deleted.
-      lifecycle: { createBeforeDestroy: true },
-      healthCheck: {
-        enabled: true,
-        path: "/api",
-        matcher: "200",
-        protocol: "HTTP",
-        port: "traffic-port",
-        // Healthy after 2 checks 5 s apart (about 20 s after the server starts); unhealthy
-        // only after 10 failed checks (50 s): a notebook busy for a few seconds is not killed.
-        interval: 5,
-        timeout: 4,
-        healthyThreshold: 2,
-        unhealthyThreshold: 10,
-      },
+      hostname: this.hostname,
+      hostnamePrefix,
+      domain,
+      allowedCidrs,
+      signIn: props.signIn,
     });
-
-    this.listenerRule = new LbListenerRule(this, "listener_rule", {
-      listenerArn: platform.listener.arn,
-      // No priority: the provider picks a free one and retries on PriorityInUse.
-      // All actions are dynamic blocks (below), in order: sign-in first when configured,
-      // then forward. Terraform puts plain blocks before dynamic ones, and the provider
-      // matches the actions it reads back to the configured ones by position.
-      action: [],
-      condition: [
-        { hostHeader: { values: [this.hostname] } },
-        // Written the canonical way (2001:DB8::/32 as 2001:db8::/32), as AWS stores it.
-        { sourceIp: { values: Token.asList(TerraformIterator.fromList(allowedCidrs).forExpressionForList("cidrsubnet(val, 0, 0)")) } },
-      ],
-      lifecycle: {
-        // Checked when planning, with the domain the zone gives when the vars file has none:
-        // the load balancer refuses the rule only after much else was created.
-        precondition: [
-          {
-            condition: Op.lte(Op.add(Fn.lengthOf(hostnamePrefix), Op.add(1 + SUFFIX_LENGTH + 1, Fn.lengthOf(domain))), MAX_HOSTNAME_LENGTH),
-            errorMessage: `the notebook's hostname <prefix>-<${SUFFIX_LENGTH} characters>.${domain} is longer than the ${MAX_HOSTNAME_LENGTH} characters a load balancer's host condition takes: shorten hostname_prefix, or set a shorter domain under the hosted zone.`,
-          },
-          {
-            condition: Fn.can(Fn.regex("(^|[.])[a-z]+$", domain)),
-            errorMessage: `the domain ${domain} must end in a label of letters only (the load balancer's host condition allows nothing else after the last dot): set domain to such a name under the hosted zone.`,
-          },
-        ],
-      },
-    });
-    this.listenerRule.addOverride("action", undefined);
-    this.listenerRule.addOverride("dynamic.action", [
-      ...signIn.dynamicActions,
-      {
-        for_each: ["forward"],
-        content: { type: "forward", order: conditional(signIn.enabled, 2, 1), target_group_arn: this.targetGroup.arn },
-      },
-    ]);
+    this.targetGroup = this.routing.targetGroup;
+    this.listenerRule = this.routing.listenerRule;
+    this.dnsRecord = this.routing.dnsRecord;
 
     this.service = new EcsService(this, "service", {
       name: this.name,
@@ -521,23 +472,6 @@ export class Notebook extends Construct {
         Version: "2012-10-17",
         Statement: [{ Sid: "ScaleOwnServiceToZero", Effect: "Allow", Action: "ecs:UpdateService", Resource: this.service.arn }],
       }),
-    });
-
-    this.dnsRecord = new Route53Record(this, "dns_record", {
-      zoneId: platform.zone.zoneId,
-      name: this.hostname,
-      type: "CNAME",
-      ttl: 60,
-      records: [platform.loadBalancerDnsName],
-      lifecycle: {
-        // Checked when planning, before anything is created: Route 53 would refuse the record last.
-        precondition: [
-          {
-            condition: Op.or(Op.eq(domain, platform.zoneName), Fn.endswith(domain, `.${platform.zoneName}`)),
-            errorMessage: "domain must be the hosted zone's name or a name under it: the zone named by hosted_zone_id holds the notebook's record.",
-          },
-        ],
-      },
     });
   }
 }
