@@ -8,6 +8,7 @@ import {
   jupyterStatus,
   makeRepository,
   Notebook,
+  recordingServer,
   sleep,
   startNotebook,
   stopNotebook,
@@ -132,6 +133,39 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
         expect(nb.logs()).toContain(`[start-notebook] cloned into ${checkout}`);
       } finally {
         await stopNotebook(nb);
+      }
+    },
+    40_000,
+  );
+
+  test.concurrent(
+    "the git token goes to the repository's host only, not to a host the server redirects to",
+    async () => {
+      const GIT_TOKEN = "ghp_mustNotLeave0123456789";
+      // GIVEN a repository server that redirects every request to another host (port), which asks for credentials
+      const elsewhere = await recordingServer((_req, res) => {
+        res.writeHead(401, { "WWW-Authenticate": 'Basic realm="elsewhere"' });
+        res.end();
+      });
+      const repository = await recordingServer((req, res) => {
+        res.writeHead(302, { Location: `http://localhost:${elsewhere.port}${req.url}` });
+        res.end();
+      });
+      let nb: Notebook | undefined;
+      try {
+        // WHEN the notebook clones it with a token
+        const dir = home();
+        nb = await startNotebook(dir, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_GIT_REPOSITORY: `http://127.0.0.1:${repository.port}/acme/analysis.git`, NOTEBOOK_GIT_TOKEN: GIT_TOKEN });
+        await waitUntilServing(nb);
+        // THEN git did follow the redirect and was asked for credentials there, but sent none
+        expect(elsewhere.requests.length).toBeGreaterThan(0);
+        for (const request of elsewhere.requests) expect(request.headers.authorization ?? "").not.toContain(Buffer.from(`x-access-token:${GIT_TOKEN}`).toString("base64"));
+        expect(elsewhere.requests.every((r) => r.headers.authorization === undefined || !r.headers.authorization.startsWith("Basic eC1hY2Nlc3MtdG9rZW46"))).toBe(true);
+        expect(nb.logs()).toContain("git clone failed; starting the server without the repository");
+      } finally {
+        await stopNotebook(nb);
+        await repository.close();
+        await elsewhere.close();
       }
     },
     40_000,

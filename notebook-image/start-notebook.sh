@@ -114,7 +114,7 @@ remove_clone_leftovers() {
   local leftovers=() minutes
   # Only those older than the time limit: a clone still under way is younger. (Two notebooks
   # of one user, in two environments, share the EFS home and may start at the same time.)
-  minutes=$((${git_timeout%.*} / 60 + 1))
+  minutes=$((10#${git_timeout%.*} / 60 + 1)) # 10#: "090" is ninety, not bad octal
   mapfile -t leftovers < <(find "$work_dir" -mindepth 1 -maxdepth 1 -name "${clone_prefix##*/}*" -mmin +"$minutes" 2>/dev/null)
   if ((${#leftovers[@]} > 0)); then
     log "removing ${#leftovers[@]} unfinished clone(s) left by an earlier start"
@@ -126,6 +126,10 @@ remove_clone_leftovers() {
 # reaches it, and only git's error output goes through sed, not the script's own log lines.
 # shellcheck disable=SC2317  # run through run_job
 clone_within_limit() {
+  # The askpass helper gives the token to this host (and port) only, not to a redirect's.
+  local host="${1#*://}"
+  host="${host#*@}"
+  export NOTEBOOK_GIT_HOST="${host%%/*}"
   export GIT_TERMINAL_PROMPT=0 GIT_ASKPASS="$here/git-askpass.sh"
   exec timeout --kill-after=2 "$git_timeout" \
     git -c credential.helper= -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=30 \
