@@ -237,4 +237,88 @@ describeWithTool("idle stop with real kernels and terminals", "jupyter server wi
     },
     90_000,
   );
+
+  test.concurrent(
+    "a job detached from its terminal (nohup ... &, then exit) keeps the notebook up until it ends",
+    async () => {
+      const { nb, ecs, home, end } = await idleNotebook();
+      const done = path.join(home, "detached-job-done");
+      let term: TerminalSocket | undefined;
+      try {
+        // GIVEN a job started with nohup in a terminal, whose shell then exits (the terminal closes)
+        term = await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN));
+        await until("the shell's prompt", () => term!.output().length > 0, 20_000);
+        const typedAt = Date.now();
+        term.type(`nohup sh -c 'sleep 14; echo done > ${done}' >/dev/null 2>&1 &\rexit\r`);
+        // THEN the notebook keeps running until the job is done
+        await fileWrittenWhileRunning(nb, done, 40_000);
+        expect(Date.now() - typedAt).toBeGreaterThan(2 * LIMIT_MS);
+        expect(ecs.requests).toEqual([]);
+        // AND then stops by itself
+        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+      } finally {
+        await term?.close();
+        await end();
+      }
+    },
+    90_000,
+  );
+
+  test.concurrent(
+    "a program that replaced the terminal's shell (exec) keeps the notebook up until it ends",
+    async () => {
+      const { nb, ecs, end } = await idleNotebook();
+      let term: TerminalSocket | undefined;
+      try {
+        // GIVEN `exec sleep 14` typed in a terminal, its tab then silent
+        term = await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN));
+        await until("the shell's prompt", () => term!.output().length > 0, 20_000);
+        const typedAt = Date.now();
+        term.type("exec sleep 14\r");
+        // THEN the notebook is still up after twice the limit, and stops by itself after the program ended
+        await exitWithin(nb, LIMIT_MS + 40_000);
+        expect(Date.now() - typedAt).toBeGreaterThan(14_000);
+        expect(ecs.requests).toHaveLength(1);
+      } finally {
+        await term?.close();
+        await end();
+      }
+    },
+    90_000,
+  );
+
+  test.concurrent(
+    "a cell that reads and writes data with little CPU (a download) keeps the notebook up with no client connected",
+    async () => {
+      const { nb, ecs, home, end } = await idleNotebook();
+      const done = path.join(home, "io-cell-done");
+      let channels: KernelChannels | undefined;
+      try {
+        // GIVEN a cell writing 64 KiB every 0.2 s for 16 s (about 320 KiB/s, a few % of a core at most)
+        channels = await openKernel(nb.port, TOKEN, await startKernel(nb.port, TOKEN));
+        const data = path.join(home, "download.bin");
+        const code = [
+          "import os, time",
+          "start = time.time()",
+          `with open(${JSON.stringify(data)}, "wb") as f:`,
+          "    while time.time() - start < 16:",
+          "        f.write(os.urandom(65536)); f.flush(); time.sleep(0.2)",
+          `open(${JSON.stringify(done)}, "w").write("done")`,
+        ].join("\n");
+        await channels.reply(channels.execute(code), "execute_input");
+        // WHEN its tab goes away
+        await channels.close();
+        const closedAt = Date.now();
+        // THEN the notebook keeps running and the cell finishes; then it stops
+        await fileWrittenWhileRunning(nb, done, 40_000);
+        expect(Date.now() - closedAt).toBeGreaterThan(2 * LIMIT_MS);
+        expect(ecs.requests).toEqual([]);
+        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+      } finally {
+        await channels?.close();
+        await end();
+      }
+    },
+    90_000,
+  );
 });
