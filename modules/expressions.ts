@@ -13,5 +13,6 @@ export function splat(element: TerraformResource | TerraformDataSource, attribut
 export function address(element: TerraformResource | TerraformDataSource): string {
   const type = element.terraformResourceType;
   const prefix = element instanceof TerraformDataSource ? `data.${type}` : type;
-  return `${prefix}.${TerraformStack.of(element).getLogicalId(element)}`;
+  // friendlyUniqueId, not the stack's allocation: it honours overrideLogicalId (keepLogicalId).
+  return `${prefix}.${element.friendlyUniqueId}`;
 }

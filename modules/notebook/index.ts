@@ -11,7 +11,6 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { TerraformIterator } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
@@ -20,6 +19,7 @@ import { splat } from "../expressions";
 import { PersistentHome } from "./persistent-home";
 import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { NotebookRouting } from "./routing";
+import { NotebookSecrets } from "./secrets";
 
 export { MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { SignInProps } from "./sign-in";
@@ -168,6 +168,8 @@ export class Notebook extends Construct {
   public readonly listenerRule: LbListenerRule;
   public readonly service: EcsService;
   public readonly dnsRecord: Route53Record;
+  /** The token and git token, in Secrets Manager. */
+  public readonly secrets: NotebookSecrets;
   /** Target group, listener rule and DNS record: how requests reach the notebook. */
   public readonly routing: NotebookRouting;
   /** The owner's work directory on EFS (resources with count 0 without a file system). */
@@ -204,42 +206,12 @@ export class Notebook extends Construct {
     this.notebookUrl = `https://${this.hostname}${portSuffix}/`;
     this.signInCallbackUrl = `https://${this.hostname}${portSuffix}/oauth2/idpresponse`;
 
-    // The token: given in the vars file, or generated. Either way it lives in
-    // Secrets Manager and reaches the container through ECS, never in the task definition.
-    this.generatedToken = new Password(this, "generated_token", {
-      length: 32,
-      special: false,
-    });
-    // (The input's rules are checked next to its variable, in the stack: see stacks/variables.ts.)
-    const token = props.token === undefined ? this.generatedToken.result : Fn.coalesce([props.token, this.generatedToken.result]);
-    this.url = `${this.notebookUrl}?token=${token}`;
-    this.tokenSecret = new SecretsmanagerSecret(this, "token_secret", {
-      name: `${this.name}/jupyter-token`,
-      description: `Jupyter token of notebook ${this.name}`,
-      // Deleted at once on destroy: a secret in its recovery window would block a redeploy.
-      recoveryWindowInDays: 0,
-    });
-    const tokenValue = new SecretsmanagerSecretVersion(this, "token_secret_value", {
-      secretId: this.tokenSecret.id,
-      secretString: Token.asString(token),
-    });
-
-    // The git token, when one is given, is a secret too (count 0 or 1). Its length is not
-    // secret, and count must not be sensitive.
-    const gitTokenGiven = Fn.nonsensitive(Op.gte(Fn.lengthOf(gitToken), 1));
-    const gitSecretCount = Token.asNumber(conditional(gitTokenGiven, 1, 0));
-    this.gitTokenSecret = new SecretsmanagerSecret(this, "git_token_secret", {
-      count: gitSecretCount,
-      name: `${this.name}/git-token`,
-      description: `Git token of notebook ${this.name}`,
-      recoveryWindowInDays: 0,
-    });
-    const gitSecretArns = splat(this.gitTokenSecret, "arn");
-    const gitTokenValue = new SecretsmanagerSecretVersion(this, "git_token_secret_value", {
-      count: gitSecretCount,
-      secretId: Token.asString(Fn.one(splat(this.gitTokenSecret, "id"))),
-      secretString: gitToken,
-    });
+    this.secrets = new NotebookSecrets(this, "secrets", { owner: this, name: this.name, token: props.token, gitToken });
+    this.generatedToken = this.secrets.generatedToken;
+    this.tokenSecret = this.secrets.tokenSecret;
+    this.gitTokenSecret = this.secrets.gitTokenSecret;
+    const { tokenValue, gitTokenValue, gitSecretArns } = this.secrets;
+    this.url = `${this.notebookUrl}?token=${this.secrets.token}`;
 
     this.executionRole = new IamRole(this, "execution_role", {
       name: `${this.name}-execution`,
