@@ -4,12 +4,9 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import { TerraformIterator } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Password } from "@cdktf/provider-random/lib/password";
@@ -18,6 +15,7 @@ import { ExistingPlatform } from "../existing-platform";
 import { splat } from "../expressions";
 import { PersistentHome } from "./persistent-home";
 import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
+import { NotebookRoles } from "./roles";
 import { NotebookRouting } from "./routing";
 import { NotebookSecrets } from "./secrets";
 
@@ -168,6 +166,8 @@ export class Notebook extends Construct {
   public readonly listenerRule: LbListenerRule;
   public readonly service: EcsService;
   public readonly dnsRecord: Route53Record;
+  /** The execution role and the task role, with their policies. */
+  public readonly roles: NotebookRoles;
   /** The token and git token, in Secrets Manager. */
   public readonly secrets: NotebookSecrets;
   /** Target group, listener rule and DNS record: how requests reach the notebook. */
@@ -213,41 +213,23 @@ export class Notebook extends Construct {
     const { tokenValue, gitTokenValue, gitSecretArns } = this.secrets;
     this.url = `${this.notebookUrl}?token=${this.secrets.token}`;
 
-    this.executionRole = new IamRole(this, "execution_role", {
-      name: `${this.name}-execution`,
-      description: `ECS task execution role of notebook ${this.name}`,
-      assumeRolePolicy: ecsTasksTrustPolicy(platform, false),
-    });
-    const managedPolicy = new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
-      role: this.executionRole.name,
-      policyArn: `arn:${platform.partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
-    });
-    const readSecrets = new IamRolePolicy(this, "execution_role_read_token", {
-      name: "read-own-secrets",
-      role: this.executionRole.id,
-      policy: Fn.jsonencode({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "ReadThisNotebooksSecretsOnly",
-            Effect: "Allow",
-            Action: "secretsmanager:GetSecretValue",
-            Resource: Fn.concat([[this.tokenSecret.arn], gitSecretArns]),
-          },
-        ],
-      }),
-    });
-
     this.logGroup = new CloudwatchLogGroup(this, "log_group", {
       name: `/ecs/notebook/${this.name}`,
       retentionInDays: logRetentionDays,
     });
 
-    this.taskRole = new IamRole(this, "task_role", {
-      name: `${this.name}-task`,
-      description: `Role of the running notebook ${this.name}`,
-      assumeRolePolicy: ecsTasksTrustPolicy(platform, true),
+    this.roles = new NotebookRoles(this, "roles", {
+      owner: this,
+      platform,
+      name: this.name,
+      secretArns: Token.asList(Fn.concat([[this.tokenSecret.arn], gitSecretArns])),
+      logGroup: this.logGroup,
+      taskRolePolicyArns: props.taskRolePolicyArns,
+      enableExecuteCommand,
     });
+    this.executionRole = this.roles.executionRole;
+    this.taskRole = this.roles.taskRole;
+    const { managedPolicy, readSecrets, executeCommandPolicy } = this.roles;
 
     this.securityGroup = new SecurityGroup(this, "security_group", {
       name: this.name,
@@ -279,40 +261,6 @@ export class Notebook extends Construct {
       owner: props.owner,
       efsSecurityGroupId: props.efsSecurityGroupId ?? "",
       taskRole: this.taskRole,
-    });
-
-    // Policies the team chose for the notebook's work (none by default).
-    const extraPolicies = TerraformIterator.fromList(props.taskRolePolicyArns ?? []);
-    new IamRolePolicyAttachment(this, "task_role_extra_policy", {
-      forEach: extraPolicies,
-      role: this.taskRole.name,
-      policyArn: Token.asString(extraPolicies.value),
-    });
-
-    // ECS Exec, only when enabled: the SSM channels the agent opens, and the session log
-    // it writes to the notebook's own log group (the cluster's default Exec logging).
-    const executeCommandPolicy = new IamRolePolicy(this, "task_role_execute_command", {
-      count: Token.asNumber(conditional(enableExecuteCommand, 1, 0)),
-      name: "ecs-exec",
-      role: this.taskRole.id,
-      policy: Fn.jsonencode({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "EcsExecChannels",
-            Effect: "Allow",
-            Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
-            Resource: "*",
-          },
-          {
-            Sid: "EcsExecSessionLog",
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            Resource: [this.logGroup.arn, `${this.logGroup.arn}:*`],
-          },
-          { Sid: "EcsExecFindLogGroup", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
-        ],
-      }),
     });
 
     this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
@@ -435,16 +383,7 @@ export class Notebook extends Construct {
       { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
     ]);
 
-    // After an idle stop the notebook sets its own service's desired count to 0, so that
-    // ECS does not start it again: that one action on that one service.
-    new IamRolePolicy(this, "task_role_stop_when_idle", {
-      name: "stop-own-service-when-idle",
-      role: this.taskRole.id,
-      policy: Fn.jsonencode({
-        Version: "2012-10-17",
-        Statement: [{ Sid: "ScaleOwnServiceToZero", Effect: "Allow", Action: "ecs:UpdateService", Resource: this.service.arn }],
-      }),
-    });
+    this.roles.allowScalingOwnService(this.service);
   }
 }
 
@@ -456,25 +395,6 @@ function checkHostnamePrefix(prefix: string): void {
       `hostnamePrefix "${prefix}" is not valid: expected a lower-case DNS label of at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters`,
     );
   }
-}
-
-/**
- * Only ECS acting for this account may assume the notebook's roles (the confused-deputy
- * guard AWS recommends): `aws:SourceAccount` on both roles. The task role also names ECS
- * tasks of this region and account in `aws:SourceArn`, as the ECS task role guide shows;
- * the execution role is assumed by ECS's agents, whose requests AWS documents with the
- * account only, so it keeps to `aws:SourceAccount`.
- */
-function ecsTasksTrustPolicy(platform: ExistingPlatform, withSourceArn: boolean): string {
-  const account = platform.account.accountId;
-  const condition: Record<string, unknown> = { StringEquals: { "aws:SourceAccount": account } };
-  if (withSourceArn) {
-    condition.ArnLike = { "aws:SourceArn": `arn:${platform.partition.partition}:ecs:${platform.region.region}:${account}:*` };
-  }
-  return Fn.jsonencode({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: condition }],
-  });
 }
 
 /** A number as the string the task definition wants (a Terraform expression stays one). */
