@@ -4,3 +4,5 @@ export const NOTEBOOK_PORT = 8888;
 export const SUFFIX_LENGTH = 8;
 /** Longest value of a load balancer's host-header condition: the notebook's hostname. */
 export const MAX_HOSTNAME_LENGTH = 128;
+/** Name of the notebook container in the task definition. */
+export const CONTAINER_NAME = "notebook";

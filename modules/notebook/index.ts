@@ -14,16 +14,15 @@ import { StringResource } from "@cdktf/provider-random/lib/string-resource";
 import { ExistingPlatform } from "../existing-platform";
 import { splat } from "../expressions";
 import { PersistentHome } from "./persistent-home";
-import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
+import { CONTAINER_NAME, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { NotebookRoles } from "./roles";
 import { NotebookRouting } from "./routing";
 import { NotebookSecrets } from "./secrets";
+import { NotebookTaskDefinition } from "./task-definition";
 
-export { MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
+export { CONTAINER_NAME, MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { SignInProps } from "./sign-in";
 
-/** Name of the notebook container in the task definition. */
-export const CONTAINER_NAME = "notebook";
 /** Shortest token accepted; shorter ones are guessable. */
 export const MIN_TOKEN_LENGTH = 16;
 export const MAX_TOKEN_LENGTH = 256;
@@ -263,60 +262,26 @@ export class Notebook extends Construct {
       taskRole: this.taskRole,
     });
 
-    this.taskDefinition = new EcsTaskDefinition(this, "task_definition", {
+    this.taskDefinition = new NotebookTaskDefinition(this, "task", {
+      owner: this,
+      platform,
       family: this.name,
-      requiresCompatibilities: ["FARGATE"],
-      networkMode: "awsvpc",
-      cpu: asString(props.cpu),
-      memory: asString(props.memory),
-      executionRoleArn: this.executionRole.arn,
-      taskRoleArn: this.taskRole.arn,
-      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-      containerDefinitions: Fn.jsonencode([
-        {
-          name: CONTAINER_NAME,
-          image: props.image,
-          essential: true,
-          portMappings: [{ containerPort: NOTEBOOK_PORT, protocol: "tcp" }],
-          mountPoints: this.home.mountPoints,
-          // Fargate Spot gives 2 minutes' notice: use the longest stop timeout to save work
-          // (on demand: ECS's default, left unset so existing task definitions do not change).
-          stopTimeout: conditional(spot, 120, Token.nullValue()),
-          // Jupyter Server reads its token from JUPYTER_TOKEN; ECS fetches it from the secret.
-          secrets: Fn.concat([
-            [{ name: "JUPYTER_TOKEN", valueFrom: this.tokenSecret.arn }],
-            // One entry per git token secret: none without a git token.
-            conditional(Op.gte(Fn.lengthOf(gitSecretArns), 1), [{ name: "NOTEBOOK_GIT_TOKEN", valueFrom: Fn.one(gitSecretArns) }], []),
-          ]),
-          // Read by notebook-image/start-notebook.sh (ignored by other images). No value is
-          // ever empty: ECS drops empty ones, and the provider would then see a change on
-          // every plan and replace the task definition.
-          environment: Fn.concat([
-            [
-              { name: "NOTEBOOK_IDLE_MINUTES", value: Fn.tostring(idleTimeoutMinutes) },
-              { name: "NOTEBOOK_ECS_CLUSTER", value: platform.cluster.arn },
-              { name: "NOTEBOOK_ECS_SERVICE", value: Fn.join("-", [hostnamePrefix, this.suffix.result]) },
-              { name: "AWS_DEFAULT_REGION", value: platform.region.region },
-            ],
-            conditional(Op.gte(Fn.lengthOf(gitRepositoryUrl), 1), [{ name: "NOTEBOOK_GIT_REPOSITORY", value: gitRepositoryUrl }], []),
-          ]),
-          logConfiguration: {
-            logDriver: "awslogs",
-            options: {
-              "awslogs-group": this.logGroup.name,
-              "awslogs-region": platform.region.region,
-              "awslogs-stream-prefix": CONTAINER_NAME,
-            },
-          },
-        },
-      ]),
+      serviceName: Fn.join("-", [hostnamePrefix, this.suffix.result]),
+      cpu: props.cpu,
+      memory: props.memory,
+      image: props.image,
+      executionRole: this.executionRole,
+      taskRole: this.taskRole,
+      logGroup: this.logGroup,
+      home: this.home,
+      secrets: this.secrets,
+      idleTimeoutMinutes,
+      gitRepositoryUrl,
+      spot,
+      ephemeralStorageGib: props.ephemeralStorageGib,
       // The first task must find the token's value and the permission to read it.
       dependsOn: [tokenValue, gitTokenValue, managedPolicy, readSecrets],
-    });
-    this.taskDefinition.addOverride("dynamic.volume", [{ for_each: conditional(this.home.enabled, ["home"], []), content: this.home.volume }]);
-    this.taskDefinition.addOverride("dynamic.ephemeral_storage", [
-      { for_each: conditional(Op.eq(props.ephemeralStorageGib ?? Token.nullValue(), Token.nullValue()), [], [props.ephemeralStorageGib]), content: { size_in_gib: "${ephemeral_storage.value}" } },
-    ]);
+    }).resource;
 
     this.routing = new NotebookRouting(this, "routing", {
       owner: this,
@@ -395,9 +360,4 @@ function checkHostnamePrefix(prefix: string): void {
       `hostnamePrefix "${prefix}" is not valid: expected a lower-case DNS label of at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters`,
     );
   }
-}
-
-/** A number as the string the task definition wants (a Terraform expression stays one). */
-function asString(value: number): string {
-  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
 }
