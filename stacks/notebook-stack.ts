@@ -6,7 +6,7 @@ import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
 import { NotebookStackSpec } from "./settings";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
-import { NotebookVariables } from "./variables";
+import { declareNotebookVariables, NotebookVariables } from "./variables";
 
 /**
  * One user's notebook in one environment: variables, providers, backend, outputs,
@@ -22,7 +22,7 @@ export class NotebookStack extends TerraformStack {
     requireTerraformVersion(this);
     configureBackend(this, spec.backend);
 
-    const vars = (this.variables = new NotebookVariables(this, spec.environment));
+    const vars = (this.variables = declareNotebookVariables(this, spec.environment));
     // A team file's per-user settings replace the vars file's.
     const overrides = spec.overrides ?? {};
 

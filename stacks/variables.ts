@@ -71,444 +71,455 @@ function fargateTableHcl(): string {
   return `{ ${rows.join(", ")} }`;
 }
 
-export class NotebookVariables {
-  public readonly region: TerraformVariable;
-  public readonly profileName: TerraformVariable;
-  public readonly vpcId: TerraformVariable;
-  public readonly ecsClusterName: TerraformVariable;
-  public readonly loadbalancerArn: TerraformVariable;
-  public readonly hostedZoneId: TerraformVariable;
-  public readonly fargateSubnets: TerraformVariable;
-  public readonly token: TerraformVariable;
-  public readonly jupyterDockerTag: TerraformVariable;
-  public readonly cpu: TerraformVariable;
-  public readonly memory: TerraformVariable;
-  public readonly domain: TerraformVariable;
-  public readonly image: TerraformVariable;
-  public readonly listenerPort: TerraformVariable;
-  public readonly hostnamePrefix: TerraformVariable;
-  public readonly allowedCidrs: TerraformVariable;
-  public readonly assignPublicIp: TerraformVariable;
-  public readonly logRetentionDays: TerraformVariable;
-  public readonly tags: TerraformVariable;
-  public readonly idleTimeoutMinutes: TerraformVariable;
-  public readonly gitRepositoryUrl: TerraformVariable;
-  public readonly gitToken: TerraformVariable;
-  public readonly efsFileSystemId: TerraformVariable;
-  public readonly efsSecurityGroupId: TerraformVariable;
-  public readonly cognitoUserPoolArn: TerraformVariable;
-  public readonly cognitoUserPoolClientId: TerraformVariable;
-  public readonly cognitoUserPoolDomain: TerraformVariable;
-  public readonly oidcIssuer: TerraformVariable;
-  public readonly oidcAuthorizationEndpoint: TerraformVariable;
-  public readonly oidcTokenEndpoint: TerraformVariable;
-  public readonly oidcUserInfoEndpoint: TerraformVariable;
-  public readonly oidcClientId: TerraformVariable;
-  public readonly oidcClientSecret: TerraformVariable;
-  public readonly authSessionTimeoutSeconds: TerraformVariable;
-  public readonly taskRolePolicyArns: TerraformVariable;
-  public readonly capacityProvider: TerraformVariable;
-  public readonly ephemeralStorageGib: TerraformVariable;
-  public readonly enableExecuteCommand: TerraformVariable;
-
-  public readonly environment: TerraformVariable;
-  /** Plan-time checks of the sensitive variables (token, git_token, oidc_client_secret). */
-  public readonly secretChecks: TerraformResource;
-
-  /**
-   * Declares the variables directly on `stack`, so their names carry no hash suffix.
-   * `environment` is the stack's environment, which a vars file may name to guard itself.
-   */
-  constructor(stack: Construct, environment: string) {
-    this.environment = variable(stack, "environment", {
-      type: "string",
-      default: "",
-      description: "Environment this vars file is meant for (empty: any); a stack of another environment refuses it.",
-      validation: [
-        {
-          condition: `\${var.environment == "" || var.environment == ${JSON.stringify(environment)}}`,
-          errorMessage: `environment: this vars file is for environment '\${var.environment}', but the stack chosen is for environment '${environment}': pick the stack of that environment (notebook-\${var.environment}) or another vars file.`,
-        },
-      ],
-    });
-    this.region = variable(stack, "region", {
-      type: "string",
-      description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1.",
-      validation: [
-        patternRule("region", REGION_RE, "must be an AWS region such as eu-west-1"),
-      ],
-    });
-    this.profileName = variable(stack, "profile_name", {
-      type: "string",
-      default: "",
-      description: "Named profile from the AWS config files; empty uses the default credential chain.",
-      validation: [
-        {
-          condition: '${can(regex("^[^\\\\s]*$", var.profile_name))}',
-          errorMessage: "profile_name must be a profile name without white space, or empty for the default credential chain, got '${var.profile_name}'.",
-        },
-      ],
-    });
-    this.vpcId = variable(stack, "vpc_id", {
-      type: "string",
-      default: "",
-      description: "VPC the notebook runs in; empty uses the load balancer's VPC.",
-      validation: [
-        patternRule("vpc_id", VPC_RE, "must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
-      ],
-    });
-    this.ecsClusterName = variable(stack, "ecs_cluster_name", {
-      type: "string",
-      description: "Name of the existing ECS cluster the notebook runs on.",
-      validation: [
-        patternRule("ecs_cluster_name", "^[A-Za-z0-9_-]{1,255}$", "must be a cluster name (1-255 letters, digits, '-' or '_'; not an ARN)"),
-      ],
-    });
-    this.loadbalancerArn = variable(stack, "loadbalancer_arn", {
-      type: "string",
-      description: "ARN of the existing Application Load Balancer with the HTTPS listener.",
-      validation: [
-        patternRule(
-          "loadbalancer_arn",
-          ALB_ARN_RE,
-          "must be an Application Load Balancer ARN, arn:aws:elasticloadbalancing:<region>:<12-digit account>:loadbalancer/app/<name>/<16 hex digits>",
-        ),
-        {
-          condition: '${try(split(":", var.loadbalancer_arn)[3] == var.region, true)}',
-          errorMessage: 'loadbalancer_arn is in region \'${try(split(":", var.loadbalancer_arn)[3], "")}\' but region is \'${var.region}\': both must name the same region.',
-        },
-      ],
-    });
-    this.hostedZoneId = variable(stack, "hosted_zone_id", {
-      type: "string",
-      description: "ID of the existing Route 53 hosted zone for notebook hostnames, e.g. Z0123456789ABCDEFGHIJ.",
-      validation: [
-        patternRule("hosted_zone_id", ZONE_RE, "must be a Route 53 zone ID: 'Z' followed by upper-case letters and digits, without '/hostedzone/'"),
-      ],
-    });
-    this.fargateSubnets = variable(stack, "fargate_subnets", {
-      type: "list(string)",
-      description: "Subnets the notebook task runs in (private subnets with a NAT gateway, or public ones with assign_public_ip).",
-      validation: [
-        {
-          condition: "${length(var.fargate_subnets) >= 1 && length(var.fargate_subnets) <= 16}",
-          errorMessage: "fargate_subnets must list 1 to 16 subnet IDs, got ${length(var.fargate_subnets)}.",
-        },
-        {
-          condition: `\${alltrue([for s in var.fargate_subnets : can(regex(${re(SUBNET_RE)}, s))])}`,
-          errorMessage:
-            `fargate_subnets must hold subnet IDs like subnet-0123456789abcdef0 (8 or 17 hex digits), got \${jsonencode([for s in var.fargate_subnets : s if !can(regex(${re(SUBNET_RE)}, s))])}.`,
-        },
-      ],
-    });
-    this.token = variable(stack, "token", {
-      type: "string",
-      default: "",
-      sensitive: true,
-      description: "Jupyter access token, 16 to 256 URL-safe characters; empty generates a 32-character one. Kept in Secrets Manager.",
-      // Checked by secretChecks() below: a failed validation would print it.
-    });
-    this.jupyterDockerTag = variable(stack, "jupyter_docker_tag", {
-      type: "string",
-      default: "latest",
-      description: "Tag of the notebook image, e.g. a date tag such as 2025-03-17 for a reproducible environment.",
-      validation: [
-        patternRule("jupyter_docker_tag", TAG_RE, "must be an image tag (1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-')"),
-      ],
-    });
-    this.cpu = variable(stack, "cpu", {
-      type: "number",
-      default: 1024,
-      description: "Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU).",
-      validation: [
-        oneOfRule("cpu", Object.keys(FARGATE_MEMORY).map(Number), `one of the Fargate CPU values ${Object.keys(FARGATE_MEMORY).join(", ")}`),
-      ],
-    });
-    this.memory = variable(stack, "memory", {
-      type: "number",
-      default: 4096,
-      description: "Fargate memory in MiB; must be one Fargate offers for the chosen cpu.",
-      validation: [
-        {
-          condition: `\${contains(lookup(${fargateTableHcl()}, tostring(var.cpu), []), var.memory)}`,
-          errorMessage: `memory \${var.memory} is not offered by Fargate with cpu \${var.cpu}; allowed memory (MiB) per cpu: ${FARGATE_TABLE_TEXT}.`,
-        },
-      ],
-    });
-    this.domain = variable(stack, "domain", {
-      type: "string",
-      default: "",
-      description: "Domain for the notebook hostname, <prefix>-<suffix>.<domain>; empty uses the hosted zone's name.",
-      validation: [
-        {
-          condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(NOTEBOOK_DOMAIN_RE)}, var.domain)))}`,
-          errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters whose last label is letters only (the load balancer's host condition allows nothing else there), without scheme, path, port or trailing dot, e.g. notebooks.example.com, got '\${var.domain}'.`,
-        },
-        {
-          // Cross-variable: the hostname <prefix>-<suffix>.<domain> is a host condition value.
-          condition: `\${var.domain == "" || length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain) <= ${MAX_HOSTNAME_LENGTH}}`,
-          errorMessage: `domain '\${var.domain}' makes the hostname \${var.hostname_prefix}-<${SUFFIX_LENGTH} characters>.\${var.domain} \${length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain)} characters long, more than the ${MAX_HOSTNAME_LENGTH} a load balancer's host condition takes: shorten domain or hostname_prefix.`,
-        },
-      ],
-    });
-    this.image = variable(stack, "image", {
-      type: "string",
-      default: "quay.io/jupyter/datascience-notebook",
-      description: "Notebook image repository without tag (the tag is jupyter_docker_tag), e.g. an ECR repository.",
-      validation: [
-        {
-          condition: `\${length(var.image) <= 255 && can(regex(${re(IMAGE_RE)}, var.image))}`,
-          errorMessage: "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got '${var.image}'.",
-        },
-      ],
-    });
-    this.listenerPort = variable(stack, "listener_port", {
-      type: "number",
-      default: 443,
-      description: "Port of the load balancer's HTTPS listener that notebooks attach to.",
-      validation: [
-        wholeNumberRule("listener_port", 1, 65535),
-      ],
-    });
-    this.hostnamePrefix = variable(stack, "hostname_prefix", {
-      type: "string",
-      default: "jupyter",
-      description: `First label of the hostname and of every resource name, <prefix>-<suffix>; at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters.`,
-      validation: [
-        {
-          condition: `\${can(regex(${re(HOSTNAME_PREFIX_PATTERN)}, var.hostname_prefix))}`,
-          errorMessage: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH} letters, digits or '-' (longer would push the target group name past AWS's 32 characters), got '\${var.hostname_prefix}'.`,
-        },
-        {
-          condition: '${!startswith("${var.hostname_prefix}-", "sg-")}',
-          errorMessage: "hostname_prefix must not be 'sg' or start with 'sg-': AWS reserves security group names beginning with 'sg-', got '${var.hostname_prefix}'.",
-        },
-      ],
-    });
-    this.allowedCidrs = variable(stack, "allowed_cidrs", {
-      type: "list(string)",
-      default: ["0.0.0.0/0", "::/0"],
-      description: `Source CIDRs (IPv4 or IPv6) allowed to reach the notebook through the load balancer, 1 to ${MAX_ALLOWED_CIDRS} entries.`,
-      validation: [
-        {
-          condition: `\${length(var.allowed_cidrs) >= 1 && length(var.allowed_cidrs) <= ${MAX_ALLOWED_CIDRS}}`,
-          errorMessage: `allowed_cidrs must list 1 to ${MAX_ALLOWED_CIDRS} CIDRs (a listener rule has at most 5 condition values and the host name takes one), got \${length(var.allowed_cidrs)}.`,
-        },
-        {
-          condition: `\${alltrue([for c in var.allowed_cidrs : ${NETWORK_ADDRESS}])}`,
-          errorMessage: `allowed_cidrs must hold network addresses in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32 (no host bits set), got \${jsonencode([for c in var.allowed_cidrs : c if !(${NETWORK_ADDRESS})])}.`,
-        },
-      ],
-    });
-    this.assignPublicIp = variable(stack, "assign_public_ip", {
-      type: "bool",
-      default: false,
-      description: "Give the task a public IP: needed in public subnets without a NAT gateway, or the image pull fails.",
-    });
-    this.logRetentionDays = variable(stack, "log_retention_days", {
-      type: "number",
-      default: 30,
-      description: "Days CloudWatch keeps the notebook's logs (0 keeps them forever).",
-      validation: [
-        oneOfRule("log_retention_days", LOG_RETENTION_DAYS, `one of the values CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire)`),
-      ],
-    });
-    this.tags = variable(stack, "tags", {
-      type: "map(string)",
-      default: {},
-      description: "Tags added to every resource, besides the default Owner, Environment and Project tags.",
-      validation: [
-        {
-          condition: "${length(var.tags) <= 40}",
-          errorMessage: "tags may hold at most 40 entries (AWS allows 50 per resource, some are set by this stack and ECS), got ${length(var.tags)}.",
-        },
-        {
-          // First, and the others skip null values: a function given null fails with an
-          // error that names neither the tag nor the problem.
-          condition: "${alltrue([for k, v in var.tags : v != null])}",
-          errorMessage: "tags must give every tag a string value (an empty one is allowed), but the value of ${join(\", \", [for k, v in var.tags : \"'${k}'\" if v == null])} is null.",
-        },
-        {
-          condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_SIZES}])}`,
-          errorMessage: `tags must have keys of 1-128 characters not starting with 'aws:' and values of at most 256 characters, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_SIZES})])}.`,
-        },
-        {
-          condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_CHARS}])}`,
-          errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_CHARS})])}.`,
-        },
-      ],
-    });
-    this.idleTimeoutMinutes = variable(stack, "idle_timeout_minutes", {
-      type: "number",
-      default: 120,
-      description: "Minutes without activity after which the notebook stops itself and scales its service to 0 (0: never). Needs the notebook-image/ image.",
-      validation: [
-        wholeNumberRule("idle_timeout_minutes", 0, 10080, { unit: "of minutes", minText: "0 (never stop)", maxText: "10080 (a week)" }),
-      ],
-    });
-    this.gitRepositoryUrl = variable(stack, "git_repository_url", {
-      type: "string",
-      default: "",
-      description: "https URL of a git repository cloned into the work directory at start (empty: none). Needs the notebook-image/ image.",
-      validation: [
-        {
-          condition: `\${var.git_repository_url == "" || (length(var.git_repository_url) <= 2048 && can(regex(${re(HTTPS_URL_RE)}, var.git_repository_url)))}`,
-          errorMessage:
-            "git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got '${var.git_repository_url}'.",
-        },
-      ],
-    });
-    this.gitToken = variable(stack, "git_token", {
-      type: "string",
-      default: "",
-      sensitive: true,
-      description: "Token for a private git_repository_url (empty: none). Kept in Secrets Manager, never in the task definition.",
-      // Checked by secretChecks() below: a failed validation would print it.
-    });
-
-    // --- persistent home on EFS -------------------------------------------------------------
-    this.efsFileSystemId = variable(stack, "efs_file_system_id", {
-      type: "string",
-      default: "",
-      description: "EFS file system for a persistent work directory per user (empty: none, work is lost with the task).",
-      validation: [
-        patternRule("efs_file_system_id", EFS_RE, "must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
-      ],
-    });
-    this.efsSecurityGroupId = variable(stack, "efs_security_group_id", {
-      type: "string",
-      default: "",
-      description: "Security group the notebook joins to reach the EFS file system: one the mount targets admit NFS (2049) from, with no inbound rule but NFS from itself. Required with efs_file_system_id.",
-      validation: [
-        patternRule("efs_security_group_id", SG_RE, "must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
-        {
-          condition: '${(var.efs_file_system_id == "") == (var.efs_security_group_id == "")}',
-          errorMessage: "efs_security_group_id and efs_file_system_id go together: set both for a persistent work directory, or neither.",
-        },
-      ],
-    });
-
-    // --- sign-in at the load balancer ---------------------------------------------------------
-    this.cognitoUserPoolArn = variable(stack, "cognito_user_pool_arn", {
-      type: "string",
-      default: "",
-      description: "Cognito user pool whose users must sign in before reaching Jupyter (empty: no Cognito sign-in).",
-      validation: [
-        patternRule("cognito_user_pool_arn", COGNITO_POOL_RE, "must be a user pool ARN, arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, or empty", { optional: true }),
-        {
-          condition:
-            '${(var.cognito_user_pool_arn == "") == (var.cognito_user_pool_client_id == "") && (var.cognito_user_pool_arn == "") == (var.cognito_user_pool_domain == "")}',
-          errorMessage: "cognito_user_pool_arn, cognito_user_pool_client_id and cognito_user_pool_domain go together: set all three, or none.",
-        },
-      ],
-    });
-    this.cognitoUserPoolClientId = variable(stack, "cognito_user_pool_client_id", {
-      type: "string",
-      default: "",
-      description: "App client of the Cognito user pool (with a client secret, and the callback URL of each notebook).",
-      validation: [
-        patternRule("cognito_user_pool_client_id", "^[A-Za-z0-9]{1,128}$", "must be an app client ID (letters and digits), or empty", { optional: true }),
-      ],
-    });
-    this.cognitoUserPoolDomain = variable(stack, "cognito_user_pool_domain", {
-      type: "string",
-      default: "",
-      description: "Domain of the Cognito user pool: its prefix (acme-notebooks) or a custom domain (auth.example.com).",
-      validation: [
-        patternRule("cognito_user_pool_domain", DOMAIN_RE, "must be the pool's domain prefix or a lower-case domain name, without https://, or empty", { optional: true }),
-      ],
-    });
-    this.oidcIssuer = variable(stack, "oidc_issuer", {
-      type: "string",
-      default: "",
-      description: "Issuer of an OpenID Connect provider whose users must sign in before reaching Jupyter (empty: no OIDC sign-in).",
-      validation: [
-        patternRule("oidc_issuer", HTTPS_URL_RE, "must be an https URL, e.g. https://login.example.com, or empty", { optional: true }),
-        {
-          condition: '${var.oidc_issuer == "" || var.cognito_user_pool_arn == ""}',
-          errorMessage: "oidc_issuer and cognito_user_pool_arn exclude each other: choose Cognito or a generic OIDC provider.",
-        },
-        {
-          condition:
-            '${alltrue([for v in [var.oidc_authorization_endpoint, var.oidc_token_endpoint, var.oidc_user_info_endpoint, var.oidc_client_id] : (v == "") == (var.oidc_issuer == "")])}',
-          errorMessage:
-            "oidc_issuer, oidc_authorization_endpoint, oidc_token_endpoint, oidc_user_info_endpoint, oidc_client_id (and oidc_client_secret) go together: set all, or none.",
-        },
-      ],
-    });
-    this.oidcAuthorizationEndpoint = oidcEndpoint(stack, "oidc_authorization_endpoint", "Authorization endpoint of the OIDC provider.");
-    this.oidcTokenEndpoint = oidcEndpoint(stack, "oidc_token_endpoint", "Token endpoint of the OIDC provider.");
-    this.oidcUserInfoEndpoint = oidcEndpoint(stack, "oidc_user_info_endpoint", "User info endpoint of the OIDC provider.");
-    this.oidcClientId = variable(stack, "oidc_client_id", {
-      type: "string",
-      default: "",
-      description: "Client ID registered with the OIDC provider.",
-      validation: [
-        {
-          condition: '${length(var.oidc_client_id) <= 256 && can(regex("^[^[:space:]]*$", var.oidc_client_id))}',
-          errorMessage: "oidc_client_id must be at most 256 characters without white space, got '${var.oidc_client_id}'.",
-        },
-      ],
-    });
-    this.oidcClientSecret = variable(stack, "oidc_client_secret", {
-      type: "string",
-      default: "",
-      sensitive: true,
-      description: "Client secret registered with the OIDC provider; required with oidc_issuer.",
-      // Checked by secretChecks() below: a failed validation would print it.
-    });
-    this.authSessionTimeoutSeconds = variable(stack, "auth_session_timeout_seconds", {
-      type: "number",
-      default: 43200,
-      description: "How long a sign-in at the load balancer lasts before the user must sign in again (seconds, up to 7 days).",
-      validation: [
-        wholeNumberRule("auth_session_timeout_seconds", 1, 604800, { maxText: "604800 (7 days)" }),
-      ],
-    });
-
-    // --- the team's AWS resources ----------------------------------------------------------------
-    this.taskRolePolicyArns = variable(stack, "task_role_policy_arns", {
-      type: "list(string)",
-      default: [],
-      description: "Managed IAM policies attached to the notebook's task role, e.g. read access to the team's S3 data. At most 10.",
-      validation: [
-        {
-          condition: "${length(var.task_role_policy_arns) <= 10 && length(distinct(var.task_role_policy_arns)) == length(var.task_role_policy_arns)}",
-          errorMessage: "task_role_policy_arns may list at most 10 distinct policies (the IAM quota per role), got ${length(var.task_role_policy_arns)}.",
-        },
-        {
-          condition: `\${alltrue([for a in var.task_role_policy_arns : can(regex(${re(POLICY_ARN_RE)}, a))])}`,
-          errorMessage: `task_role_policy_arns must hold IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess or arn:aws:iam::123456789012:policy/team-data, got \${jsonencode([for a in var.task_role_policy_arns : a if !can(regex(${re(POLICY_ARN_RE)}, a))])}.`,
-        },
-      ],
-    });
-
-    // --- cost and capacity ----------------------------------------------------------------------
-    this.capacityProvider = variable(stack, "capacity_provider", {
-      type: "string",
-      default: "FARGATE",
-      description: "FARGATE (on demand) or FARGATE_SPOT (cheaper, may be stopped with 2 minutes' notice; the cluster must have it).",
-      validation: [
-        oneOfRule("capacity_provider", ["FARGATE", "FARGATE_SPOT"], "'FARGATE' or 'FARGATE_SPOT'"),
-      ],
-    });
-    this.ephemeralStorageGib = variable(stack, "ephemeral_storage_gib", {
-      type: "number",
-      default: null,
-      description: "Task storage in GiB, 21 to 200; unset (null) for Fargate's default of 20.",
-      validation: [
-        wholeNumberRule("ephemeral_storage_gib", 21, 200, { nullable: "the default 20" }),
-      ],
-    });
-    this.enableExecuteCommand = variable(stack, "enable_execute_command", {
-      type: "bool",
-      default: false,
-      description: "Allow ECS Exec (aws ecs execute-command) into the notebook for debugging.",
-    });
-
-    this.secretChecks = secretChecks(stack);
-  }
+/**
+ * Declares the notebook stack's variables directly on `stack`, so their names carry no hash
+ * suffix; `environment` is the stack's environment, which a vars file may name to guard
+ * itself. One function per README section declares its variables; the type of the whole
+ * comes from those declarations, so no variable is listed twice.
+ */
+export function declareNotebookVariables(stack: Construct, environment: string) {
+  return {
+    ...environmentGuard(stack, environment),
+    ...platformVariables(stack),
+    ...serverVariables(stack),
+    ...imageVariables(stack),
+    ...persistentHomeVariables(stack),
+    ...signInVariables(stack),
+    ...awsAccessVariables(stack),
+    ...costVariables(stack),
+    /** Plan-time checks of the sensitive variables (token, git_token, oidc_client_secret). */
+    secretChecks: secretChecks(stack),
+  };
 }
+
+/** The notebook stack's variables, by camel-case name (`fargate_subnets` is `fargateSubnets`). */
+export type NotebookVariables = ReturnType<typeof declareNotebookVariables>;
+
+/** The environment guard: a vars file may name the environment it is for. */
+function environmentGuard(stack: Construct, environment: string) {
+  return {
+    environment: variable(stack, "environment", {
+        type: "string",
+        default: "",
+        description: "Environment this vars file is meant for (empty: any); a stack of another environment refuses it.",
+        validation: [
+          {
+            condition: `\${var.environment == "" || var.environment == ${JSON.stringify(environment)}}`,
+            errorMessage: `environment: this vars file is for environment '\${var.environment}', but the stack chosen is for environment '${environment}': pick the stack of that environment (notebook-\${var.environment}) or another vars file.`,
+          },
+        ],
+      }),
+  };
+}
+
+/** The team's platform: region, credentials, cluster, load balancer, zone, network (the old configuration's, and the listener's port). */
+function platformVariables(stack: Construct) {
+  return {
+    region: variable(stack, "region", {
+        type: "string",
+        description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1.",
+        validation: [
+          patternRule("region", REGION_RE, "must be an AWS region such as eu-west-1"),
+        ],
+      }),
+    profileName: variable(stack, "profile_name", {
+        type: "string",
+        default: "",
+        description: "Named profile from the AWS config files; empty uses the default credential chain.",
+        validation: [
+          {
+            condition: '${can(regex("^[^\\\\s]*$", var.profile_name))}',
+            errorMessage: "profile_name must be a profile name without white space, or empty for the default credential chain, got '${var.profile_name}'.",
+          },
+        ],
+      }),
+    vpcId: variable(stack, "vpc_id", {
+        type: "string",
+        default: "",
+        description: "VPC the notebook runs in; empty uses the load balancer's VPC.",
+        validation: [
+          patternRule("vpc_id", VPC_RE, "must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
+        ],
+      }),
+    ecsClusterName: variable(stack, "ecs_cluster_name", {
+        type: "string",
+        description: "Name of the existing ECS cluster the notebook runs on.",
+        validation: [
+          patternRule("ecs_cluster_name", "^[A-Za-z0-9_-]{1,255}$", "must be a cluster name (1-255 letters, digits, '-' or '_'; not an ARN)"),
+        ],
+      }),
+    loadbalancerArn: variable(stack, "loadbalancer_arn", {
+        type: "string",
+        description: "ARN of the existing Application Load Balancer with the HTTPS listener.",
+        validation: [
+          patternRule(
+            "loadbalancer_arn",
+            ALB_ARN_RE,
+            "must be an Application Load Balancer ARN, arn:aws:elasticloadbalancing:<region>:<12-digit account>:loadbalancer/app/<name>/<16 hex digits>",
+          ),
+          {
+            condition: '${try(split(":", var.loadbalancer_arn)[3] == var.region, true)}',
+            errorMessage: 'loadbalancer_arn is in region \'${try(split(":", var.loadbalancer_arn)[3], "")}\' but region is \'${var.region}\': both must name the same region.',
+          },
+        ],
+      }),
+    hostedZoneId: variable(stack, "hosted_zone_id", {
+        type: "string",
+        description: "ID of the existing Route 53 hosted zone for notebook hostnames, e.g. Z0123456789ABCDEFGHIJ.",
+        validation: [
+          patternRule("hosted_zone_id", ZONE_RE, "must be a Route 53 zone ID: 'Z' followed by upper-case letters and digits, without '/hostedzone/'"),
+        ],
+      }),
+    fargateSubnets: variable(stack, "fargate_subnets", {
+        type: "list(string)",
+        description: "Subnets the notebook task runs in (private subnets with a NAT gateway, or public ones with assign_public_ip).",
+        validation: [
+          {
+            condition: "${length(var.fargate_subnets) >= 1 && length(var.fargate_subnets) <= 16}",
+            errorMessage: "fargate_subnets must list 1 to 16 subnet IDs, got ${length(var.fargate_subnets)}.",
+          },
+          {
+            condition: `\${alltrue([for s in var.fargate_subnets : can(regex(${re(SUBNET_RE)}, s))])}`,
+            errorMessage:
+              `fargate_subnets must hold subnet IDs like subnet-0123456789abcdef0 (8 or 17 hex digits), got \${jsonencode([for s in var.fargate_subnets : s if !can(regex(${re(SUBNET_RE)}, s))])}.`,
+          },
+        ],
+      }),
+    listenerPort: variable(stack, "listener_port", {
+        type: "number",
+        default: 443,
+        description: "Port of the load balancer's HTTPS listener that notebooks attach to.",
+        validation: [
+          wholeNumberRule("listener_port", 1, 65535),
+        ],
+      }),
+  };
+}
+
+/** The notebook itself: token, image, size, hostname, who may reach it, logs and tags. */
+function serverVariables(stack: Construct) {
+  return {
+    token: variable(stack, "token", {
+        type: "string",
+        default: "",
+        sensitive: true,
+        description: "Jupyter access token, 16 to 256 URL-safe characters; empty generates a 32-character one. Kept in Secrets Manager.",
+        // Checked by secretChecks() below: a failed validation would print it.
+      }),
+    jupyterDockerTag: variable(stack, "jupyter_docker_tag", {
+        type: "string",
+        default: "latest",
+        description: "Tag of the notebook image, e.g. a date tag such as 2025-03-17 for a reproducible environment.",
+        validation: [
+          patternRule("jupyter_docker_tag", TAG_RE, "must be an image tag (1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-')"),
+        ],
+      }),
+    cpu: variable(stack, "cpu", {
+        type: "number",
+        default: 1024,
+        description: "Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU).",
+        validation: [
+          oneOfRule("cpu", Object.keys(FARGATE_MEMORY).map(Number), `one of the Fargate CPU values ${Object.keys(FARGATE_MEMORY).join(", ")}`),
+        ],
+      }),
+    memory: variable(stack, "memory", {
+        type: "number",
+        default: 4096,
+        description: "Fargate memory in MiB; must be one Fargate offers for the chosen cpu.",
+        validation: [
+          {
+            condition: `\${contains(lookup(${fargateTableHcl()}, tostring(var.cpu), []), var.memory)}`,
+            errorMessage: `memory \${var.memory} is not offered by Fargate with cpu \${var.cpu}; allowed memory (MiB) per cpu: ${FARGATE_TABLE_TEXT}.`,
+          },
+        ],
+      }),
+    domain: variable(stack, "domain", {
+        type: "string",
+        default: "",
+        description: "Domain for the notebook hostname, <prefix>-<suffix>.<domain>; empty uses the hosted zone's name.",
+        validation: [
+          {
+            condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(NOTEBOOK_DOMAIN_RE)}, var.domain)))}`,
+            errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters whose last label is letters only (the load balancer's host condition allows nothing else there), without scheme, path, port or trailing dot, e.g. notebooks.example.com, got '\${var.domain}'.`,
+          },
+          {
+            // Cross-variable: the hostname <prefix>-<suffix>.<domain> is a host condition value.
+            condition: `\${var.domain == "" || length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain) <= ${MAX_HOSTNAME_LENGTH}}`,
+            errorMessage: `domain '\${var.domain}' makes the hostname \${var.hostname_prefix}-<${SUFFIX_LENGTH} characters>.\${var.domain} \${length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain)} characters long, more than the ${MAX_HOSTNAME_LENGTH} a load balancer's host condition takes: shorten domain or hostname_prefix.`,
+          },
+        ],
+      }),
+    image: variable(stack, "image", {
+        type: "string",
+        default: "quay.io/jupyter/datascience-notebook",
+        description: "Notebook image repository without tag (the tag is jupyter_docker_tag), e.g. an ECR repository.",
+        validation: [
+          {
+            condition: `\${length(var.image) <= 255 && can(regex(${re(IMAGE_RE)}, var.image))}`,
+            errorMessage: "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got '${var.image}'.",
+          },
+        ],
+      }),
+    hostnamePrefix: variable(stack, "hostname_prefix", {
+        type: "string",
+        default: "jupyter",
+        description: `First label of the hostname and of every resource name, <prefix>-<suffix>; at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters.`,
+        validation: [
+          {
+            condition: `\${can(regex(${re(HOSTNAME_PREFIX_PATTERN)}, var.hostname_prefix))}`,
+            errorMessage: `hostname_prefix must be a lower-case DNS label of 1 to ${MAX_HOSTNAME_PREFIX_LENGTH} letters, digits or '-' (longer would push the target group name past AWS's 32 characters), got '\${var.hostname_prefix}'.`,
+          },
+          {
+            condition: '${!startswith("${var.hostname_prefix}-", "sg-")}',
+            errorMessage: "hostname_prefix must not be 'sg' or start with 'sg-': AWS reserves security group names beginning with 'sg-', got '${var.hostname_prefix}'.",
+          },
+        ],
+      }),
+    allowedCidrs: variable(stack, "allowed_cidrs", {
+        type: "list(string)",
+        default: ["0.0.0.0/0", "::/0"],
+        description: `Source CIDRs (IPv4 or IPv6) allowed to reach the notebook through the load balancer, 1 to ${MAX_ALLOWED_CIDRS} entries.`,
+        validation: [
+          {
+            condition: `\${length(var.allowed_cidrs) >= 1 && length(var.allowed_cidrs) <= ${MAX_ALLOWED_CIDRS}}`,
+            errorMessage: `allowed_cidrs must list 1 to ${MAX_ALLOWED_CIDRS} CIDRs (a listener rule has at most 5 condition values and the host name takes one), got \${length(var.allowed_cidrs)}.`,
+          },
+          {
+            condition: `\${alltrue([for c in var.allowed_cidrs : ${NETWORK_ADDRESS}])}`,
+            errorMessage: `allowed_cidrs must hold network addresses in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32 (no host bits set), got \${jsonencode([for c in var.allowed_cidrs : c if !(${NETWORK_ADDRESS})])}.`,
+          },
+        ],
+      }),
+    assignPublicIp: variable(stack, "assign_public_ip", {
+        type: "bool",
+        default: false,
+        description: "Give the task a public IP: needed in public subnets without a NAT gateway, or the image pull fails.",
+      }),
+    logRetentionDays: variable(stack, "log_retention_days", {
+        type: "number",
+        default: 30,
+        description: "Days CloudWatch keeps the notebook's logs (0 keeps them forever).",
+        validation: [
+          oneOfRule("log_retention_days", LOG_RETENTION_DAYS, `one of the values CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire)`),
+        ],
+      }),
+    tags: variable(stack, "tags", {
+        type: "map(string)",
+        default: {},
+        description: "Tags added to every resource, besides the default Owner, Environment and Project tags.",
+        validation: [
+          {
+            condition: "${length(var.tags) <= 40}",
+            errorMessage: "tags may hold at most 40 entries (AWS allows 50 per resource, some are set by this stack and ECS), got ${length(var.tags)}.",
+          },
+          {
+            // First, and the others skip null values: a function given null fails with an
+            // error that names neither the tag nor the problem.
+            condition: "${alltrue([for k, v in var.tags : v != null])}",
+            errorMessage: "tags must give every tag a string value (an empty one is allowed), but the value of ${join(\", \", [for k, v in var.tags : \"'${k}'\" if v == null])} is null.",
+          },
+          {
+            condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_SIZES}])}`,
+            errorMessage: `tags must have keys of 1-128 characters not starting with 'aws:' and values of at most 256 characters, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_SIZES})])}.`,
+          },
+          {
+            condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_CHARS}])}`,
+            errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_CHARS})])}.`,
+          },
+        ],
+      }),
+  };
+}
+
+/** Idle stop, resuming, and git preload (read by the notebook image's start script). */
+function imageVariables(stack: Construct) {
+  return {
+    idleTimeoutMinutes: variable(stack, "idle_timeout_minutes", {
+        type: "number",
+        default: 120,
+        description: "Minutes without activity after which the notebook stops itself and scales its service to 0 (0: never). Needs the notebook-image/ image.",
+        validation: [
+          wholeNumberRule("idle_timeout_minutes", 0, 10080, { unit: "of minutes", minText: "0 (never stop)", maxText: "10080 (a week)" }),
+        ],
+      }),
+    gitRepositoryUrl: variable(stack, "git_repository_url", {
+        type: "string",
+        default: "",
+        description: "https URL of a git repository cloned into the work directory at start (empty: none). Needs the notebook-image/ image.",
+        validation: [
+          {
+            condition: `\${var.git_repository_url == "" || (length(var.git_repository_url) <= 2048 && can(regex(${re(HTTPS_URL_RE)}, var.git_repository_url)))}`,
+            errorMessage:
+              "git_repository_url must be an https URL without user name or password (a token goes in git_token), e.g. https://github.com/acme/analysis.git, or empty, got '${var.git_repository_url}'.",
+          },
+        ],
+      }),
+    gitToken: variable(stack, "git_token", {
+        type: "string",
+        default: "",
+        sensitive: true,
+        description: "Token for a private git_repository_url (empty: none). Kept in Secrets Manager, never in the task definition.",
+        // Checked by secretChecks() below: a failed validation would print it.
+      }),
+  };
+}
+
+/** Persistent home on EFS. */
+function persistentHomeVariables(stack: Construct) {
+  return {
+    efsFileSystemId: variable(stack, "efs_file_system_id", {
+        type: "string",
+        default: "",
+        description: "EFS file system for a persistent work directory per user (empty: none, work is lost with the task).",
+        validation: [
+          patternRule("efs_file_system_id", EFS_RE, "must look like fs-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
+        ],
+      }),
+    efsSecurityGroupId: variable(stack, "efs_security_group_id", {
+        type: "string",
+        default: "",
+        description: "Security group the notebook joins to reach the EFS file system: one the mount targets admit NFS (2049) from, with no inbound rule but NFS from itself. Required with efs_file_system_id.",
+        validation: [
+          patternRule("efs_security_group_id", SG_RE, "must look like sg-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true }),
+          {
+            condition: '${(var.efs_file_system_id == "") == (var.efs_security_group_id == "")}',
+            errorMessage: "efs_security_group_id and efs_file_system_id go together: set both for a persistent work directory, or neither.",
+          },
+        ],
+      }),
+  };
+}
+
+/** Sign-in at the load balancer: Cognito or OIDC. */
+function signInVariables(stack: Construct) {
+  return {
+    cognitoUserPoolArn: variable(stack, "cognito_user_pool_arn", {
+        type: "string",
+        default: "",
+        description: "Cognito user pool whose users must sign in before reaching Jupyter (empty: no Cognito sign-in).",
+        validation: [
+          patternRule("cognito_user_pool_arn", COGNITO_POOL_RE, "must be a user pool ARN, arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, or empty", { optional: true }),
+          {
+            condition:
+              '${(var.cognito_user_pool_arn == "") == (var.cognito_user_pool_client_id == "") && (var.cognito_user_pool_arn == "") == (var.cognito_user_pool_domain == "")}',
+            errorMessage: "cognito_user_pool_arn, cognito_user_pool_client_id and cognito_user_pool_domain go together: set all three, or none.",
+          },
+        ],
+      }),
+    cognitoUserPoolClientId: variable(stack, "cognito_user_pool_client_id", {
+        type: "string",
+        default: "",
+        description: "App client of the Cognito user pool (with a client secret, and the callback URL of each notebook).",
+        validation: [
+          patternRule("cognito_user_pool_client_id", "^[A-Za-z0-9]{1,128}$", "must be an app client ID (letters and digits), or empty", { optional: true }),
+        ],
+      }),
+    cognitoUserPoolDomain: variable(stack, "cognito_user_pool_domain", {
+        type: "string",
+        default: "",
+        description: "Domain of the Cognito user pool: its prefix (acme-notebooks) or a custom domain (auth.example.com).",
+        validation: [
+          patternRule("cognito_user_pool_domain", DOMAIN_RE, "must be the pool's domain prefix or a lower-case domain name, without https://, or empty", { optional: true }),
+        ],
+      }),
+    oidcIssuer: variable(stack, "oidc_issuer", {
+        type: "string",
+        default: "",
+        description: "Issuer of an OpenID Connect provider whose users must sign in before reaching Jupyter (empty: no OIDC sign-in).",
+        validation: [
+          patternRule("oidc_issuer", HTTPS_URL_RE, "must be an https URL, e.g. https://login.example.com, or empty", { optional: true }),
+          {
+            condition: '${var.oidc_issuer == "" || var.cognito_user_pool_arn == ""}',
+            errorMessage: "oidc_issuer and cognito_user_pool_arn exclude each other: choose Cognito or a generic OIDC provider.",
+          },
+          {
+            condition:
+              '${alltrue([for v in [var.oidc_authorization_endpoint, var.oidc_token_endpoint, var.oidc_user_info_endpoint, var.oidc_client_id] : (v == "") == (var.oidc_issuer == "")])}',
+            errorMessage:
+              "oidc_issuer, oidc_authorization_endpoint, oidc_token_endpoint, oidc_user_info_endpoint, oidc_client_id (and oidc_client_secret) go together: set all, or none.",
+          },
+        ],
+      }),
+    oidcAuthorizationEndpoint: oidcEndpoint(stack, "oidc_authorization_endpoint", "Authorization endpoint of the OIDC provider."),
+    oidcTokenEndpoint: oidcEndpoint(stack, "oidc_token_endpoint", "Token endpoint of the OIDC provider."),
+    oidcUserInfoEndpoint: oidcEndpoint(stack, "oidc_user_info_endpoint", "User info endpoint of the OIDC provider."),
+    oidcClientId: variable(stack, "oidc_client_id", {
+        type: "string",
+        default: "",
+        description: "Client ID registered with the OIDC provider.",
+        validation: [
+          {
+            condition: '${length(var.oidc_client_id) <= 256 && can(regex("^[^[:space:]]*$", var.oidc_client_id))}',
+            errorMessage: "oidc_client_id must be at most 256 characters without white space, got '${var.oidc_client_id}'.",
+          },
+        ],
+      }),
+    oidcClientSecret: variable(stack, "oidc_client_secret", {
+        type: "string",
+        default: "",
+        sensitive: true,
+        description: "Client secret registered with the OIDC provider; required with oidc_issuer.",
+        // Checked by secretChecks() below: a failed validation would print it.
+      }),
+    authSessionTimeoutSeconds: variable(stack, "auth_session_timeout_seconds", {
+        type: "number",
+        default: 43200,
+        description: "How long a sign-in at the load balancer lasts before the user must sign in again (seconds, up to 7 days).",
+        validation: [
+          wholeNumberRule("auth_session_timeout_seconds", 1, 604800, { maxText: "604800 (7 days)" }),
+        ],
+      }),
+  };
+}
+
+/** Reaching the team's AWS resources. */
+function awsAccessVariables(stack: Construct) {
+  return {
+    taskRolePolicyArns: variable(stack, "task_role_policy_arns", {
+        type: "list(string)",
+        default: [],
+        description: "Managed IAM policies attached to the notebook's task role, e.g. read access to the team's S3 data. At most 10.",
+        validation: [
+          {
+            condition: "${length(var.task_role_policy_arns) <= 10 && length(distinct(var.task_role_policy_arns)) == length(var.task_role_policy_arns)}",
+            errorMessage: "task_role_policy_arns may list at most 10 distinct policies (the IAM quota per role), got ${length(var.task_role_policy_arns)}.",
+          },
+          {
+            condition: `\${alltrue([for a in var.task_role_policy_arns : can(regex(${re(POLICY_ARN_RE)}, a))])}`,
+            errorMessage: `task_role_policy_arns must hold IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess or arn:aws:iam::123456789012:policy/team-data, got \${jsonencode([for a in var.task_role_policy_arns : a if !can(regex(${re(POLICY_ARN_RE)}, a))])}.`,
+          },
+        ],
+      }),
+  };
+}
+
+/** Cost and capacity. */
+function costVariables(stack: Construct) {
+  return {
+    capacityProvider: variable(stack, "capacity_provider", {
+        type: "string",
+        default: "FARGATE",
+        description: "FARGATE (on demand) or FARGATE_SPOT (cheaper, may be stopped with 2 minutes' notice; the cluster must have it).",
+        validation: [
+          oneOfRule("capacity_provider", ["FARGATE", "FARGATE_SPOT"], "'FARGATE' or 'FARGATE_SPOT'"),
+        ],
+      }),
+    ephemeralStorageGib: variable(stack, "ephemeral_storage_gib", {
+        type: "number",
+        default: null,
+        description: "Task storage in GiB, 21 to 200; unset (null) for Fargate's default of 20.",
+        validation: [
+          wholeNumberRule("ephemeral_storage_gib", 21, 200, { nullable: "the default 20" }),
+        ],
+      }),
+    enableExecuteCommand: variable(stack, "enable_execute_command", {
+        type: "bool",
+        default: false,
+        description: "Allow ECS Exec (aws ecs execute-command) into the notebook for debugging.",
+      }),
+  };
+}
+
 
 /** Address of the secret checks before they moved here from the notebook construct. */
 const SECRET_CHECKS_OLD_ADDRESS = "terraform_data.notebook_input_check_17435280";
