@@ -113,6 +113,26 @@ async function expectIdleStop(nb: Notebook, ecs: FakeEcs, timeoutMs: number): Pr
   expect(JSON.parse(ecs.requests[0].body)).toMatchObject({ service: "jupyter-ab12cd34", desiredCount: 0 });
 }
 
+/**
+ * The work started at `since` outlasts the limit twice over while the notebook keeps
+ * running (it writes `done` at its end, with no ECS call before), and the notebook then
+ * stops by itself.
+ */
+async function keepsRunningUntilDone(nb: Notebook, ecs: FakeEcs, done: string, since: number): Promise<void> {
+  await fileWrittenWhileRunning(nb, done, 40_000);
+  expect(Date.now() - since).toBeGreaterThan(2 * LIMIT_MS);
+  expect(ecs.requests).toEqual([]);
+  await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+}
+
+/** Runs `code` in a new kernel, then closes the tab (the laptop closed); resolves with when. */
+async function cellLeftRunning(nb: Notebook, code: string[]): Promise<{ closedAt: number; channels: KernelChannels }> {
+  const channels = await openKernel(nb.port, TOKEN, await startKernel(nb.port, TOKEN));
+  await channels.reply(channels.execute(code.join("\n")), "execute_input");
+  await channels.close();
+  return { closedAt: Date.now(), channels };
+}
+
 describeWithTool("idle stop with real kernels and terminals", "jupyter server with kernels", jupyterKernelStatus(), KERNEL_HINT, () => {
   const dirs: string[] = [];
   const notebooks: Array<{ nb: Notebook; serverPid?: number }> = [];
@@ -212,24 +232,17 @@ describeWithTool("idle stop with real kernels and terminals", "jupyter server wi
       let channels: KernelChannels | undefined;
       try {
         // GIVEN a cell that keeps a core busy for 16 s, then writes a file
-        channels = await openKernel(nb.port, TOKEN, await startKernel(nb.port, TOKEN));
-        const code = [
+        // WHEN its tab goes away
+        let closedAt: number;
+        ({ closedAt, channels } = await cellLeftRunning(nb, [
           "import time",
           "start = time.time()",
           "while time.time() - start < 16:",
           "    pass",
           `open(${JSON.stringify(done)}, "w").write("done")`,
-        ].join("\n");
-        await channels.reply(channels.execute(code), "execute_input");
-        // WHEN its tab goes away
-        await channels.close();
-        const closedAt = Date.now();
-        // THEN the notebook keeps running well past the limit and the cell finishes
-        await fileWrittenWhileRunning(nb, done, 40_000);
-        expect(Date.now() - closedAt).toBeGreaterThan(2 * LIMIT_MS);
-        expect(ecs.requests).toEqual([]);
-        // AND afterwards it stops by itself and scales to 0
-        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+        ]));
+        // THEN the notebook keeps running well past the limit, the cell finishes, and then it stops and scales to 0
+        await keepsRunningUntilDone(nb, ecs, done, closedAt);
       } finally {
         await channels?.close();
         await end();
@@ -250,12 +263,8 @@ describeWithTool("idle stop with real kernels and terminals", "jupyter server wi
         await until("the shell's prompt", () => term!.output().length > 0, 20_000);
         const typedAt = Date.now();
         term.type(`nohup sh -c 'sleep 14; echo done > ${done}' >/dev/null 2>&1 &\rexit\r`);
-        // THEN the notebook keeps running until the job is done
-        await fileWrittenWhileRunning(nb, done, 40_000);
-        expect(Date.now() - typedAt).toBeGreaterThan(2 * LIMIT_MS);
-        expect(ecs.requests).toEqual([]);
-        // AND then stops by itself
-        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+        // THEN the notebook keeps running until the job is done, and then stops by itself
+        await keepsRunningUntilDone(nb, ecs, done, typedAt);
       } finally {
         await term?.close();
         await end();
@@ -295,25 +304,19 @@ describeWithTool("idle stop with real kernels and terminals", "jupyter server wi
       let channels: KernelChannels | undefined;
       try {
         // GIVEN a cell writing 64 KiB every 0.2 s for 16 s (about 320 KiB/s, a few % of a core at most)
-        channels = await openKernel(nb.port, TOKEN, await startKernel(nb.port, TOKEN));
         const data = path.join(home, "download.bin");
-        const code = [
+        // WHEN its tab goes away
+        let closedAt: number;
+        ({ closedAt, channels } = await cellLeftRunning(nb, [
           "import os, time",
           "start = time.time()",
           `with open(${JSON.stringify(data)}, "wb") as f:`,
           "    while time.time() - start < 16:",
           "        f.write(os.urandom(65536)); f.flush(); time.sleep(0.2)",
           `open(${JSON.stringify(done)}, "w").write("done")`,
-        ].join("\n");
-        await channels.reply(channels.execute(code), "execute_input");
-        // WHEN its tab goes away
-        await channels.close();
-        const closedAt = Date.now();
+        ]));
         // THEN the notebook keeps running and the cell finishes; then it stops
-        await fileWrittenWhileRunning(nb, done, 40_000);
-        expect(Date.now() - closedAt).toBeGreaterThan(2 * LIMIT_MS);
-        expect(ecs.requests).toEqual([]);
-        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+        await keepsRunningUntilDone(nb, ecs, done, closedAt);
       } finally {
         await channels?.close();
         await end();
