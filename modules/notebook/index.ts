@@ -12,12 +12,12 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
 import { ExistingPlatform } from "../existing-platform";
-import { splat } from "../expressions";
 import { PersistentHome } from "./persistent-home";
-import { CONTAINER_NAME, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
+import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { NotebookRoles } from "./roles";
 import { NotebookRouting } from "./routing";
 import { NotebookSecrets } from "./secrets";
+import { NotebookService } from "./service";
 import { NotebookTaskDefinition } from "./task-definition";
 
 export { CONTAINER_NAME, MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
@@ -297,57 +297,23 @@ export class Notebook extends Construct {
     this.listenerRule = this.routing.listenerRule;
     this.dnsRecord = this.routing.dnsRecord;
 
-    this.service = new EcsService(this, "service", {
+    this.service = new NotebookService(this, "ecs_service", {
+      owner: this,
+      platform,
       name: this.name,
-      cluster: platform.cluster.arn,
-      taskDefinition: this.taskDefinition.arn,
-      // On demand: the FARGATE launch type (no capacity provider needed on the cluster);
-      // Spot: the FARGATE_SPOT capacity provider, which the cluster must have.
-      launchType: Token.asString(conditional(spot, Token.nullValue(), "FARGATE")),
+      taskDefinition: this.taskDefinition,
+      subnets: props.subnets,
+      // With EFS, also the file system's group, which admits NFS from its members.
+      securityGroupIds: Token.asList(Fn.concat([[this.securityGroup.id], this.home.securityGroupIds])),
+      assignPublicIp,
+      targetGroup: this.targetGroup,
+      spot,
       enableExecuteCommand,
-      // A change of capacity provider or of ECS Exec needs a new task: the provider refuses
-      // a capacity provider change without it.
-      forceNewDeployment: true,
-      // A new token (or git token) is a new secret version, but the task definition names
-      // the secret, not the version: without these the running task would keep the old
-      // value. A changed version ID redeploys the service, and the deploy waits until the
-      // notebook answers with the new value.
-      triggers: {
-        token_version: tokenValue.versionId,
-        git_token_version: Fn.join(",", splat(gitTokenValue, "version_id")),
-      },
-      desiredCount: 1,
-      // One task at a time: the old task stops before its replacement starts.
-      deploymentMinimumHealthyPercent: 0,
-      deploymentMaximumPercent: 100,
-      healthCheckGracePeriodSeconds: 120,
-      waitForSteadyState: true,
-      // A task that never turns healthy (missing image tag, crash) fails the deploy in
-      // minutes with ECS's reason, instead of waiting for the 20-minute timeout.
-      deploymentCircuitBreaker: { enable: true, rollback: false },
-      propagateTags: "SERVICE",
-      enableEcsManagedTags: true,
-      networkConfiguration: {
-        subnets: props.subnets,
-        // With EFS, also the file system's group, which admits NFS from its members.
-        securityGroups: Fn.concat([[this.securityGroup.id], this.home.securityGroupIds]),
-        assignPublicIp: assignPublicIp,
-      },
-      loadBalancer: [
-        {
-          targetGroupArn: this.targetGroup.arn,
-          containerName: CONTAINER_NAME,
-          containerPort: NOTEBOOK_PORT,
-        },
-      ],
+      secrets: this.secrets,
       // ECS refuses a target group that no listener forwards to yet; the first task needs
       // its EFS mount permission and, with Exec, its SSM permissions.
       dependsOn: [this.listenerRule, this.home.mountPolicy, executeCommandPolicy],
-    });
-    this.service.addOverride("dynamic.capacity_provider_strategy", [
-      { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
-    ]);
-
+    }).resource;
     this.roles.allowScalingOwnService(this.service);
   }
 }

@@ -1,0 +1,109 @@
+import { Construct } from "constructs";
+import { conditional, Fn, IResolvable, ITerraformDependable, Token } from "cdktf";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { ExistingPlatform } from "../existing-platform";
+import { splat } from "../expressions";
+import { CONTAINER_NAME, NOTEBOOK_PORT } from "./constants";
+import { keepLogicalId } from "./logical-ids";
+import { NotebookSecrets } from "./secrets";
+
+export interface NotebookServiceProps {
+  /** The construct the service belonged to before it moved here: its address stays its child's. */
+  readonly owner: Construct;
+  readonly platform: ExistingPlatform;
+  /** `<prefix>-<suffix>`: the service's name. */
+  readonly name: string;
+  readonly taskDefinition: EcsTaskDefinition;
+  /** Subnets the task runs in. */
+  readonly subnets: string[];
+  /** The task's security groups. */
+  readonly securityGroupIds: string[];
+  /**
+   * Give the task a public IP.
+   * @default false
+   */
+  readonly assignPublicIp?: boolean | IResolvable;
+  /** Where the load balancer sends the notebook's requests. */
+  readonly targetGroup: LbTargetGroup;
+  /**
+   * Whether the task runs on Fargate Spot (a Terraform expression).
+   * @default on demand
+   */
+  readonly spot?: boolean | IResolvable;
+  /**
+   * Allow ECS Exec into the notebook.
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean | IResolvable;
+  /** The secrets whose new versions redeploy the service. */
+  readonly secrets: NotebookSecrets;
+  /** What must exist before the first task starts. */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * The notebook's ECS service: one Fargate task (on demand or Spot), one at a time, behind
+ * the target group; a deploy waits until it answers, fails fast through the circuit
+ * breaker, and starts a new task when a secret's value changes. Keeps the Terraform
+ * address it had as the notebook's child.
+ */
+export class NotebookService extends Construct {
+  public readonly resource: EcsService;
+
+  constructor(scope: Construct, id: string, props: NotebookServiceProps) {
+    super(scope, id);
+    const spot = props.spot ?? false;
+
+    this.resource = new EcsService(this, "service", {
+      name: props.name,
+      cluster: props.platform.cluster.arn,
+      taskDefinition: props.taskDefinition.arn,
+      // On demand: the FARGATE launch type (no capacity provider needed on the cluster);
+      // Spot: the FARGATE_SPOT capacity provider, which the cluster must have.
+      launchType: Token.asString(conditional(spot, Token.nullValue(), "FARGATE")),
+      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      // A change of capacity provider or of ECS Exec needs a new task: the provider refuses
+      // a capacity provider change without it.
+      forceNewDeployment: true,
+      // A new token (or git token) is a new secret version, but the task definition names
+      // the secret, not the version: without these the running task would keep the old
+      // value. A changed version ID redeploys the service, and the deploy waits until the
+      // notebook answers with the new value.
+      triggers: {
+        token_version: props.secrets.tokenValue.versionId,
+        git_token_version: Fn.join(",", splat(props.secrets.gitTokenValue, "version_id")),
+      },
+      desiredCount: 1,
+      // One task at a time: the old task stops before its replacement starts.
+      deploymentMinimumHealthyPercent: 0,
+      deploymentMaximumPercent: 100,
+      healthCheckGracePeriodSeconds: 120,
+      waitForSteadyState: true,
+      // A task that never turns healthy (missing image tag, crash) fails the deploy in
+      // minutes with ECS's reason, instead of waiting for the 20-minute timeout.
+      deploymentCircuitBreaker: { enable: true, rollback: false },
+      propagateTags: "SERVICE",
+      enableEcsManagedTags: true,
+      networkConfiguration: {
+        subnets: props.subnets,
+        securityGroups: props.securityGroupIds,
+        assignPublicIp: props.assignPublicIp ?? false,
+      },
+      loadBalancer: [
+        {
+          targetGroupArn: props.targetGroup.arn,
+          containerName: CONTAINER_NAME,
+          containerPort: NOTEBOOK_PORT,
+        },
+      ],
+      dependsOn: props.dependsOn,
+    });
+    keepLogicalId(this.resource, props.owner, "service");
+    this.resource.addOverride("dynamic.capacity_provider_strategy", [
+      { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
+    ]);
+
+  }
+}
