@@ -65,15 +65,6 @@ describe("state-backend-<env>", () => {
     expect(only(json, "aws_s3_bucket_ownership_controls").rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
   });
 
-  test("a bucket policy that denies every request not over TLS", () => {
-    const json = synthBackend({ dev: DEV });
-    const bucket = Object.keys(json.resource.aws_s3_bucket)[0];
-    expect(only(json, "aws_s3_bucket_policy").policy).toBe(
-      `\${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "DenyWithoutTls", "Effect" = "Deny", "Principal" = "*", "Action" = "s3:*", ` +
-        `"Resource" = [aws_s3_bucket.${bucket}.arn, "\${aws_s3_bucket.${bucket}.arn}/*"], "Condition" = {"Bool" = {"aws:SecureTransport" = "false"}}}]})}`,
-    );
-  });
-
   test("noncurrent state versions expire after a configurable number of days (90 by default)", () => {
     const json = synthBackend({ dev: DEV });
     expect(only(json, "aws_s3_bucket_lifecycle_configuration").rule[0]).toMatchObject({

@@ -1,6 +1,9 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { synthStack } from "./helpers/synth";
-import { describeWithTerraform, evaluateExpressions } from "./helpers/terraform";
+import { Testing } from "cdktf";
+import { stateBackendStackSpecs } from "../stacks/settings";
+import { StateBackendStack } from "../stacks/state-backend-stack";
+import { settingsFor, synthStack } from "./helpers/synth";
+import { describeWithTerraform, evaluateExpressions, renderPolicies, statement } from "./helpers/terraform";
 
 // The notebook's IAM policies, as AWS receives them (rendered by the real terraform with
 // plausible values), evaluated with an offline implementation of AWS's policy logic:
@@ -79,5 +82,96 @@ describeWithTerraform("IAM policies of a notebook, evaluated", () => {
     expect(await decide(read(OTHER_SECRET), identity)).toBe("ImplicitlyDenied");
     const write = { ...read(OWN_SECRET), action: "secretsmanager:PutSecretValue" };
     expect(await decide(write, identity)).toBe("ImplicitlyDenied");
+  });
+});
+
+describeWithTerraform("IAM and bucket policies, statement by statement", () => {
+  // Rendered with placeholders for references ("<aws_iam_role.notebook_task_role.arn>"),
+  // so each statement is checked on its own, by resource type and role, never by a hash.
+  const { json } = synthStack("notebook");
+  const rolePolicy = (name: string) => Object.values<any>(json.resource.aws_iam_role_policy).find((p) => p.name === name).policy as string;
+  const role = (suffix: string) => Object.entries<any>(json.resource.aws_iam_role).find(([id]) => id.startsWith(`notebook_${suffix}_`))![1];
+  const backend = JSON.parse(Testing.synth(new StateBackendStack(Testing.app(), stateBackendStackSpecs(settingsFor({}, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" } }))[0])));
+  let p: Record<string, any>;
+
+  beforeAll(async () => {
+    p = await renderPolicies({
+      read_secrets: rolePolicy("read-own-secrets"),
+      stop_when_idle: rolePolicy("stop-own-service-when-idle"),
+      mount_home: rolePolicy("mount-own-home"),
+      ecs_exec: rolePolicy("ecs-exec"),
+      execution_trust: role("execution_role").assume_role_policy,
+      task_trust: role("task_role").assume_role_policy,
+      bucket: Object.values<any>(backend.resource.aws_s3_bucket_policy)[0].policy,
+    });
+  }, 60_000);
+
+  test("execution role: reads the notebook's token secret and its git token secret, nothing else", () => {
+    expect(p.read_secrets.Statement).toHaveLength(1);
+    expect(statement(p.read_secrets, "ReadThisNotebooksSecretsOnly")).toEqual({
+      Sid: "ReadThisNotebooksSecretsOnly",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: ["<aws_secretsmanager_secret.notebook_token_secret.arn>", "<aws_secretsmanager_secret.notebook_git_token_secret[*].arn>"],
+    });
+  });
+
+  test("task role: scales its own service, nothing else", () => {
+    expect(p.stop_when_idle.Statement).toEqual([
+      { Sid: "ScaleOwnServiceToZero", Effect: "Allow", Action: "ecs:UpdateService", Resource: "<aws_ecs_service.notebook_service.arn>" },
+    ]);
+  });
+
+  test("task role with EFS: mounts and writes through its own access point only, no root access", () => {
+    expect(p.mount_home.Statement).toEqual([
+      {
+        Sid: "MountAndWriteThroughOwnAccessPointOnly",
+        Effect: "Allow",
+        Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        Resource: "<data.aws_efs_file_system.platform_efs[*].arn>",
+        Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": "<aws_efs_access_point.notebook_home_access_point[*].arn>" } },
+      },
+    ]);
+  });
+
+  test("task role with ECS Exec: the four SSM channels, the session log to its own log group, finding log groups", () => {
+    expect(statement(p.ecs_exec, "EcsExecChannels")).toMatchObject({
+      Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+      Resource: "*",
+    });
+    expect(statement(p.ecs_exec, "EcsExecSessionLog")).toMatchObject({
+      Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+      Resource: ["<aws_cloudwatch_log_group.notebook_log_group.arn>", "<aws_cloudwatch_log_group.notebook_log_group.arn>:*"],
+    });
+    expect(statement(p.ecs_exec, "EcsExecFindLogGroup")).toMatchObject({ Action: "logs:DescribeLogGroups", Resource: "*" });
+    expect(p.ecs_exec.Statement).toHaveLength(3);
+  });
+
+  test("trust: ECS tasks only, on behalf of this account (and, for the task role, its ECS resources in this region)", () => {
+    const principal = { Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" };
+    expect(statement(p.execution_trust)).toEqual({ ...principal, Condition: { StringEquals: { "aws:SourceAccount": "<data.aws_caller_identity.platform_account.account_id>" } } });
+    expect(statement(p.task_trust)).toEqual({
+      ...principal,
+      Condition: {
+        StringEquals: { "aws:SourceAccount": "<data.aws_caller_identity.platform_account.account_id>" },
+        ArnLike: {
+          "aws:SourceArn":
+            "arn:<data.aws_partition.platform_partition.partition>:ecs:<data.aws_region.platform_region.region>:<data.aws_caller_identity.platform_account.account_id>:*",
+        },
+      },
+    });
+  });
+
+  test("state bucket: denies every request that is not over TLS", () => {
+    expect(p.bucket.Statement).toEqual([
+      {
+        Sid: "DenyWithoutTls",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: ["<aws_s3_bucket.state_bucket.arn>", "<aws_s3_bucket.state_bucket.arn>/*"],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]);
   });
 });

@@ -268,3 +268,26 @@ export async function evaluateExpressions(
     removeDir(dir);
   }
 }
+
+/**
+ * Renders `jsonencode(...)` policies of a synthesized stack into the JSON AWS receives, with
+ * every reference to a resource or data source replaced by a readable placeholder naming
+ * its type, construct and attribute without the hash: `aws_iam_role.notebook_task_role.arn`
+ * becomes the string "<aws_iam_role.notebook_task_role.arn>", a splat `x[*].arn` the list
+ * ["<x[*].arn>"]. Tests then check policies statement by statement, by type and role.
+ */
+export async function renderPolicies(policies: Record<string, string>): Promise<Record<string, any>> {
+  const reference = "((?:data\\.)?(?:aws|random)_[a-z0-9_]+)\\.([A-Za-z0-9_]+?)(?:_[0-9A-F]{8})?";
+  const rendered = await evaluateExpressions(policies, [
+    [new RegExp(`${reference}\\[\\*\\]\\.([a-z_]+)`, "g"), '["<$1.$2[*].$3>"]'],
+    [new RegExp(`${reference}\\.([a-z_]+)`, "g"), '"<$1.$2.$3>"'],
+  ]);
+  return Object.fromEntries(Object.entries(rendered).map(([name, json]) => [name, JSON.parse(json as string)]));
+}
+
+/** The statement with this Sid (or the only one, without a Sid). */
+export function statement(policy: any, sid?: string): any {
+  const found = (policy.Statement as any[]).filter((s) => (sid === undefined ? true : s.Sid === sid));
+  if (found.length !== 1) throw new Error(`expected one statement ${sid ?? ""}, found ${found.length} in ${JSON.stringify(policy)}`);
+  return found[0];
+}
