@@ -1,6 +1,6 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Testing } from "cdktf";
-import { stateBackendStackSpecs } from "../stacks/settings";
+import { stateBackendStackSpecs } from "../stacks/stack-specs";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { settingsFor, synthStack } from "./helpers/synth";
 import { describeWithTerraform, evaluateExpressions, renderPolicies, statement } from "./helpers/terraform";

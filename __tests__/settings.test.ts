@@ -2,7 +2,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { notebookStackSpecs, readSettings, requireUser, SettingsError, stateBackendStackSpecs } from "../stacks/settings";
+import { readSettings, requireUser, SettingsError } from "../stacks/settings";
+import { notebookStackSpecs, stateBackendStackSpecs } from "../stacks/stack-specs";
 
 const PROJECT = "/projects/nb";
 const read = (env: Record<string, string>, environmentsContext?: unknown, osUser = "alice") =>

@@ -2,7 +2,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { localStatePath } from "../stacks/settings";
+import { localStatePath } from "../stacks/stack-specs";
 import { notebookStatus } from "../scripts/status";
 import { recordingServer } from "./helpers/notebook-image";
 

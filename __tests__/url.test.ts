@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { localStatePath } from "../stacks/settings";
+import { localStatePath } from "../stacks/stack-specs";
 
 // `npm run url` over state files made here, in the project directory the script serves.
 const root = path.resolve(__dirname, "..");

@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { localStatePath, readSettings } from "../stacks/settings";
+import { readSettings } from "../stacks/settings";
+import { localStatePath } from "../stacks/stack-specs";
 import { forgetStaleBackends } from "../stacks/working-dir";
 import { synthStack } from "./helpers/synth";
 import { describeWithTerraform, removeDir, runTerraform } from "./helpers/terraform";

@@ -2,7 +2,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NotebookStackSpec, SettingsError } from "../stacks/settings";
+import { SettingsError } from "../stacks/settings";
+import { NotebookStackSpec } from "../stacks/stack-specs";
 
 /** Terraform state as the day-2 commands need it: outputs and resources. */
 export interface TerraformState {

@@ -1,6 +1,7 @@
 import { DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
 import * as path from "path";
-import { NotebookStackSpec, notebookStackSpecs, readSettings, requireUser, SettingsError } from "../stacks/settings";
+import { readSettings, requireUser, SettingsError } from "../stacks/settings";
+import { NotebookStackSpec, notebookStackSpecs } from "../stacks/stack-specs";
 import { cdktfConfig, readStackState, TerraformState } from "./state";
 
 /**

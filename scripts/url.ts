@@ -1,5 +1,6 @@
 import * as path from "path";
-import { notebookStackSpecs, readSettings, requireUser, SettingsError } from "../stacks/settings";
+import { readSettings, requireUser, SettingsError } from "../stacks/settings";
+import { notebookStackSpecs } from "../stacks/stack-specs";
 import { cdktfConfig, readStackState } from "./state";
 
 /**

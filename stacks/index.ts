@@ -1,12 +1,14 @@
 import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { NotebookStack } from "./notebook-stack";
-import { notebookStackSpecs, Settings, stateBackendStackSpecs } from "./settings";
+import { Settings } from "./settings";
+import { notebookStackSpecs, stateBackendStackSpecs } from "./stack-specs";
 import { StateBackendStack } from "./state-backend-stack";
 import { checkVarFiles, findCdktfCommand, varFilesOf } from "./var-files";
 
 export { NotebookStack } from "./notebook-stack";
 export { StateBackendStack } from "./state-backend-stack";
-export { readSettings, SettingsError, notebookStackSpecs } from "./settings";
+export { readSettings, SettingsError } from "./settings";
+export { notebookStackSpecs } from "./stack-specs";
 export { forgetStaleBackends, removeOtherFormat } from "./working-dir";
 
 /**

@@ -4,7 +4,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
-import { NotebookStackSpec } from "./settings";
+import { NotebookStackSpec } from "./stack-specs";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 import { declareNotebookVariables, NotebookVariables } from "./variables";
 

@@ -15,6 +15,7 @@ import { SettingsError } from "./settings-error";
 import { MAX_USER_LENGTH, readTeamFile, TeamMember, USER_NAME } from "./team";
 export { MAX_USER_LENGTH } from "./team";
 import { REGION_RE } from "./patterns";
+import { bootstrapStateKey, LOCAL_ENVIRONMENT, userStateKey } from "./stack-specs";
 
 export interface EnvironmentSettings {
   /** Environment name, part of the stack id `notebook-<name>` and of the state key. */
@@ -52,38 +53,6 @@ export interface Settings {
 export const DEFAULT_MAX_NOTEBOOKS = 90;
 export const MAX_TARGET_GROUPS_PER_LOAD_BALANCER = 100;
 
-export type BackendSpec =
-  | { readonly type: "local"; readonly path: string }
-  | { readonly type: "s3"; readonly bucket: string; readonly key: string; readonly region: string };
-
-/** One notebook stack the app synthesizes. */
-export interface NotebookStackSpec {
-  /** `notebook`, or `notebook-<env>` for an environment with remote state. */
-  readonly id: string;
-  /** Environment name used in tags and state keys (`local` for the `notebook` stack). */
-  readonly environment: string;
-  readonly user: string;
-  readonly backend: BackendSpec;
-  /** Per-user settings from a team file, used instead of the vars file's. */
-  readonly overrides?: { readonly cpu?: number; readonly memory?: number; readonly jupyterDockerTag?: string };
-  /**
-   * The user is listed in the environment's team file. Their notebook then has one
-   * configuration whichever stack deploys it (the administrator's `notebook-<env>-<user>`
-   * or the user's own `notebook-<env>`, which share a state): the team file's settings, and
-   * a generated token of its own; the vars file's `token`, one for every user, is ignored.
-   */
-  readonly teamMember?: boolean;
-}
-
-/** The stack that creates an environment's state bucket: its own state is local. */
-export interface StateBackendStackSpec {
-  /** `state-backend-<env>`. */
-  readonly id: string;
-  readonly environment: EnvironmentSettings;
-  /** Where the bootstrap stack keeps its own state: a local file first, the bucket once moved. */
-  readonly backend: BackendSpec;
-}
-
 export interface SettingsInput {
   /** Environment variables, usually `process.env`. */
   readonly env: Record<string, string | undefined>;
@@ -95,8 +64,6 @@ export interface SettingsInput {
 }
 
 export const DEFAULT_STATE_KEY_PREFIX = "jupyter-notebooks";
-/** Environment name of the `notebook` stack (local state). */
-export const LOCAL_ENVIRONMENT = "local";
 /**
  * Operating-system users that many people share (containers, cloud images, CI): as the
  * default owner they would put different people's notebooks under one state key.
@@ -268,98 +235,4 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     }
     return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix, team, maxNotebooks, bootstrapStateInBucket };
   });
-}
-
-function userStateKey(prefix: string, environment: string, user: string): string {
-  return `${prefix}/${environment}/${user}/terraform.tfstate`;
-}
-
-/** "_" never appears in an environment or user name: no notebook shares this key. */
-function bootstrapStateKey(prefix: string, environment: string): string {
-  return `${prefix}/_bootstrap/${environment}/terraform.tfstate`;
-}
-
-/** Where a user's notebook keeps its state in an environment: the same for their own and the team's stack. */
-function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
-  return { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: userStateKey(env.stateKeyPrefix, env.name, user) };
-}
-
-/**
- * The notebook stacks for these settings: `notebook` with local state, one `notebook-<env>`
- * per environment, and one `notebook-<env>-<user>` per user of an environment's team file.
- */
-export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
-  const user = settings.user;
-  // Without a user, only the team roll-out (whose users the team file names) is possible.
-  const own = <T>(spec: () => T): T[] => (user === undefined ? [] : [spec()]);
-  const local = own<NotebookStackSpec>(() => ({
-    id: "notebook",
-    environment: LOCAL_ENVIRONMENT,
-    user: user!,
-    backend: { type: "local", path: localStatePath(settings.projectDir, user!) },
-  }));
-  const overridesOf = (member: TeamMember) => ({ cpu: member.cpu, memory: member.memory, jupyterDockerTag: member.jupyterDockerTag });
-  const remote = settings.environments.flatMap((env): NotebookStackSpec[] => {
-    // The current user's own stack shares its state with their team stack: same settings,
-    // and no second stack for the same state.
-    const self = env.team.find((member) => member.name === user);
-    return [
-      ...own<NotebookStackSpec>(() => ({
-        id: `notebook-${env.name}`,
-        environment: env.name,
-        user: user!,
-        backend: remoteBackend(env, user!),
-        ...(self ? { overrides: overridesOf(self), teamMember: true } : {}),
-      })),
-      ...env.team
-        .filter((member) => member !== self)
-        .map((member) => ({
-          id: `notebook-${env.name}-${member.name}`,
-          environment: env.name,
-          user: member.name,
-          backend: remoteBackend(env, member.name),
-          overrides: overridesOf(member),
-          teamMember: true,
-        })),
-    ];
-  });
-  const specs = [...local, ...remote];
-  const seen = new Set<string>();
-  for (const spec of specs) {
-    if (seen.has(spec.id)) {
-      throw new SettingsError(`two stacks would be called ${spec.id} (an environment name and a team user together make another environment's stack id): rename the environment or the user`);
-    }
-    seen.add(spec.id);
-  }
-  return specs;
-}
-
-/** One `state-backend-<env>` stack per environment, creating its state bucket. */
-export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpec[] {
-  // Environments may share a bucket (their keys differ): it is created once, by the first.
-  const first = new Map<string, EnvironmentSettings>();
-  for (const env of settings.environments) {
-    const earlier = first.get(env.stateBucket);
-    if (!earlier) first.set(env.stateBucket, env);
-    else if (earlier.stateRegion !== env.stateRegion) {
-      throw new SettingsError(`environments ${earlier.name} and ${env.name} name the same stateBucket ${env.stateBucket} in different regions (${earlier.stateRegion}, ${env.stateRegion}): a bucket has one region`);
-    } else if (env.bootstrapStateInBucket) {
-      // Only the first environment naming a bucket has a state-backend stack whose state could move.
-      throw new SettingsError(
-        `environment ${env.name} sets bootstrapStateInBucket, but its stateBucket ${env.stateBucket} is created by environment ${earlier.name} (state-backend-${earlier.name}): set bootstrapStateInBucket on ${earlier.name} instead`,
-      );
-    }
-  }
-  return [...first.values()].map((env) => ({
-    id: `state-backend-${env.name}`,
-    environment: env,
-    backend: env.bootstrapStateInBucket
-      ? { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: bootstrapStateKey(env.stateKeyPrefix, env.name) }
-      : { type: "local", path: path.join(settings.projectDir, `state-backend-${env.name}.tfstate`) },
-  }));
-}
-
-/** The `notebook` stack's state file: one per user, in the project directory (git-ignored). */
-export function localStatePath(projectDir: string, user: string): string {
-  return path.join(projectDir, `notebook-${user}.tfstate`);
 }

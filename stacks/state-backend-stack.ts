@@ -3,7 +3,7 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { StateBucket } from "../modules/state-bucket";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
-import { StateBackendStackSpec } from "./settings";
+import { StateBackendStackSpec } from "./stack-specs";
 import { wholeNumberRule } from "./variable-rules";
 
 /**

@@ -1,5 +1,5 @@
 import { Fn, LocalBackend, S3Backend, TerraformStack, Token } from "cdktf";
-import { BackendSpec } from "./settings";
+import { BackendSpec } from "./stack-specs";
 
 /** What every stack of this project sets in its `terraform` block and default tags. */
 

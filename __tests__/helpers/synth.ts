@@ -1,6 +1,7 @@
 import { App, Testing } from "cdktf";
 import { NotebookStack } from "../../stacks/notebook-stack";
-import { notebookStackSpecs, readSettings, Settings } from "../../stacks/settings";
+import { readSettings, Settings } from "../../stacks/settings";
+import { notebookStackSpecs } from "../../stacks/stack-specs";
 
 export const PROJECT_DIR = "/projects/nb";
 
