@@ -2,7 +2,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { App, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { App, TerraformStack, Testing } from "cdktf";
+import { makeUniqueId } from "cdktf/lib/private/unique";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ExistingPlatform } from "../modules/existing-platform";
@@ -144,4 +146,26 @@ describeWithTerraform("the notebook module used as a library, with literal props
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test("keeps each moved resource at the address it had, however deep the notebook is nested", () => {
+    // GIVEN the notebook inside a construct of the user's own, two levels below the stack
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "nested");
+    new AwsProvider(stack, "aws", { region: "eu-west-1" });
+    new RandomProvider(stack, "random");
+    const team = new Construct(new Construct(stack, "team"), "alice");
+    const platform = new ExistingPlatform(team, "platform", {
+      clusterName: "data-science",
+      loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+    });
+    new Notebook(team, "notebook", { platform, subnets: ["subnet-0123456789abcdef0"], cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook:2026-05-31", owner: "alice" });
+    const json = JSON.parse(Testing.synth(stack));
+    // THEN resources that moved into sub-constructs keep the id of the notebook's direct child
+    expect(Object.keys(json.resource.aws_lb_target_group)).toEqual([makeUniqueId(["team", "alice", "notebook", "target_group"])]);
+    expect(Object.keys(json.resource.aws_iam_role).sort()).toEqual(
+      [makeUniqueId(["team", "alice", "notebook", "execution_role"]), makeUniqueId(["team", "alice", "notebook", "task_role"])].sort(),
+    );
+    expect(Object.keys(json.resource.aws_ecs_service)).toEqual([makeUniqueId(["team", "alice", "notebook", "service"])]);
+  });
 });

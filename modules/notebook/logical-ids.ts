@@ -13,5 +13,11 @@ export function keepLogicalId(element: TerraformElement, owner: Construct, oldId
   const stack = TerraformStack.of(owner);
   const scopes = owner.node.scopes;
   const components = [...scopes.slice(scopes.indexOf(stack) + 1).map((c) => c.node.id), oldId];
-  element.overrideLogicalId(makeUniqueId(components));
+  const id = makeUniqueId(components);
+  element.overrideLogicalId(id);
+  // cdktf keeps the first logical ID anything read (a reference built with address() or
+  // splat() before this call): the override would then be ignored without a word.
+  if (element.friendlyUniqueId !== id) {
+    throw new Error(`keepLogicalId: ${element.node.path} was referenced before its logical ID was pinned to ${id}; pin it right after creating it`);
+  }
 }

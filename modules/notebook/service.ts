@@ -104,6 +104,5 @@ export class NotebookService extends Construct {
     this.resource.addOverride("dynamic.capacity_provider_strategy", [
       { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
     ]);
-
   }
 }
