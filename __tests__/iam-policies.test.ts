@@ -4,11 +4,11 @@ import { Testing } from "cdktf";
 import { stateBackendStackSpecs } from "../stacks/stack-specs";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { settingsFor, synthStack } from "./helpers/synth";
-import { describeWithTerraform, evaluateExpressions, renderPolicies, statement } from "./helpers/terraform";
+import { describeWithTerraform, renderPolicies, statement } from "./helpers/terraform";
 
-// The notebook's IAM policies, as AWS receives them (rendered by the real terraform with
-// plausible values), evaluated with an offline implementation of AWS's policy logic:
-// what they allow, and what they must not.
+// The project's IAM and bucket policies, as AWS receives them (rendered by the real
+// terraform), checked statement by statement and evaluated with an offline implementation
+// of AWS's policy logic: what they allow, and what they must not.
 
 const ACCOUNT = "111122223333";
 const OTHER_ACCOUNT = "999988887777";
@@ -29,29 +29,51 @@ async function decide(request: { principal: string; action: string; resource: st
   return result.overallResult;
 }
 
-describeWithTerraform("IAM policies of a notebook, evaluated", () => {
+/**
+ * A rendered policy with its placeholders ("<aws_iam_role.notebook_task_role.arn>", see
+ * renderPolicies) replaced by realistic values, as AWS would receive it. A placeholder whose
+ * value is null is a resource that does not exist (count 0): it is dropped from lists.
+ */
+function concrete(node: any, values: Record<string, string | null>): any {
+  if (Array.isArray(node)) return node.filter((x) => !(typeof x === "string" && values[x] === null)).map((x) => concrete(x, values));
+  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, concrete(v, values)]));
+  if (typeof node !== "string") return node;
+  return Object.entries(values).reduce((text, [placeholder, value]) => (value === null ? text : text.split(placeholder).join(value)), node);
+}
+
+describeWithTerraform("IAM policies, rendered by terraform: evaluated, and checked statement by statement", () => {
+  // Rendered once, with placeholders for references; each statement is checked on its own,
+  // by resource type and role (never a hash), and the policies, with realistic ARNs for the
+  // placeholders, are evaluated with an offline implementation of AWS's policy logic.
   const { json } = synthStack("notebook");
+  const rolePolicy = (name: string) => Object.values<any>(json.resource.aws_iam_role_policy).find((p) => p.name === name).policy as string;
   const role = (suffix: string) => Object.entries<any>(json.resource.aws_iam_role).find(([id]) => id.startsWith(`notebook_${suffix}_`))![1];
-  const tokenSecret = Object.keys(json.resource.aws_secretsmanager_secret).find((id) => id.startsWith("notebook_token_secret_"))!;
-  const gitSecret = Object.keys(json.resource.aws_secretsmanager_secret).find((id) => id.startsWith("notebook_git_token_secret_"))!;
-  const readSecrets = Object.values<any>(json.resource.aws_iam_role_policy).find((p) => p.name === "read-own-secrets");
+  const backend = JSON.parse(Testing.synth(new StateBackendStack(Testing.app(), stateBackendStackSpecs(settingsFor({}, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" } }))[0])));
   const OWN_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:jupyter-ab12cd34/jupyter-token-AbCdEf`;
   const OTHER_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:jupyter-zz99yy88/jupyter-token-GhIjKl`;
+  /** Realistic values for the placeholders: this account and region, alice's notebook, no git token. */
+  const VALUES = {
+    "<data.aws_caller_identity.platform_account.account_id>": ACCOUNT,
+    "<data.aws_partition.platform_partition.partition>": "aws",
+    "<data.aws_region.platform_region.region>": REGION,
+    "<aws_secretsmanager_secret.notebook_token_secret.arn>": OWN_SECRET,
+    "<aws_secretsmanager_secret.notebook_git_token_secret[*].arn>": null,
+    "<aws_s3_bucket.state_bucket.arn>": "arn:aws:s3:::acme-nb-state",
+  };
+  let p: Record<string, any>;
   let policies: Record<string, any>;
 
   beforeAll(async () => {
-    const rendered = await evaluateExpressions(
-      { execution_trust: role("execution_role").assume_role_policy, task_trust: role("task_role").assume_role_policy, read_secrets: readSecrets.policy },
-      [
-        [/data\.aws_caller_identity\.[A-Za-z0-9_]+\.account_id/g, "local.account"],
-        [/data\.aws_partition\.[A-Za-z0-9_]+\.partition/g, "local.partition"],
-        [/data\.aws_region\.[A-Za-z0-9_]+\.region/g, "local.region"],
-        [new RegExp(`aws_secretsmanager_secret\\.${tokenSecret}\\.arn`, "g"), "local.token_secret"],
-        [new RegExp(`aws_secretsmanager_secret\\.${gitSecret}\\[\\*\\]\\.arn`, "g"), "[]"],
-      ],
-      { account: ACCOUNT, partition: "aws", region: REGION, token_secret: OWN_SECRET },
-    );
-    policies = Object.fromEntries(Object.entries(rendered).map(([k, v]) => [k, JSON.parse(v as string)]));
+    p = await renderPolicies({
+      read_secrets: rolePolicy("read-own-secrets"),
+      stop_when_idle: rolePolicy("stop-own-service-when-idle"),
+      mount_home: rolePolicy("mount-own-home"),
+      ecs_exec: rolePolicy("ecs-exec"),
+      execution_trust: role("execution_role").assume_role_policy,
+      task_trust: role("task_role").assume_role_policy,
+      bucket: Object.values<any>(backend.resource.aws_s3_bucket_policy)[0].policy,
+    });
+    policies = concrete(p, VALUES);
   }, 60_000);
 
   const assume = (roleName: string, sourceAccount: string, sourceArn?: string) => ({
@@ -84,28 +106,6 @@ describeWithTerraform("IAM policies of a notebook, evaluated", () => {
     const write = { ...read(OWN_SECRET), action: "secretsmanager:PutSecretValue" };
     expect(await decide(write, identity)).toBe("ImplicitlyDenied");
   });
-});
-
-describeWithTerraform("IAM and bucket policies, statement by statement", () => {
-  // Rendered with placeholders for references ("<aws_iam_role.notebook_task_role.arn>"),
-  // so each statement is checked on its own, by resource type and role, never by a hash.
-  const { json } = synthStack("notebook");
-  const rolePolicy = (name: string) => Object.values<any>(json.resource.aws_iam_role_policy).find((p) => p.name === name).policy as string;
-  const role = (suffix: string) => Object.entries<any>(json.resource.aws_iam_role).find(([id]) => id.startsWith(`notebook_${suffix}_`))![1];
-  const backend = JSON.parse(Testing.synth(new StateBackendStack(Testing.app(), stateBackendStackSpecs(settingsFor({}, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" } }))[0])));
-  let p: Record<string, any>;
-
-  beforeAll(async () => {
-    p = await renderPolicies({
-      read_secrets: rolePolicy("read-own-secrets"),
-      stop_when_idle: rolePolicy("stop-own-service-when-idle"),
-      mount_home: rolePolicy("mount-own-home"),
-      ecs_exec: rolePolicy("ecs-exec"),
-      execution_trust: role("execution_role").assume_role_policy,
-      task_trust: role("task_role").assume_role_policy,
-      bucket: Object.values<any>(backend.resource.aws_s3_bucket_policy)[0].policy,
-    });
-  }, 60_000);
 
   test("execution role: reads the notebook's token secret and its git token secret, nothing else", () => {
     expect(p.read_secrets.Statement).toHaveLength(1);
@@ -180,7 +180,7 @@ describeWithTerraform("IAM and bucket policies, statement by statement", () => {
   });
 
   test("state bucket, evaluated: a request without TLS is denied even to someone allowed to read the states", async () => {
-    const bucketPolicy = JSON.parse(JSON.stringify(p.bucket).split("<aws_s3_bucket.state_bucket.arn>").join("arn:aws:s3:::acme-nb-state"));
+    const bucketPolicy = policies.bucket;
     const reader = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::acme-nb-state/*" }] };
     const get = (secure: string) => ({
       principal: `arn:aws:iam::${ACCOUNT}:user/alice`,

@@ -1,8 +1,5 @@
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { synthStack } from "./helpers/synth";
-import { describeWithTerraform, evaluateExpressions, removeDir, runTerraform, tfvars } from "./helpers/terraform";
+import { describeWithTerraform, evaluateExpressions, tfvars } from "./helpers/terraform";
 import { ALL_ON, OIDC, OLD_VARS, Vars } from "./helpers/vars";
 
 /**
@@ -42,31 +39,19 @@ const outputName = (label: string) => label.replace(/[^A-Za-z0-9_]/g, "_");
 describeWithTerraform("options switched on and off, evaluated by terraform", () => {
   const { json } = synthStack("notebook");
   const found = switches(json);
-  let root: string;
   const results: Record<string, Record<string, unknown>> = {};
 
-  /** Applies the variables-and-outputs configuration with `vars` (no resources, no provider) and reads the outputs. */
-  async function evaluate(name: string, vars: Vars): Promise<Record<string, unknown>> {
-    const dir = path.join(root, name);
-    fs.mkdirSync(dir);
-    const outputs = Object.fromEntries(Object.entries(found).map(([label, expr]) => [outputName(label), { value: expr }]));
-    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ variable: json.variable, output: outputs }));
-    fs.writeFileSync(path.join(dir, "vars.tfvars"), tfvars(vars));
-    for (const args of [["init", "-input=false", "-no-color"], ["apply", "-input=false", "-no-color", "-auto-approve", "-var-file=vars.tfvars"]]) {
-      const run = await runTerraform(dir, args);
-      if (run.code !== 0) throw new Error(`terraform ${args[0]} failed for ${name}:\n${run.output}`);
-    }
-    const read = await runTerraform(dir, ["output", "-json"]);
-    const parsed = JSON.parse(read.output.slice(0, read.output.lastIndexOf("}") + 1));
-    return Object.fromEntries(Object.entries(found).map(([label]) => [label, parsed[outputName(label)]?.value]));
+  /** Evaluates every switch with `vars`: the variable blocks and the switches as outputs, no resources, no provider. */
+  async function evaluate(vars: Vars): Promise<Record<string, unknown>> {
+    const expressions = Object.fromEntries(Object.entries(found).map(([label, expr]) => [outputName(label), expr]));
+    const values = await evaluateExpressions(expressions, { variables: json.variable, varsText: tfvars(vars) });
+    return Object.fromEntries(Object.keys(found).map((label) => [label, values[outputName(label)]]));
   }
 
   beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), "tf-switches-"));
     const cases: Array<[string, Vars]> = [["old", OLD_VARS], ["all-on", ALL_ON], ["oidc", OIDC]];
-    await Promise.all(cases.map(async ([name, vars]) => (results[name] = await evaluate(name, vars))));
+    await Promise.all(cases.map(async ([name, vars]) => (results[name] = await evaluate(vars))));
   }, 120_000);
-  afterAll(() => removeDir(root));
 
   test("finds every optional resource and block", () => {
     expect(Object.keys(found).sort()).toEqual(
@@ -136,10 +121,13 @@ describeWithTerraform("the EFS group check, evaluated by terraform", () => {
   const rule = (r: Record<string, unknown>) => ({ is_egress: false, ip_protocol: "tcp", from_port: 2049, to_port: 2049, referenced_security_group_id: null, cidr_ipv4: null, cidr_ipv6: null, ...r });
 
   async function admits(rules: Array<Record<string, unknown>>): Promise<boolean> {
-    const { admits } = await evaluateExpressions({ admits: check }, [[new RegExp(ruleData.replace(/\./g, "\\."), "g"), "local.rules"], [/var\.efs_security_group_id/g, "local.group"]], {
-      group: GROUP,
-      rules: Object.fromEntries(rules.map((r, i) => [`sgr-${i}`, rule(r)])),
-    });
+    const { admits } = await evaluateExpressions(
+      { admits: check },
+      {
+        replacements: [[new RegExp(ruleData.replace(/\./g, "\\."), "g"), "local.rules"], [/var\.efs_security_group_id/g, "local.group"]],
+        locals: { group: GROUP, rules: Object.fromEntries(rules.map((r, i) => [`sgr-${i}`, rule(r)])) },
+      },
+    );
     return admits as boolean;
   }
 
@@ -164,11 +152,17 @@ describeWithTerraform("the hostname checks, evaluated by terraform with the host
   const [length, lastLabel] = Object.values<any>(json.resource.aws_lb_listener_rule)[0].lifecycle.precondition.map((p: any) => p.condition as string);
 
   async function checks(zoneName: string, vars: { domain?: string; hostname_prefix?: string } = {}) {
-    return evaluateExpressions({ length, last_label: lastLabel }, [
-      [/data\.aws_route53_zone\.[A-Za-z0-9_]+\.name/g, "local.zone"],
-      [/var\.domain/g, "local.domain"],
-      [/var\.hostname_prefix/g, "local.prefix"],
-    ], { zone: zoneName, domain: vars.domain ?? "", prefix: vars.hostname_prefix ?? "jupyter" });
+    return evaluateExpressions(
+      { length, last_label: lastLabel },
+      {
+        replacements: [
+          [/data\.aws_route53_zone\.[A-Za-z0-9_]+\.name/g, "local.zone"],
+          [/var\.domain/g, "local.domain"],
+          [/var\.hostname_prefix/g, "local.prefix"],
+        ],
+        locals: { zone: zoneName, domain: vars.domain ?? "", prefix: vars.hostname_prefix ?? "jupyter" },
+      },
+    );
   }
 
   test("pass for the zone's name when the vars file gives no domain", async () => {

@@ -237,26 +237,32 @@ export async function initOffline(stackDir: string): Promise<{ result: Terraform
 
 /**
  * Evaluates expressions of a synthesized stack with the real terraform, offline: each
- * `${...}` expression becomes an output of a configuration that holds only `locals`, after
- * `replacements` (pattern, HCL) swapped the references to data sources and resources for
- * those locals or literals. Returns the outputs' values. Used to turn policies the stack
- * writes as `jsonencode(...)` into the JSON AWS receives, with plausible values.
+ * `${...}` expression becomes an output of a configuration that holds nothing else but
+ * `locals` and, when given, the stack's `variable` blocks with a vars file (no provider, no
+ * resource). `replacements` (pattern, HCL) first swap references to data sources and
+ * resources for those locals or literals. Output names must be Terraform identifiers.
+ * Returns the outputs' values.
  */
 export async function evaluateExpressions(
   expressions: Record<string, string>,
-  replacements: Array<[RegExp, string]>,
-  locals: Record<string, unknown> = {},
+  options: { replacements?: Array<[RegExp, string]>; locals?: Record<string, unknown>; variables?: unknown; varsText?: string } = {},
 ): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-eval-"));
   try {
     const output: Record<string, { value: string }> = {};
     for (const [name, expression] of Object.entries(expressions)) {
       let rendered = expression;
-      for (const [pattern, hcl] of replacements) rendered = rendered.replace(pattern, hcl);
+      for (const [pattern, hcl] of options.replacements ?? []) rendered = rendered.replace(pattern, hcl);
       output[name] = { value: rendered };
     }
-    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals: Object.keys(locals).length > 0 ? locals : undefined, output }));
-    for (const args of [["init", "-input=false", "-no-color"], ["apply", "-input=false", "-no-color", "-auto-approve"]]) {
+    const locals = options.locals && Object.keys(options.locals).length > 0 ? options.locals : undefined;
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ variable: options.variables, locals, output }));
+    const apply = ["apply", "-input=false", "-no-color", "-auto-approve"];
+    if (options.varsText !== undefined) {
+      fs.writeFileSync(path.join(dir, "vars.tfvars"), options.varsText);
+      apply.push("-var-file=vars.tfvars");
+    }
+    for (const args of [["init", "-input=false", "-no-color"], apply]) {
       const run = await runTerraform(dir, args);
       if (run.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${run.output}`);
     }
@@ -278,10 +284,12 @@ export async function evaluateExpressions(
  */
 export async function renderPolicies(policies: Record<string, string>): Promise<Record<string, any>> {
   const reference = "((?:data\\.)?(?:aws|random)_[a-z0-9_]+)\\.([A-Za-z0-9_]+?)(?:_[0-9A-F]{8})?";
-  const rendered = await evaluateExpressions(policies, [
-    [new RegExp(`${reference}\\[\\*\\]\\.([a-z_]+)`, "g"), '["<$1.$2[*].$3>"]'],
-    [new RegExp(`${reference}\\.([a-z_]+)`, "g"), '"<$1.$2.$3>"'],
-  ]);
+  const rendered = await evaluateExpressions(policies, {
+    replacements: [
+      [new RegExp(`${reference}\\[\\*\\]\\.([a-z_]+)`, "g"), '["<$1.$2[*].$3>"]'],
+      [new RegExp(`${reference}\\.([a-z_]+)`, "g"), '"<$1.$2.$3>"'],
+    ],
+  });
   return Object.fromEntries(Object.entries(rendered).map(([name, json]) => [name, JSON.parse(json as string)]));
 }
 
