@@ -36,16 +36,30 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
 
   const workEntries = (dir: string) => fs.readdirSync(path.join(dir, "work")).sort();
 
+  /** Starts a notebook whose repository is on a server that never answers, runs `fn`, cleans up. */
+  async function withStalledClone(
+    limitSeconds: string,
+    fn: (nb: Notebook, stalled: Awaited<ReturnType<typeof stalledServer>>, dir: string) => Promise<void>,
+  ): Promise<void> {
+    const stalled = await stalledServer();
+    let nb: Notebook | undefined;
+    try {
+      const dir = home();
+      nb = await startNotebook(dir, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_GIT_REPOSITORY: stalled.url("analysis"), NOTEBOOK_GIT_TIMEOUT_SECONDS: limitSeconds });
+      await fn(nb, stalled, dir);
+    } finally {
+      // The server first: a git still waiting on it (the fix broken) then fails and lets the script end.
+      await stalled.close();
+      await stopNotebook(nb);
+    }
+  }
+
   test.concurrent(
     "a clone from a server that never answers is abandoned after NOTEBOOK_GIT_TIMEOUT_SECONDS, and the server starts without it",
-    async () => {
-      const stalled = await stalledServer();
-      let nb: Notebook | undefined;
-      try {
-        // GIVEN a repository on a server that accepts the connection and never answers
-        const dir = home();
-        const started = Date.now();
-        nb = await startNotebook(dir, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_GIT_REPOSITORY: stalled.url("analysis"), NOTEBOOK_GIT_TIMEOUT_SECONDS: "3" });
+    () => {
+      // GIVEN a repository on a server that accepts the connection and never answers
+      const started = Date.now();
+      return withStalledClone("3", async (nb, stalled, dir) => {
         // WHEN the limit of 3 seconds passes
         await waitUntilServing(nb, 20_000);
         // THEN the server answers, after the clone was tried and given up, with one clear line
@@ -55,25 +69,16 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
         expect(nb.logs()).toContain("[start-notebook] git clone did not finish within 3 seconds; starting the server without the repository\n");
         // AND nothing half-made is left in the work directory
         expect(workEntries(dir)).toEqual([]);
-      } finally {
-        // The server first: a git still waiting on it (the fix broken) then fails and lets
-        // the script end.
-        await stalled.close();
-        await stopNotebook(nb);
-      }
+      });
     },
     40_000,
   );
 
   test.concurrent(
     "SIGTERM in the middle of a clone ends the start within seconds, with status 0 and nothing half-made left",
-    async () => {
-      const stalled = await stalledServer();
-      let nb: Notebook | undefined;
-      try {
-        // GIVEN a clone hanging on a server that never answers, with a long limit
-        const dir = home();
-        nb = await startNotebook(dir, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_GIT_REPOSITORY: stalled.url("analysis"), NOTEBOOK_GIT_TIMEOUT_SECONDS: "600" });
+    () =>
+      // GIVEN a clone hanging on a server that never answers, with a long limit
+      withStalledClone("600", async (nb, stalled, dir) => {
         await waitFor("git to connect", () => stalled.accepted() > 0, 15_000);
         // WHEN ECS stops the task
         const sent = Date.now();
@@ -88,13 +93,7 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
         // AND git was stopped too (no process left waiting on the server), leaving nothing behind
         await waitFor("git to close its connection", () => stalled.open() === 0, 3000);
         expect(workEntries(dir)).toEqual([]);
-      } finally {
-        // The server first: a git still waiting on it (the fix broken) then fails and lets
-        // the script end.
-        await stalled.close();
-        await stopNotebook(nb);
-      }
-    },
+      }),
     40_000,
   );
 

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import { randomUUID } from "crypto";
 import * as http from "http";
 import WebSocket from "ws";
-import { jupyterStatus, sleep } from "./notebook-image";
+import { jupyterPython, jupyterStatus, sleep } from "./notebook-image";
 import { ToolStatus } from "./tools";
 
 /**
@@ -22,14 +22,10 @@ export function jupyterKernelStatus(): ToolStatus {
   if (kernelStatus) return kernelStatus;
   const server = jupyterStatus();
   if (!server.available) return (kernelStatus = server);
-  // The same python jupyterStatus picked: the first with jupyter_server and boto3.
-  for (const candidate of ["/usr/bin/python3", "python3"]) {
-    if (spawnSync(candidate, ["-c", "import jupyter_server, boto3"]).status !== 0) continue;
-    const run = spawnSync(candidate, ["-c", "import ipykernel, terminado"], { encoding: "utf8" });
-    return (kernelStatus =
-      run.status === 0 ? { available: true } : { available: false, problem: `${candidate} has Jupyter Server but not ipykernel and terminado` });
-  }
-  return (kernelStatus = { available: false, problem: "no python3 with jupyter_server and boto3 was found" });
+  // The same python the start script's tests use.
+  const python = jupyterPython()!;
+  const run = spawnSync(python, ["-c", "import ipykernel, terminado"], { encoding: "utf8" });
+  return (kernelStatus = run.status === 0 ? { available: true } : { available: false, problem: `${python} has Jupyter Server but not ipykernel and terminado` });
 }
 
 /** Polls `condition` every `everyMs` until it holds; fails with `what` after `timeoutMs`. */

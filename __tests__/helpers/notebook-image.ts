@@ -28,6 +28,12 @@ export function jupyterStatus(): ToolStatus {
   return (pythonStatus = { available: false, problem: "no python3 with jupyter_server and boto3 was found" });
 }
 
+/** The python3 jupyterStatus() found, when it found one. */
+export function jupyterPython(): string | undefined {
+  jupyterStatus();
+  return python;
+}
+
 export function shellcheckStatus(): ToolStatus {
   const run = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
   return run.status === 0 ? { available: true } : { available: false, problem: "shellcheck was not found on PATH" };
