@@ -24,7 +24,7 @@ export interface CdktfCommand {
 }
 
 /** Commands whose vars files decide what is created. (`destroy` is left alone: never block a clean-up.) */
-const COMMANDS_WITH_VAR_FILES = ["deploy", "diff", "plan", "apply", "watch"];
+const COMMANDS_WITH_VAR_FILES = ["deploy", "diff", "watch"];
 
 /**
  * Reads a cdktf command line: `cdktf deploy notebook-dev --var-file=dev.tfvars --auto-approve`.

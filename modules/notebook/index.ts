@@ -18,17 +18,16 @@ import { NotebookRoles } from "./roles";
 import { NotebookRouting } from "./routing";
 import { NotebookSecrets } from "./secrets";
 import { NotebookService } from "./service";
+import { SignInProps } from "./sign-in";
 import { NotebookTaskDefinition } from "./task-definition";
 
 export { CONTAINER_NAME, MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
-import { SignInProps } from "./sign-in";
 
 /** Shortest token accepted; shorter ones are guessable. */
 export const MIN_TOKEN_LENGTH = 16;
 export const MAX_TOKEN_LENGTH = 256;
 /** Characters that need no escaping in the notebook URL's query string. */
 export const TOKEN_CHARACTERS = "^[A-Za-z0-9._~-]+$";
-
 
 /**
  * Longest hostname prefix whose names fit every AWS limit: the target group name
@@ -303,7 +302,7 @@ export class Notebook extends Construct {
       name: this.name,
       taskDefinition: this.taskDefinition,
       subnets: props.subnets,
-      // With EFS, also the file system's group, which admits NFS from its members.
+      // With EFS, also the client group the mount targets admit NFS from (see PersistentHome).
       securityGroupIds: Token.asList(Fn.concat([[this.securityGroup.id], this.home.securityGroupIds])),
       assignPublicIp,
       targetGroup: this.targetGroup,
