@@ -1,8 +1,9 @@
 import { App } from "cdktf";
-import { checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
+import { checkStateAccessOfCommand, checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
 
 // The cdktf app: reads synth-time settings, creates the stacks, checks the vars files of
-// the cdktf command that runs it, synthesizes.
+// the cdktf command that runs it and that its AWS identity may use the chosen notebooks'
+// states, synthesizes.
 async function main(): Promise<void> {
   const app = new App();
   const settings = readSettings({
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   if (settings.userProblem) console.error(`note: no notebook stack of your own: ${settings.userProblem}`);
   const { notebooks, stateBackends } = createStacks(app, settings);
   await checkVarFilesOfCommand([...notebooks, ...stateBackends], __dirname, process.env, process.ppid);
+  await checkStateAccessOfCommand(notebooks, process.env, process.ppid);
   app.synth();
   removeOtherFormat(app.outdir, [...notebooks, ...stateBackends].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
   // Notebook stacks only: a state-backend stack's backend changes only to move its state (--migrate-state).

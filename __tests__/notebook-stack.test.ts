@@ -612,6 +612,21 @@ describe("backends", () => {
     );
     expect(new Set(keys).size).toBe(4);
   });
+
+  test("an environment's notebook roles carry its role boundary (its user policy requires it); the local notebook's carry none", () => {
+    const boundaries = (id: string, user = "alice") =>
+      Object.values<any>(synthStack(id, settingsFor({ NOTEBOOK_USER: user }, environments)).json.resource.aws_iam_role).map((r) => r.permissions_boundary);
+    // The platform's partition and account (found by type and construct, not by hash).
+    const arn = (env: string) =>
+      expect.stringMatching(
+        new RegExp(
+          `^arn:\\$\\{data\\.aws_partition\\.platform_partition_[0-9A-F]{8}\\.partition\\}:iam::\\$\\{data\\.aws_caller_identity\\.platform_account_[0-9A-F]{8}\\.account_id\\}:policy/jupyter-notebooks/jupyter-notebooks-${env}-role-boundary$`,
+        ),
+      );
+    expect(boundaries("notebook-dev")).toEqual([arn("dev"), arn("dev")]);
+    expect(boundaries("notebook-prod", "bob")).toEqual([arn("prod"), arn("prod")]);
+    expect(boundaries("notebook")).toEqual([undefined, undefined]);
+  });
 });
 
 function escape(s: string): string {

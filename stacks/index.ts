@@ -3,7 +3,8 @@ import { NotebookStack } from "./notebook-stack";
 import { Settings } from "./settings";
 import { notebookStackSpecs, stateBackendStackSpecs } from "./stack-specs";
 import { StateBackendStack } from "./state-backend-stack";
-import { checkVarFiles, findCdktfCommand, varFilesOf } from "./var-files";
+import { checkStateAccess } from "./state-access";
+import { checkVarFiles, COMMANDS_WITH_VAR_FILES, findCdktfCommand, stackSelected, varFilesOf } from "./var-files";
 
 export { NotebookStack } from "./notebook-stack";
 export { StateBackendStack } from "./state-backend-stack";
@@ -29,9 +30,24 @@ export function createStacks(app: App, settings: Settings): { notebooks: Noteboo
 export async function checkVarFilesOfCommand(stacks: TerraformStack[], projectDir: string, env: NodeJS.ProcessEnv, parentPid: number): Promise<void> {
   if (!env.CDKTF_OUTDIR) return; // not run by the cdktf CLI
   const command = findCdktfCommand(parentPid);
-  if (!command) return;
+  if (!command || !COMMANDS_WITH_VAR_FILES.includes(command.command)) return;
   const files = varFilesOf(command, projectDir);
   if (files.length === 0) return;
   const declared = new Map(stacks.map((stack) => [stack.node.id, stack.node.findAll().filter((c) => c instanceof TerraformVariable).map((c) => c.node.id)]));
   await checkVarFiles(files, declared, command.stacks);
+}
+
+/**
+ * When cdktf runs the app for a deploy, diff or destroy of notebook stacks with S3 state,
+ * stops (SettingsError) if AWS refuses the person one of those states: another user's
+ * notebook, or a NOTEBOOK_USER that is not the name their identity carries. The message
+ * names both, before Terraform changes anything. See stacks/state-access.ts.
+ */
+export async function checkStateAccessOfCommand(notebooks: NotebookStack[], env: NodeJS.ProcessEnv, parentPid: number): Promise<void> {
+  if (!env.CDKTF_OUTDIR) return; // not run by the cdktf CLI
+  const command = findCdktfCommand(parentPid);
+  // Without stack ids cdktf deploys the app's only stack or refuses; an app with one stack has no S3 state.
+  if (!command || command.stacks.length === 0) return;
+  const chosen = notebooks.filter((stack) => stackSelected(stack.node.id, command.stacks));
+  await checkStateAccess(chosen.map((stack) => stack.spec), env);
 }

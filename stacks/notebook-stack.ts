@@ -2,9 +2,10 @@ import { Construct } from "constructs";
 import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { roleBoundaryArn } from "../modules/access-policies";
 import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
-import { NotebookStackSpec } from "./stack-specs";
+import { LOCAL_ENVIRONMENT, NotebookStackSpec } from "./stack-specs";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 import { declareNotebookVariables, NotebookVariables } from "./variables";
 
@@ -16,9 +17,12 @@ export class NotebookStack extends TerraformStack {
   public readonly variables: NotebookVariables;
   public readonly platform: ExistingPlatform;
   public readonly notebook: Notebook;
+  /** What the stack was made from: its user, environment and backend. */
+  public readonly spec: NotebookStackSpec;
 
   constructor(scope: Construct, spec: NotebookStackSpec) {
     super(scope, spec.id);
+    this.spec = spec;
     requireTerraformVersion(this);
     configureBackend(this, spec.backend);
 
@@ -83,6 +87,9 @@ export class NotebookStack extends TerraformStack {
       capacityProvider: vars.capacityProvider.stringValue,
       ephemeralStorageGib: vars.ephemeralStorageGib.numberValue,
       enableExecuteCommand: vars.enableExecuteCommand.booleanValue,
+      // An environment's notebook user policy lets its users create roles with this boundary only.
+      rolePermissionsBoundary:
+        spec.environment === LOCAL_ENVIRONMENT ? undefined : roleBoundaryArn(this.platform.partition.partition, this.platform.account.accountId, spec.environment),
     }));
 
     new TerraformOutput(this, "url", {

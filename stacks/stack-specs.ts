@@ -40,12 +40,19 @@ export interface StateBackendStackSpec {
   /** `state-backend-<env>`. */
   readonly id: string;
   readonly environment: EnvironmentSettings;
+  /** Every environment whose states go to this bucket (the first is `environment`): each gets its access policies here. */
+  readonly environments: EnvironmentSettings[];
   /** Where the bootstrap stack keeps its own state: a local file first, the bucket once moved. */
   readonly backend: BackendSpec;
 }
 
+/** `<prefix>/<env>/`: where an environment's notebook states live, one folder per user. */
+export function environmentStatePrefix(prefix: string, environment: string): string {
+  return `${prefix}/${environment}/`;
+}
+
 export function userStateKey(prefix: string, environment: string, user: string): string {
-  return `${prefix}/${environment}/${user}/terraform.tfstate`;
+  return `${environmentStatePrefix(prefix, environment)}${user}/terraform.tfstate`;
 }
 
 /** "_" never appears in an environment or user name: no notebook shares this key. */
@@ -127,6 +134,7 @@ export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpe
   return [...first.values()].map((env) => ({
     id: `state-backend-${env.name}`,
     environment: env,
+    environments: settings.environments.filter((other) => other.stateBucket === env.stateBucket),
     backend: env.bootstrapStateInBucket
       ? { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: bootstrapStateKey(env.stateKeyPrefix, env.name) }
       : { type: "local", path: path.join(settings.projectDir, `state-backend-${env.name}.tfstate`) },

@@ -24,18 +24,20 @@ export interface CdktfCommand {
 }
 
 /** Commands whose vars files decide what is created. (`destroy` is left alone: never block a clean-up.) */
-const COMMANDS_WITH_VAR_FILES = ["deploy", "diff", "watch"];
+export const COMMANDS_WITH_VAR_FILES = ["deploy", "diff", "watch"];
+/** Commands that read and write the chosen stacks' states. */
+const COMMANDS_WITH_STATE = [...COMMANDS_WITH_VAR_FILES, "destroy"];
 
 /**
  * Reads a cdktf command line: `cdktf deploy notebook-dev --var-file=dev.tfvars --auto-approve`.
- * Returns undefined when `argv` is not a cdktf command that takes vars files.
+ * Returns undefined when `argv` is not a cdktf command that uses the stacks' states.
  */
 export function parseCdktfArgs(argv: string[]): CdktfCommand | undefined {
   const cli = argv.findIndex((a) => /(^|[/\\])cdktf(\.js|\.cmd)?$/.test(a) || /cdktf-cli[/\\]bundle[/\\]bin[/\\]cdktf(\.js)?$/.test(a));
   if (cli < 0) return undefined;
   const rest = argv.slice(cli + 1);
   const command = rest.find((a) => !a.startsWith("-"));
-  if (!command || !COMMANDS_WITH_VAR_FILES.includes(command)) return undefined;
+  if (!command || !COMMANDS_WITH_STATE.includes(command)) return undefined;
   const stacks: string[] = [];
   const varFiles: string[] = [];
   const args = rest.slice(rest.indexOf(command) + 1);

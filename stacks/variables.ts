@@ -475,22 +475,33 @@ function signInVariables(stack: Construct) {
 /** Reaching the team's AWS resources. */
 function awsAccessVariables(stack: Construct) {
   return {
-    taskRolePolicyArns: variable(stack, "task_role_policy_arns", {
-        type: "list(string)",
-        default: [],
-        description: "Managed IAM policies attached to the notebook's task role, e.g. read access to the team's S3 data. At most 10.",
-        validation: [
-          {
-            condition: "${length(var.task_role_policy_arns) <= 10 && length(distinct(var.task_role_policy_arns)) == length(var.task_role_policy_arns)}",
-            errorMessage: "task_role_policy_arns may list at most 10 distinct policies (the IAM quota per role), got ${length(var.task_role_policy_arns)}.",
-          },
-          {
-            condition: `\${alltrue([for a in var.task_role_policy_arns : can(regex(${re(POLICY_ARN_RE)}, a))])}`,
-            errorMessage: `task_role_policy_arns must hold IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess or arn:aws:iam::123456789012:policy/team-data, got \${jsonencode([for a in var.task_role_policy_arns : a if !can(regex(${re(POLICY_ARN_RE)}, a))])}.`,
-          },
-        ],
-      }),
+    taskRolePolicyArns: taskRolePolicyArnsVariable(
+      stack,
+      "Managed IAM policies attached to the notebook's task role, e.g. read access to the team's S3 data. At most 10.",
+    ),
   };
+}
+
+/**
+ * `task_role_policy_arns`: on a notebook stack, the policies its task role gets; on a
+ * state-backend stack, the policies users may give their notebooks (the same vars file serves both).
+ */
+export function taskRolePolicyArnsVariable(stack: Construct, description: string) {
+  return variable(stack, "task_role_policy_arns", {
+    type: "list(string)",
+    default: [],
+    description,
+    validation: [
+      {
+        condition: "${length(var.task_role_policy_arns) <= 10 && length(distinct(var.task_role_policy_arns)) == length(var.task_role_policy_arns)}",
+        errorMessage: "task_role_policy_arns may list at most 10 distinct policies (the IAM quota per role), got ${length(var.task_role_policy_arns)}.",
+      },
+      {
+        condition: `\${alltrue([for a in var.task_role_policy_arns : can(regex(${re(POLICY_ARN_RE)}, a))])}`,
+        errorMessage: `task_role_policy_arns must hold IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess or arn:aws:iam::123456789012:policy/team-data, got \${jsonencode([for a in var.task_role_policy_arns : a if !can(regex(${re(POLICY_ARN_RE)}, a))])}.`,
+      },
+    ],
+  });
 }
 
 /** Cost and capacity. */

@@ -282,10 +282,16 @@ export async function evaluateExpressions(
  * becomes the string "<aws_iam_role.notebook_task_role.arn>", a splat `x[*].arn` the list
  * ["<x[*].arn>"]. Tests then check policies statement by statement, by type and role.
  */
-export async function renderPolicies(policies: Record<string, string>): Promise<Record<string, any>> {
+export async function renderPolicies(
+  policies: Record<string, string>,
+  options: { replacements?: Array<[RegExp, string]>; variables?: unknown; varsText?: string } = {},
+): Promise<Record<string, any>> {
   const reference = "((?:data\\.)?(?:aws|random)_[a-z0-9_]+)\\.([A-Za-z0-9_]+?)(?:_[0-9A-F]{8})?";
   const rendered = await evaluateExpressions(policies, {
+    ...options,
     replacements: [
+      // The caller's own first (e.g. a data source with for_each, whose value is a map).
+      ...(options.replacements ?? []),
       [new RegExp(`${reference}\\[\\*\\]\\.([a-z_]+)`, "g"), '["<$1.$2[*].$3>"]'],
       [new RegExp(`${reference}\\.([a-z_]+)`, "g"), '"<$1.$2.$3>"'],
     ],

@@ -130,6 +130,12 @@ export interface NotebookProps {
    * @default false
    */
   readonly enableExecuteCommand?: boolean | IResolvable;
+  /**
+   * Permissions boundary of the notebook's two roles: with the access policies of
+   * modules/access-policies, the environment's notebook role boundary (roleBoundaryArn).
+   * @default no boundary
+   */
+  readonly rolePermissionsBoundary?: string;
 }
 
 /**
@@ -224,6 +230,7 @@ export class Notebook extends Construct {
       logGroup: this.logGroup,
       taskRolePolicyArns: props.taskRolePolicyArns,
       enableExecuteCommand,
+      permissionsBoundary: props.rolePermissionsBoundary,
     });
     this.executionRole = this.roles.executionRole;
     this.taskRole = this.roles.taskRole;

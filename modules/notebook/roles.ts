@@ -28,6 +28,12 @@ export interface NotebookRolesProps {
    * @default false
    */
   readonly enableExecuteCommand?: boolean | IResolvable;
+  /**
+   * Permissions boundary of both roles (the environment's notebook role boundary, which
+   * its notebook user policy requires).
+   * @default no boundary
+   */
+  readonly permissionsBoundary?: string;
 }
 
 /**
@@ -56,6 +62,7 @@ export class NotebookRoles extends Construct {
       name: `${props.name}-execution`,
       description: `ECS task execution role of notebook ${props.name}`,
       assumeRolePolicy: ecsTasksTrustPolicy(platform, false),
+      permissionsBoundary: props.permissionsBoundary,
     });
     keepLogicalId(this.executionRole, props.owner, "execution_role");
     this.managedPolicy = new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
@@ -84,6 +91,7 @@ export class NotebookRoles extends Construct {
       name: `${props.name}-task`,
       description: `Role of the running notebook ${props.name}`,
       assumeRolePolicy: ecsTasksTrustPolicy(platform, true),
+      permissionsBoundary: props.permissionsBoundary,
     });
     keepLogicalId(this.taskRole, props.owner, "task_role");
 
