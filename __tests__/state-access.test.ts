@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { runAppAsCdktf } from "./helpers/cdktf-cli";
 import { startFakeAws } from "./helpers/fake-aws";
 import { describeWithTerraform } from "./helpers/terraform";
 
@@ -23,17 +24,8 @@ describeWithTerraform("a state AWS refuses: another user's notebook", () => {
 
   const env = (user: string) => ({ ...process.env, ...aws.env, NOTEBOOK_USER: user, NOTEBOOK_ENVIRONMENTS: ENVIRONMENTS, CHECKPOINT_DISABLE: "1" });
 
-  /** The app run by `cdktf <args>` (a stand-in for the CLI that starts it through a shell, as cdktf does). */
-  function cdktf(args: string[], user: string) {
-    const fake = path.join(dir, "cdktf");
-    fs.writeFileSync(
-      fake,
-      `const { spawnSync } = require("child_process");\n` +
-        `const r = spawnSync("node -r sucrase/register/ts main.ts", { shell: true, cwd: ${JSON.stringify(ROOT)}, stdio: "inherit" });\n` +
-        `process.exit(r.status);\n`,
-    );
-    return spawnSync(process.execPath, [fake, ...args], { cwd: ROOT, env: { ...env(user), CDKTF_OUTDIR: path.join(dir, "out") }, encoding: "utf8" });
-  }
+  /** The app run by `cdktf <args>` for `user`. */
+  const cdktf = (args: string[], user: string) => runAppAsCdktf(dir, args, env(user));
 
   test("alice's stack deployed with bob's identity stops before Terraform runs, naming both", () => {
     const run = cdktf(["deploy", "notebook-dev", "--auto-approve"], "alice");

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { checkVarFiles, closest, findCdktfCommand, namesInVarFile, parseCdktfArgs, ProcessInfo, stackSelected } from "../stacks/var-files";
 import { SettingsError } from "../stacks/settings";
+import { runAppAsCdktf } from "./helpers/cdktf-cli";
 import { tfvars } from "./helpers/terraform";
 import { OLD_VARS } from "./helpers/vars";
 
@@ -113,20 +114,9 @@ describe("names in a vars file", () => {
 });
 
 describe("the app run by a cdktf command", () => {
-  /** A stand-in for the cdktf CLI: a script called `cdktf` that runs the app through a shell, as cdktf does. */
+  /** The app run by `cdktf <args>`, for alice. */
   function runAs(cliArgs: string[], env: Record<string, string> = {}) {
-    const fake = path.join(dir, "cdktf");
-    fs.writeFileSync(
-      fake,
-      `const { spawnSync } = require("child_process");\n` +
-        `const r = spawnSync("node -r sucrase/register/ts main.ts", { shell: true, cwd: ${JSON.stringify(ROOT)}, stdio: "inherit" });\n` +
-        `process.exit(r.status);\n`,
-    );
-    return spawnSync(process.execPath, [fake, ...cliArgs], {
-      cwd: ROOT,
-      env: { ...process.env, NOTEBOOK_USER: "alice", CDKTF_OUTDIR: path.join(dir, "out"), ...env },
-      encoding: "utf8",
-    });
+    return runAppAsCdktf(dir, cliArgs, { ...process.env, NOTEBOOK_USER: "alice", ...env });
   }
 
   test("a vars file with only declared variables synthesizes", () => {
