@@ -42,27 +42,19 @@ export interface DeployStatementsProps {
   readonly who: "own" | "everyone";
 }
 
-/** Tagging actions of the services a notebook uses, adding and removing. */
-const TAG_ACTIONS = [
-  "ecs:TagResource",
-  "secretsmanager:TagResource",
-  "logs:TagResource",
-  "logs:TagLogGroup",
-  "iam:TagRole",
-  "ec2:CreateTags",
-  "elasticloadbalancing:AddTags",
-  "elasticfilesystem:TagResource",
+/** Tagging actions of the services a notebook uses: [adding, removing] per service. */
+const TAGGING: Array<[string, string]> = [
+  ["ecs:TagResource", "ecs:UntagResource"],
+  ["secretsmanager:TagResource", "secretsmanager:UntagResource"],
+  ["logs:TagResource", "logs:UntagResource"],
+  ["logs:TagLogGroup", "logs:UntagLogGroup"],
+  ["iam:TagRole", "iam:UntagRole"],
+  ["ec2:CreateTags", "ec2:DeleteTags"],
+  ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+  ["elasticfilesystem:TagResource", "elasticfilesystem:UntagResource"],
 ];
-const UNTAG_ACTIONS = [
-  "ecs:UntagResource",
-  "secretsmanager:UntagResource",
-  "logs:UntagResource",
-  "logs:UntagLogGroup",
-  "iam:UntagRole",
-  "ec2:DeleteTags",
-  "elasticloadbalancing:RemoveTags",
-  "elasticfilesystem:UntagResource",
-];
+const TAG_ACTIONS = TAGGING.map(([tag]) => tag);
+const UNTAG_ACTIONS = TAGGING.map(([, untag]) => untag);
 
 /**
  * What deploying, updating, reading and destroying notebooks takes, in two parts (one
