@@ -10,6 +10,7 @@ import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { splat } from "../expressions";
+import { NotebookPlatform } from "../notebook/platform";
 
 export interface ExistingPlatformProps {
   /** Name of the team's ECS cluster. */
@@ -41,7 +42,7 @@ export interface ExistingPlatformProps {
  * The infrastructure the team already runs, looked up with data sources.
  * Owns no resource: destroying a notebook never touches anything here.
  */
-export class ExistingPlatform extends Construct {
+export class ExistingPlatform extends Construct implements NotebookPlatform {
   public readonly cluster: DataAwsEcsCluster;
   public readonly loadBalancer: DataAwsLb;
   public readonly listener: DataAwsLbListener;
@@ -65,6 +66,15 @@ export class ExistingPlatform extends Construct {
   /** ID and ARN of the file system: one-element lists, or empty ones. */
   public readonly efsFileSystemIds: string[];
   public readonly efsFileSystemArns: string[];
+  public readonly partitionName: string;
+  public readonly regionName: string;
+  public readonly accountId: string;
+  public readonly clusterArn: string;
+  public readonly clusterName: string;
+  public readonly listenerArn: string;
+  public readonly listenerPort: number;
+  public readonly vpcId: string;
+  public readonly zoneId: string;
 
   constructor(scope: Construct, id: string, props: ExistingPlatformProps) {
     super(scope, id);
@@ -123,6 +133,15 @@ export class ExistingPlatform extends Construct {
       },
     });
 
+    this.partitionName = this.partition.partition;
+    this.regionName = this.region.region;
+    this.accountId = this.account.accountId;
+    this.clusterArn = this.cluster.arn;
+    this.clusterName = this.cluster.clusterName;
+    this.listenerArn = this.listener.arn;
+    this.listenerPort = this.listener.port;
+    this.vpcId = this.vpc.id;
+    this.zoneId = this.zone.zoneId;
     this.loadBalancerSecurityGroups = this.loadBalancer.securityGroups;
     this.loadBalancerDnsName = this.loadBalancer.dnsName;
     this.zoneName = Fn.trimsuffix(this.zone.name, ".");

@@ -11,7 +11,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
-import { ExistingPlatform } from "../existing-platform";
+import { NotebookPlatform } from "./platform";
 import { PersistentHome } from "./persistent-home";
 import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { NotebookRoles } from "./roles";
@@ -39,7 +39,7 @@ export const HOSTNAME_PREFIX_PATTERN = `^[a-z0-9]([a-z0-9-]{0,${MAX_HOSTNAME_PRE
 
 export interface NotebookProps {
   /** The team's cluster, load balancer, listener, zone and VPC. */
-  readonly platform: ExistingPlatform;
+  readonly platform: NotebookPlatform;
   /** Subnets the notebook task runs in (at least one). */
   readonly subnets: string[];
   /** Fargate CPU units (256 = 1/4 vCPU ... 16384 = 16 vCPU). */
@@ -205,7 +205,7 @@ export class Notebook extends Construct {
     // coalesce() skips empty strings: an empty domain means the zone's name.
     const domain = Fn.coalesce([domainInput, platform.zoneName]);
     this.hostname = `${this.name}.${domain}`;
-    const listenerPort = platform.listener.port;
+    const listenerPort = platform.listenerPort;
     const portSuffix = conditional(Op.eq(listenerPort, 443), "", Fn.format(":%d", [listenerPort]));
     this.notebookUrl = `https://${this.hostname}${portSuffix}/`;
     this.signInCallbackUrl = `https://${this.hostname}${portSuffix}/oauth2/idpresponse`;
@@ -239,7 +239,7 @@ export class Notebook extends Construct {
     this.securityGroup = new SecurityGroup(this, "security_group", {
       name: this.name,
       description: `Notebook ${this.name}: Jupyter port from the load balancer only`,
-      vpcId: platform.vpc.id,
+      vpcId: platform.vpcId,
       ingress: [
         {
           description: "Jupyter from the load balancer",

@@ -5,7 +5,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { DataAwsVpcSecurityGroupRule } from "@cdktf/provider-aws/lib/data-aws-vpc-security-group-rule";
 import { DataAwsVpcSecurityGroupRules } from "@cdktf/provider-aws/lib/data-aws-vpc-security-group-rules";
-import { ExistingPlatform } from "../existing-platform";
+import { NotebookPlatform } from "./platform";
 import { address, splat } from "../expressions";
 
 /** The image's user (jovyan) and group (users): owner of every file in the home. */
@@ -18,7 +18,7 @@ export const HOMES_DIR = "/notebooks";
 export const NFS_PORT = 2049;
 
 export interface PersistentHomeProps {
-  readonly platform: ExistingPlatform;
+  readonly platform: NotebookPlatform;
   /** The notebook's owner: names the directory, so every notebook of that user finds it. */
   readonly owner: string;
   /**

@@ -5,13 +5,13 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { ExistingPlatform } from "../existing-platform";
+import { NotebookPlatform } from "./platform";
 import { keepLogicalId } from "./logical-ids";
 
 export interface NotebookRolesProps {
   /** The construct these resources belonged to before they moved here: their addresses stay its children's. */
   readonly owner: Construct;
-  readonly platform: ExistingPlatform;
+  readonly platform: NotebookPlatform;
   /** `<prefix>-<suffix>`: names the roles. */
   readonly name: string;
   /** The notebook's secrets: the only ones the execution role may read. */
@@ -67,7 +67,7 @@ export class NotebookRoles extends Construct {
     keepLogicalId(this.executionRole, props.owner, "execution_role");
     this.managedPolicy = new IamRolePolicyAttachment(this, "execution_role_managed_policy", {
       role: this.executionRole.name,
-      policyArn: `arn:${platform.partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+      policyArn: `arn:${platform.partitionName}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
     });
     keepLogicalId(this.managedPolicy, props.owner, "execution_role_managed_policy");
     this.readSecrets = new IamRolePolicy(this, "execution_role_read_token", {
@@ -156,11 +156,11 @@ export class NotebookRoles extends Construct {
  * the execution role is assumed by ECS's agents, whose requests AWS documents with the
  * account only, so it keeps to `aws:SourceAccount`.
  */
-function ecsTasksTrustPolicy(platform: ExistingPlatform, withSourceArn: boolean): string {
-  const account = platform.account.accountId;
+function ecsTasksTrustPolicy(platform: NotebookPlatform, withSourceArn: boolean): string {
+  const account = platform.accountId;
   const condition: Record<string, unknown> = { StringEquals: { "aws:SourceAccount": account } };
   if (withSourceArn) {
-    condition.ArnLike = { "aws:SourceArn": `arn:${platform.partition.partition}:ecs:${platform.region.region}:${account}:*` };
+    condition.ArnLike = { "aws:SourceArn": `arn:${platform.partitionName}:ecs:${platform.regionName}:${account}:*` };
   }
   return Fn.jsonencode({
     Version: "2012-10-17",

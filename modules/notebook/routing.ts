@@ -3,7 +3,7 @@ import { conditional, Fn, Op, TerraformIterator, Token } from "cdktf";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import { ExistingPlatform } from "../existing-platform";
+import { NotebookPlatform } from "./platform";
 import { MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { keepLogicalId } from "./logical-ids";
 import { signInActions, SignInProps } from "./sign-in";
@@ -12,7 +12,7 @@ import { signInActions, SignInProps } from "./sign-in";
 export interface NotebookRoutingProps {
   /** The construct these resources belonged to before they moved here: their addresses stay its children's. */
   readonly owner: Construct;
-  readonly platform: ExistingPlatform;
+  readonly platform: NotebookPlatform;
   /** `<prefix>-<suffix>`: the target group's name. */
   readonly name: string;
   /** `<prefix>-<suffix>.<domain>`. */
@@ -50,7 +50,8 @@ export class NotebookRouting extends Construct {
       targetType: "ip",
       protocol: "HTTP",
       port: NOTEBOOK_PORT,
-      vpcId: platform.vpc.id,
+      vpcId: platform.vpcId,
+      ...(platform.targetGroupTags && Object.keys(platform.targetGroupTags).length > 0 ? { tags: platform.targetGroupTags } : {}),
       // A stopping notebook has nobody to drain for: destroy and replacement stay fast.
       deregistrationDelay: "5",
       // A renamed target group (new hostname_prefix) is created and the rule moved to it
@@ -73,7 +74,7 @@ export class NotebookRouting extends Construct {
     keepLogicalId(this.targetGroup, props.owner, "target_group");
 
     this.listenerRule = new LbListenerRule(this, "listener_rule", {
-      listenerArn: platform.listener.arn,
+      listenerArn: platform.listenerArn,
       // No priority: the provider picks a free one and retries on PriorityInUse.
       // All actions are dynamic blocks (below), in order: sign-in first when configured,
       // then forward. Terraform puts plain blocks before dynamic ones, and the provider
@@ -111,7 +112,7 @@ export class NotebookRouting extends Construct {
 
 
     this.dnsRecord = new Route53Record(this, "dns_record", {
-      zoneId: platform.zone.zoneId,
+      zoneId: platform.zoneId,
       name: props.hostname,
       type: "CNAME",
       ttl: 60,

@@ -3,7 +3,7 @@ import { conditional, Fn, IResolvable, ITerraformDependable, Token } from "cdktf
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { ExistingPlatform } from "../existing-platform";
+import { NotebookPlatform } from "./platform";
 import { splat } from "../expressions";
 import { CONTAINER_NAME, NOTEBOOK_PORT } from "./constants";
 import { keepLogicalId } from "./logical-ids";
@@ -12,7 +12,7 @@ import { NotebookSecrets } from "./secrets";
 export interface NotebookServiceProps {
   /** The construct the service belonged to before it moved here: its address stays its child's. */
   readonly owner: Construct;
-  readonly platform: ExistingPlatform;
+  readonly platform: NotebookPlatform;
   /** `<prefix>-<suffix>`: the service's name. */
   readonly name: string;
   readonly taskDefinition: EcsTaskDefinition;
@@ -58,7 +58,7 @@ export class NotebookService extends Construct {
 
     this.resource = new EcsService(this, "service", {
       name: props.name,
-      cluster: props.platform.cluster.arn,
+      cluster: props.platform.clusterArn,
       taskDefinition: props.taskDefinition.arn,
       // On demand: the FARGATE launch type (no capacity provider needed on the cluster);
       // Spot: the FARGATE_SPOT capacity provider, which the cluster must have.

@@ -3,7 +3,7 @@ import { conditional, Fn, IResolvable, ITerraformDependable, Op, Token } from "c
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { ExistingPlatform } from "../existing-platform";
+import { NotebookPlatform } from "./platform";
 import { CONTAINER_NAME, NOTEBOOK_PORT } from "./constants";
 import { keepLogicalId } from "./logical-ids";
 import { PersistentHome } from "./persistent-home";
@@ -12,7 +12,7 @@ import { NotebookSecrets } from "./secrets";
 export interface NotebookTaskDefinitionProps {
   /** The construct the task definition belonged to before it moved here: its address stays its child's. */
   readonly owner: Construct;
-  readonly platform: ExistingPlatform;
+  readonly platform: NotebookPlatform;
   /** `<prefix>-<suffix>`: the task family. */
   readonly family: string;
   /** The ECS service's name, which the image scales to 0 after an idle stop. */
@@ -99,9 +99,9 @@ export class NotebookTaskDefinition extends Construct {
           environment: Fn.concat([
             [
               { name: "NOTEBOOK_IDLE_MINUTES", value: Fn.tostring(props.idleTimeoutMinutes ?? 120) },
-              { name: "NOTEBOOK_ECS_CLUSTER", value: platform.cluster.arn },
+              { name: "NOTEBOOK_ECS_CLUSTER", value: platform.clusterArn },
               { name: "NOTEBOOK_ECS_SERVICE", value: props.serviceName },
-              { name: "AWS_DEFAULT_REGION", value: platform.region.region },
+              { name: "AWS_DEFAULT_REGION", value: platform.regionName },
             ],
             conditional(Op.gte(Fn.lengthOf(gitRepositoryUrl), 1), [{ name: "NOTEBOOK_GIT_REPOSITORY", value: gitRepositoryUrl }], []),
           ]),
@@ -109,7 +109,7 @@ export class NotebookTaskDefinition extends Construct {
             logDriver: "awslogs",
             options: {
               "awslogs-group": props.logGroup.name,
-              "awslogs-region": platform.region.region,
+              "awslogs-region": platform.regionName,
               "awslogs-stream-prefix": CONTAINER_NAME,
             },
           },
