@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { checkStateAccessOfCommand, checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
+import { checkPlatformDestroyOfCommand, checkStateAccessOfCommand, checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
 
 // The cdktf app: reads synth-time settings, creates the stacks, checks the vars files of
 // the cdktf command that runs it and that its AWS identity may use the chosen notebooks'
@@ -9,17 +9,19 @@ async function main(): Promise<void> {
   const settings = readSettings({
     env: process.env,
     environmentsContext: app.node.tryGetContext("environments"),
+    localPlatformContext: app.node.tryGetContext("localPlatform"),
     projectDir: __dirname,
   });
   // Without a user the notebook and notebook-<env> stacks are left out (cdktf then says it
   // cannot find them): this line says why. state-backend-<env> and team stacks need no user.
   if (settings.userProblem) console.error(`note: no notebook stack of your own: ${settings.userProblem}`);
-  const { notebooks, stateBackends } = createStacks(app, settings);
-  await checkVarFilesOfCommand([...notebooks, ...stateBackends], __dirname, process.env, process.ppid);
+  const { notebooks, stateBackends, platforms } = createStacks(app, settings);
+  await checkVarFilesOfCommand([...notebooks, ...stateBackends, ...platforms], __dirname, process.env, process.ppid);
   await checkStateAccessOfCommand(notebooks, process.env, process.ppid);
+  await checkPlatformDestroyOfCommand(settings, process.env, process.ppid);
   app.synth();
-  removeOtherFormat(app.outdir, [...notebooks, ...stateBackends].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
-  // Notebook stacks only: a state-backend stack's backend changes only to move its state (--migrate-state).
+  removeOtherFormat(app.outdir, [...notebooks, ...stateBackends, ...platforms].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
+  // Notebook stacks only: a state-backend or platform stack's backend changes only to move its state (--migrate-state).
   forgetStaleBackends(app.outdir, notebooks.map((s) => s.node.id));
 }
 

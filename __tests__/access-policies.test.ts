@@ -84,6 +84,14 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
     expect(await decide(list("jupyter-notebooks/dev/"), { identity: user })).toBe("ImplicitlyDenied");
   });
 
+  test("alice reads the platform stack's state, never changes it, and counts the notebooks on its load balancers", async () => {
+    const platformState = `${BUCKET}/jupyter-notebooks/_platform/dev/terraform.tfstate`;
+    expect(await decide(byAlice("s3:GetObject", platformState), { identity: user })).toBe("Allowed");
+    for (const action of ["s3:PutObject", "s3:DeleteObject"]) expect(await decide(byAlice(action, platformState), { identity: user })).toBe("ImplicitlyDenied");
+    expect(await decide(byAlice("s3:GetObject", `${BUCKET}/jupyter-notebooks/_platform/prod/terraform.tfstate`), { identity: user })).toBe("ImplicitlyDenied");
+    expect(await decide(byAlice("tag:GetResources", "*"), { identity: user })).toBe("Allowed");
+  });
+
   test("an identity without the NotebookUser tag reaches no state, or one with bob's tag reaches bob's only", async () => {
     expect(await decide(byAlice("s3:GetObject", state("alice"), {}, null), { identity: user })).toBe("ImplicitlyDenied");
     expect(await decide(byAlice("s3:GetObject", state("bob"), {}, "bob"), { identity: user })).toBe("Allowed");

@@ -5,7 +5,7 @@ import * as path from "path";
 import { App, Testing } from "cdktf";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { readSettings, SettingsError } from "../stacks/settings";
-import { notebookStackSpecs, stateBackendStackSpecs } from "../stacks/stack-specs";
+import { notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs } from "../stacks/stack-specs";
 import { synthStack } from "./helpers/synth";
 import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, runTerraform, tfvars } from "./helpers/terraform";
 import { OLD_VARS } from "./helpers/vars";
@@ -204,6 +204,54 @@ describe("team roll-out", () => {
 
   test("refuses a limit beyond what a load balancer holds", () => {
     expect(errorOf(() => settingsWith({ dev: { ...DEV, maxNotebooks: 101 } }))).toMatch(/has maxNotebooks 101: expected a whole number from 1 to 100$/);
+  });
+
+  test("with a platform, the team may fill every load balancer of it: loadBalancers × maxNotebooks", () => {
+    // GIVEN a platform with 2 load balancers of 90 notebooks
+    const dev = { ...DEV, teamFile: "team.json", platform: true, loadBalancers: 2 };
+    // WHEN the team has 180 users THEN all of them get a stack
+    writeTeam({ users: Array.from({ length: 180 }, (_, i) => ({ name: `user${i}` })) });
+    expect(notebookStackSpecs(settingsWith({ dev })).filter((s) => s.platform?.stackId === "platform-dev")).toHaveLength(181);
+    // WHEN it has 181 THEN the message gives the real capacity and how to raise it
+    writeTeam({ users: Array.from({ length: 181 }, (_, i) => ({ name: `user${i}` })) });
+    expect(errorOf(() => settingsWith({ dev }))).toMatch(
+      /team file team\.json lists 181 users, more than 2 load balancers of platform-dev × maxNotebooks 90 = 180\. Raise loadBalancers \(at most 20\) and deploy platform-dev first$/,
+    );
+  });
+
+  test("fails when platform is not true or false, or loadBalancers is out of range or set without a platform", () => {
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: "yes" } }))).toMatch(/has platform "yes": expected true \(a platform-dev stack, read by its notebooks\) or false$/);
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: true, loadBalancers: 0 } }))).toMatch(/has loadBalancers 0: expected a whole number from 1 to 20$/);
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: true, loadBalancers: 2.5 } }))).toMatch(/has loadBalancers 2\.5: expected a whole number from 1 to 20$/);
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, loadBalancers: 2 } }))).toMatch(/sets loadBalancers without platform: true/);
+  });
+
+  test("an environment with a platform has a platform-<env> stack whose state sits next to its notebooks' states, and its notebooks read it", () => {
+    const settings = settingsWith({ dev: { ...DEV, platform: true, loadBalancers: 3 }, qa: DEV });
+    expect(platformStackSpecs(settings)).toEqual([
+      {
+        stackId: "platform-dev",
+        environment: "dev",
+        backend: { type: "s3", bucket: "acme-nb-state", region: "eu-west-1", key: "jupyter-notebooks/_platform/dev/terraform.tfstate" },
+        loadBalancers: 3,
+        notebooksPerLoadBalancer: 90,
+      },
+    ]);
+    const specs = notebookStackSpecs(settings);
+    expect(specs.find((s) => s.id === "notebook-dev")?.platform?.stackId).toBe("platform-dev");
+    expect(specs.find((s) => s.id === "notebook-qa")?.platform).toBeUndefined();
+    expect(specs.find((s) => s.id === "notebook")?.platform).toBeUndefined();
+  });
+
+  test("localPlatform gives the notebook stack a platform stack with a local state file", () => {
+    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: project });
+    expect(platformStackSpecs(settings)).toEqual([
+      { stackId: "platform", environment: "local", backend: { type: "local", path: path.join(project, "platform.tfstate") }, loadBalancers: 1, notebooksPerLoadBalancer: 90 },
+    ]);
+    expect(notebookStackSpecs(settings).find((s) => s.id === "notebook")?.platform?.stackId).toBe("platform");
+    expect(errorOf(() => readSettings({ env: { NOTEBOOK_USER: "alice" }, localPlatformContext: "yes", projectDir: project }))).toBe(
+      'cdktf.json context "localPlatform" must be true or false, got "yes"',
+    );
   });
 });
 

@@ -55,8 +55,14 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
       qa: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" },
       // its own bucket, the bootstrap stack's state moved into it, another key prefix
       prod: { stateBucket: "acme-nb-state-prod", stateRegion: "us-east-1", stateKeyPrefix: "teams/notebooks", bootstrapStateInBucket: true },
+      // a platform stack with three load balancers, read by its notebooks and its team's
+      ml: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", teamFile: team, platform: true, loadBalancers: 3 },
     };
-    synthApp({ NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify(environments) }, outdir);
+    // and the local notebook stack on a platform of its own
+    synthApp(
+      { NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify(environments), CDKTF_CONTEXT_JSON: JSON.stringify({ localPlatform: true }) },
+      outdir,
+    );
     stacks = fs.readdirSync(path.join(outdir, "stacks")).sort();
   }, 60_000);
   afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
@@ -67,8 +73,13 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
       "notebook-dev",
       "notebook-dev-bob",
       "notebook-dev-carol",
+      "notebook-ml",
+      "notebook-ml-bob",
+      "notebook-ml-carol",
       "notebook-prod",
       "notebook-qa",
+      "platform",
+      "platform-ml",
       "state-backend-dev",
       "state-backend-prod",
     ]);

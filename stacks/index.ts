@@ -1,12 +1,15 @@
 import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { NotebookStack } from "./notebook-stack";
 import { Settings } from "./settings";
-import { notebookStackSpecs, stateBackendStackSpecs } from "./stack-specs";
+import { notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs } from "./stack-specs";
+import { PlatformStack } from "./platform-stack";
+import { checkPlatformDestroy } from "./platform-guard";
 import { StateBackendStack } from "./state-backend-stack";
 import { checkStateAccess } from "./state-access";
 import { checkVarFiles, COMMANDS_WITH_VAR_FILES, findCdktfCommand, stackSelected, varFilesOf } from "./var-files";
 
 export { NotebookStack } from "./notebook-stack";
+export { PlatformStack } from "./platform-stack";
 export { StateBackendStack } from "./state-backend-stack";
 export { readSettings, SettingsError } from "./settings";
 export { notebookStackSpecs } from "./stack-specs";
@@ -14,13 +17,28 @@ export { forgetStaleBackends, removeOtherFormat } from "./working-dir";
 
 /**
  * Every stack for these settings: `notebook`; per environment `notebook-<env>`, one
- * `notebook-<env>-<user>` per team-file user, and `state-backend-<env>`.
+ * `notebook-<env>-<user>` per team-file user, and `state-backend-<env>`; `platform-<env>`
+ * for an environment with a platform, and `platform` with localPlatform.
  */
-export function createStacks(app: App, settings: Settings): { notebooks: NotebookStack[]; stateBackends: StateBackendStack[] } {
+export function createStacks(app: App, settings: Settings): { notebooks: NotebookStack[]; stateBackends: StateBackendStack[]; platforms: PlatformStack[] } {
   return {
     notebooks: notebookStackSpecs(settings).map((spec) => new NotebookStack(app, spec)),
     stateBackends: stateBackendStackSpecs(settings).map((spec) => new StateBackendStack(app, spec)),
+    platforms: platformStackSpecs(settings).map((spec) => new PlatformStack(app, spec)),
   };
+}
+
+/**
+ * When cdktf runs the app to destroy platform stacks, stops (SettingsError) while notebooks
+ * still run on one of them, naming their stacks. See stacks/platform-guard.ts.
+ */
+export async function checkPlatformDestroyOfCommand(settings: Settings, env: NodeJS.ProcessEnv, parentPid: number): Promise<void> {
+  if (!env.CDKTF_OUTDIR) return; // not run by the cdktf CLI
+  const command = findCdktfCommand(parentPid);
+  if (!command || command.command !== "destroy") return;
+  for (const spec of platformStackSpecs(settings)) {
+    if (stackSelected(spec.stackId, command.stacks)) await checkPlatformDestroy(spec, settings, env);
+  }
 }
 
 /**

@@ -1,21 +1,24 @@
 import { Construct } from "constructs";
-import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { Fn, IResolvable, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { roleBoundaryArn } from "../modules/access-policies";
 import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
+import { NotebookPlatform } from "../modules/notebook/platform";
+import { PlatformState } from "../modules/platform-state";
 import { LOCAL_ENVIRONMENT, NotebookStackSpec } from "./stack-specs";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
-import { declareNotebookVariables, NotebookVariables } from "./variables";
+import { declareNotebookVariables, declarePlatformNotebookVariables, NotebookVariables, PlatformNotebookVariables } from "./variables";
 
 /**
- * One user's notebook in one environment: variables, providers, backend, outputs,
- * and the two modules. No resource logic lives here.
+ * One user's notebook in one environment: variables, providers, backend, outputs, and two
+ * modules: the platform (the team's own, named by variables, or the environment's platform
+ * stack, read from its state) and the notebook. No resource logic lives here.
  */
 export class NotebookStack extends TerraformStack {
-  public readonly variables: NotebookVariables;
-  public readonly platform: ExistingPlatform;
+  public readonly variables: NotebookVariables | PlatformNotebookVariables;
+  public readonly platform: NotebookPlatform;
   public readonly notebook: Notebook;
   /** What the stack was made from: its user, environment and backend. */
   public readonly spec: NotebookStackSpec;
@@ -26,9 +29,13 @@ export class NotebookStack extends TerraformStack {
     requireTerraformVersion(this);
     configureBackend(this, spec.backend);
 
-    const vars = (this.variables = declareNotebookVariables(this, spec.environment));
+    const platformSpec = spec.platform;
+    const vars = (this.variables = platformSpec
+      ? declarePlatformNotebookVariables(this, spec.environment)
+      : declareNotebookVariables(this, spec.environment));
     // A team file's per-user settings replace the vars file's.
     const overrides = spec.overrides ?? {};
+    const tags = { Owner: spec.user, Environment: spec.environment, Project: PROJECT_TAG };
 
     new AwsProvider(this, "aws", {
       region: vars.region.stringValue,
@@ -36,41 +43,64 @@ export class NotebookStack extends TerraformStack {
       defaultTags: [
         {
           tags: Token.asStringMap(
-            Fn.merge([vars.tags.value, { Owner: spec.user, Environment: spec.environment, Project: PROJECT_TAG, ManagedBy: "cdktf" }]),
+            Fn.merge([vars.tags.value, { ...tags, ManagedBy: "cdktf" }]),
           ),
         },
       ],
     });
     new RandomProvider(this, "random");
 
-    this.platform = new ExistingPlatform(this, "platform", {
-      clusterName: vars.ecsClusterName.stringValue,
-      loadBalancerArn: vars.loadbalancerArn.stringValue,
-      listenerPort: vars.listenerPort.numberValue,
-      hostedZoneId: vars.hostedZoneId.stringValue,
-      vpcId: vars.vpcId.stringValue,
-      efsFileSystemId: vars.efsFileSystemId.stringValue,
-    });
+    // What the platform decides for the notebook: where it runs, whether it gets a public IP,
+    // its domain (empty: the zone's) and the group that reaches EFS.
+    let network: { subnets: string[]; assignPublicIp: boolean | IResolvable; domain: string; efsSecurityGroupId: string };
+    if (platformSpec) {
+      const platform = new PlatformState(this, "platform", {
+        platformStackId: platformSpec.stackId,
+        state: platformSpec.backend,
+        loadBalancers: platformSpec.loadBalancers,
+        notebooksPerLoadBalancer: platformSpec.notebooksPerLoadBalancer,
+        owner: spec.user,
+        notebookTags: { Project: tags.Project, Environment: tags.Environment },
+      });
+      this.platform = platform;
+      network = { subnets: platform.subnets, assignPublicIp: platform.assignPublicIp, domain: platform.domain, efsSecurityGroupId: platform.efsSecurityGroupId };
+    } else {
+      const own = vars as NotebookVariables;
+      this.platform = new ExistingPlatform(this, "platform", {
+        clusterName: own.ecsClusterName.stringValue,
+        loadBalancerArn: own.loadbalancerArn.stringValue,
+        listenerPort: own.listenerPort.numberValue,
+        hostedZoneId: own.hostedZoneId.stringValue,
+        vpcId: own.vpcId.stringValue,
+        efsFileSystemId: own.efsFileSystemId.stringValue,
+      });
+      network = {
+        subnets: own.fargateSubnets.listValue,
+        assignPublicIp: own.assignPublicIp.booleanValue,
+        domain: own.domain.stringValue,
+        efsSecurityGroupId: own.efsSecurityGroupId.stringValue,
+      };
+    }
 
     const notebook = (this.notebook = new Notebook(this, "notebook", {
       platform: this.platform,
-      subnets: vars.fargateSubnets.listValue,
+      subnets: network.subnets,
       cpu: overrides.cpu ?? vars.cpu.numberValue,
       memory: overrides.memory ?? vars.memory.numberValue,
       image: `${vars.image.stringValue}:${overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue}`,
       // A team member's notebook never takes the vars file's token (one for everybody):
       // it gets its own, whether the member's stack or the roll-out deploys it.
       token: spec.teamMember ? undefined : vars.token.stringValue,
-      domain: vars.domain.stringValue,
+      domain: network.domain,
       hostnamePrefix: vars.hostnamePrefix.stringValue,
       allowedCidrs: vars.allowedCidrs.listValue,
-      assignPublicIp: vars.assignPublicIp.booleanValue,
+      assignPublicIp: network.assignPublicIp,
       logRetentionDays: vars.logRetentionDays.numberValue,
       idleTimeoutMinutes: vars.idleTimeoutMinutes.numberValue,
       gitRepositoryUrl: vars.gitRepositoryUrl.stringValue,
       gitToken: vars.gitToken.stringValue,
       owner: spec.user,
-      efsSecurityGroupId: vars.efsSecurityGroupId.stringValue,
+      efsSecurityGroupId: network.efsSecurityGroupId,
       signIn: {
         cognitoUserPoolArn: vars.cognitoUserPoolArn.stringValue,
         cognitoUserPoolClientId: vars.cognitoUserPoolClientId.stringValue,
@@ -89,7 +119,7 @@ export class NotebookStack extends TerraformStack {
       enableExecuteCommand: vars.enableExecuteCommand.booleanValue,
       // An environment's notebook user policy lets its users create roles with this boundary only.
       rolePermissionsBoundary:
-        spec.environment === LOCAL_ENVIRONMENT ? undefined : roleBoundaryArn(this.platform.partition.partition, this.platform.account.accountId, spec.environment),
+        spec.environment === LOCAL_ENVIRONMENT ? undefined : roleBoundaryArn(this.platform.partitionName, this.platform.accountId, spec.environment),
     }));
 
     new TerraformOutput(this, "url", {
@@ -111,7 +141,7 @@ export class NotebookStack extends TerraformStack {
       description: "Secrets Manager secret holding the token (aws secretsmanager get-secret-value --secret-id ...).",
     });
     new TerraformOutput(this, "service_name", { value: notebook.service.name, description: "ECS service of the notebook." });
-    new TerraformOutput(this, "cluster_name", { value: this.platform.cluster.clusterName, description: "ECS cluster the notebook runs on." });
+    new TerraformOutput(this, "cluster_name", { value: this.platform.clusterName, description: "ECS cluster the notebook runs on." });
     new TerraformOutput(this, "log_group_name", { value: notebook.logGroup.name, description: "CloudWatch log group of the notebook's container." });
     new TerraformOutput(this, "security_group_id", {
       value: notebook.securityGroup.id,

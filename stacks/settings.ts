@@ -15,7 +15,7 @@ import { SettingsError } from "./settings-error";
 import { MAX_USER_LENGTH, readTeamFile, TeamMember, USER_NAME } from "./team";
 export { MAX_USER_LENGTH } from "./team";
 import { REGION_RE } from "./patterns";
-import { bootstrapStateKey, LOCAL_ENVIRONMENT, userStateKey } from "./stack-specs";
+import { bootstrapStateKey, LOCAL_ENVIRONMENT, platformStateKey, userStateKey } from "./stack-specs";
 
 export interface EnvironmentSettings {
   /** Environment name, part of the stack id `notebook-<name>` and of the state key. */
@@ -32,6 +32,14 @@ export interface EnvironmentSettings {
   readonly maxNotebooks: number;
   /** Keep the state-backend stack's own state in the bucket (after moving it there). @default false */
   readonly bootstrapStateInBucket: boolean;
+  /**
+   * The environment has a `platform-<env>` stack (cluster, network, load balancers, EFS), and
+   * its notebook stacks read it from that stack's state instead of the platform variables.
+   * @default false: the team's own platform, named in each vars file
+   */
+  readonly platform: boolean;
+  /** Load balancers the platform stack creates; each holds maxNotebooks notebooks. @default 1 */
+  readonly loadBalancers: number;
 }
 
 export interface Settings {
@@ -47,17 +55,26 @@ export interface Settings {
   readonly environments: EnvironmentSettings[];
   /** Directory of the project (where local state files live). */
   readonly projectDir: string;
+  /**
+   * The `notebook` stack (local state) reads its platform from a `platform` stack with local
+   * state, instead of the platform variables. @default false
+   */
+  readonly localPlatform: boolean;
 }
 
 /** Notebooks per load balancer: it holds at most 100 target groups, and keeps a few for the team's other services. */
 export const DEFAULT_MAX_NOTEBOOKS = 90;
 export const MAX_TARGET_GROUPS_PER_LOAD_BALANCER = 100;
+/** Most load balancers a platform stack creates (the account's default quota is 50 per region). */
+export const MAX_LOAD_BALANCERS = 20;
 
 export interface SettingsInput {
   /** Environment variables, usually `process.env`. */
   readonly env: Record<string, string | undefined>;
   /** The `environments` context value from cdktf.json (may be undefined). */
   readonly environmentsContext?: unknown;
+  /** The `localPlatform` context value from cdktf.json (may be undefined). */
+  readonly localPlatformContext?: unknown;
   readonly projectDir: string;
   /** Name of the operating-system user. @default os.userInfo().username */
   readonly osUser?: () => string;
@@ -83,7 +100,7 @@ const RESERVED_BUCKET_TEXT = `prefixes ${RESERVED_BUCKET_PREFIXES.join(", ")}; s
 const MAX_S3_KEY_BYTES = 1024;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 /** The fields of an environment in cdktf.json's `environments` context. */
-export const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket"];
+export const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket", "platform", "loadBalancers"];
 
 export function readSettings(input: SettingsInput): Settings {
   let user: string | undefined;
@@ -108,7 +125,17 @@ export function readSettings(input: SettingsInput): Settings {
   } else {
     checkCdktfJson(input.projectDir);
   }
-  return { user, ...(userProblem ? { userProblem } : {}), environments: readEnvironments(environments, source, input.projectDir), projectDir: input.projectDir };
+  const localPlatform = input.localPlatformContext ?? false;
+  if (typeof localPlatform !== "boolean") {
+    throw new SettingsError(`cdktf.json context "localPlatform" must be true or false, got ${JSON.stringify(localPlatform)}`);
+  }
+  return {
+    user,
+    ...(userProblem ? { userProblem } : {}),
+    environments: readEnvironments(environments, source, input.projectDir),
+    projectDir: input.projectDir,
+    localPlatform,
+  };
 }
 
 /** The user, for a stack or command that needs one; the reason there is none otherwise. */
@@ -206,6 +233,7 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     const longestKey = Math.max(
       Buffer.byteLength(userStateKey(prefix, name, "u".repeat(MAX_USER_LENGTH))),
       Buffer.byteLength(bootstrapStateKey(prefix, name)),
+      Buffer.byteLength(platformStateKey(prefix, name)),
     );
     if (longestKey > MAX_S3_KEY_BYTES) {
       const room = MAX_S3_KEY_BYTES - (longestKey - Buffer.byteLength(prefix));
@@ -217,22 +245,36 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     if (typeof maxNotebooks !== "number" || !Number.isInteger(maxNotebooks) || maxNotebooks < 1 || maxNotebooks > MAX_TARGET_GROUPS_PER_LOAD_BALANCER) {
       throw new SettingsError(`${where} has maxNotebooks ${JSON.stringify(maxNotebooks)}: expected a whole number from 1 to ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER}`);
     }
+    const platform = fields.platform ?? false;
+    if (typeof platform !== "boolean") {
+      throw new SettingsError(`${where} has platform ${JSON.stringify(platform)}: expected true (a platform-${name} stack, read by its notebooks) or false`);
+    }
+    const loadBalancers = fields.loadBalancers ?? 1;
+    if (typeof loadBalancers !== "number" || !Number.isInteger(loadBalancers) || loadBalancers < 1 || loadBalancers > MAX_LOAD_BALANCERS) {
+      throw new SettingsError(`${where} has loadBalancers ${JSON.stringify(loadBalancers)}: expected a whole number from 1 to ${MAX_LOAD_BALANCERS}`);
+    }
+    if (!platform && fields.loadBalancers !== undefined) {
+      throw new SettingsError(`${where} sets loadBalancers without platform: true; the platform stack creates the load balancers, a team's own platform has the one its vars files name`);
+    }
     const teamFile = fields.teamFile;
     if (teamFile !== undefined && (typeof teamFile !== "string" || teamFile === "")) {
       throw new SettingsError(`${where} has teamFile ${JSON.stringify(teamFile)}: expected the path of a JSON file, relative to the project`);
     }
     const team = teamFile === undefined ? [] : readTeamFile(teamFile, projectDir);
-    if (team.length > maxNotebooks) {
-      throw new SettingsError(
-        `${where}: team file ${teamFile} lists ${team.length} users, more than maxNotebooks ${maxNotebooks}. ` +
-          `Each notebook takes one of the ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups a load balancer can hold; ` +
-          `put the other users in a second environment with its own load balancer (and team file), or raise maxNotebooks if this load balancer has room`,
-      );
+    // Each notebook takes one target group of one load balancer.
+    const capacity = maxNotebooks * loadBalancers;
+    if (team.length > capacity) {
+      const room = platform
+        ? `${loadBalancers} load balancer${loadBalancers === 1 ? "" : "s"} of platform-${name} × maxNotebooks ${maxNotebooks} = ${capacity}. ` +
+          `Raise loadBalancers (at most ${MAX_LOAD_BALANCERS}) and deploy platform-${name} first`
+        : `maxNotebooks ${maxNotebooks}. Each notebook takes one of the ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups a load balancer can hold; ` +
+          `put the other users in a second environment with its own load balancer (and team file), or raise maxNotebooks if this load balancer has room`;
+      throw new SettingsError(`${where}: team file ${teamFile} lists ${team.length} users, more than ${room}`);
     }
     const bootstrapStateInBucket = fields.bootstrapStateInBucket ?? false;
     if (typeof bootstrapStateInBucket !== "boolean") {
       throw new SettingsError(`${where} has bootstrapStateInBucket ${JSON.stringify(bootstrapStateInBucket)}: expected true or false`);
     }
-    return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix, team, maxNotebooks, bootstrapStateInBucket };
+    return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix, team, maxNotebooks, bootstrapStateInBucket, platform, loadBalancers };
   });
 }

@@ -1,6 +1,7 @@
 import * as path from "path";
 import { SettingsError } from "./settings-error";
 import type { EnvironmentSettings, Settings } from "./settings";
+import { DEFAULT_MAX_NOTEBOOKS } from "./settings";
 import type { TeamMember } from "./team";
 
 /**
@@ -33,6 +34,29 @@ export interface NotebookStackSpec {
    * a generated token of its own; the vars file's `token`, one for every user, is ignored.
    */
   readonly teamMember?: boolean;
+  /**
+   * The environment's platform stack, whose state this notebook reads its cluster, network,
+   * load balancer and EFS from. Absent: the platform variables of the vars file name them.
+   */
+  readonly platform?: PlatformSpec;
+}
+
+/** Where a notebook finds its environment's platform stack, and how many notebooks it holds. */
+export interface PlatformSpec {
+  /** `platform-<env>`, or `platform` for the `notebook` stack. */
+  readonly stackId: string;
+  /** Where the platform stack keeps its state (the notebook reads its outputs there). */
+  readonly backend: BackendSpec;
+  /** Load balancers the platform creates. */
+  readonly loadBalancers: number;
+  /** Notebooks one load balancer holds. */
+  readonly notebooksPerLoadBalancer: number;
+}
+
+/** `platform-<env>` (or `platform` for the local stack): the administrator's cluster, network, load balancers and EFS. */
+export interface PlatformStackSpec extends PlatformSpec {
+  /** Environment name used in names and tags (`local` for the `platform` stack). */
+  readonly environment: string;
 }
 
 /** The stack that creates an environment's state bucket: its own state is local. */
@@ -60,6 +84,11 @@ export function bootstrapStateKey(prefix: string, environment: string): string {
   return `${prefix}/_bootstrap/${environment}/terraform.tfstate`;
 }
 
+/** "_" never appears in an environment or user name: no notebook shares this key. */
+export function platformStateKey(prefix: string, environment: string): string {
+  return `${prefix}/_platform/${environment}/terraform.tfstate`;
+}
+
 /** Where a user's notebook keeps its state in an environment: the same for their own and the team's stack. */
 function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
   return { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: userStateKey(env.stateKeyPrefix, env.name, user) };
@@ -73,17 +102,20 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
   const user = settings.user;
   // Without a user, only the team roll-out (whose users the team file names) is possible.
   const own = <T>(spec: () => T): T[] => (user === undefined ? [] : [spec()]);
+  const localPlatform = settings.localPlatform ? { platform: localPlatformSpec(settings) } : {};
   const local = own<NotebookStackSpec>(() => ({
     id: "notebook",
     environment: LOCAL_ENVIRONMENT,
     user: user!,
     backend: { type: "local", path: localStatePath(settings.projectDir, user!) },
+    ...localPlatform,
   }));
   const overridesOf = (member: TeamMember) => ({ cpu: member.cpu, memory: member.memory, jupyterDockerTag: member.jupyterDockerTag });
   const remote = settings.environments.flatMap((env): NotebookStackSpec[] => {
     // The current user's own stack shares its state with their team stack: same settings,
     // and no second stack for the same state.
     const self = env.team.find((member) => member.name === user);
+    const platform = env.platform ? { platform: environmentPlatformSpec(env) } : {};
     return [
       ...own<NotebookStackSpec>(() => ({
         id: `notebook-${env.name}`,
@@ -91,6 +123,7 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
         user: user!,
         backend: remoteBackend(env, user!),
         ...(self ? { overrides: overridesOf(self), teamMember: true } : {}),
+        ...platform,
       })),
       ...env.team
         .filter((member) => member !== self)
@@ -101,6 +134,7 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
           backend: remoteBackend(env, member.name),
           overrides: overridesOf(member),
           teamMember: true,
+          ...platform,
         })),
     ];
   });
@@ -139,6 +173,29 @@ export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpe
       ? { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: bootstrapStateKey(env.stateKeyPrefix, env.name) }
       : { type: "local", path: path.join(settings.projectDir, `state-backend-${env.name}.tfstate`) },
   }));
+}
+
+/** The platform of an environment that has one: its state next to its notebooks' states. */
+function environmentPlatformSpec(env: EnvironmentSettings): PlatformSpec {
+  return {
+    stackId: `platform-${env.name}`,
+    backend: { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: platformStateKey(env.stateKeyPrefix, env.name) },
+    loadBalancers: env.loadBalancers,
+    notebooksPerLoadBalancer: env.maxNotebooks,
+  };
+}
+
+/** The `platform` stack of the `notebook` stack: one load balancer, its state a local file. */
+function localPlatformSpec(settings: Settings): PlatformSpec {
+  return { stackId: "platform", backend: { type: "local", path: path.join(settings.projectDir, "platform.tfstate") }, loadBalancers: 1, notebooksPerLoadBalancer: DEFAULT_MAX_NOTEBOOKS };
+}
+
+/** One platform stack per environment that has one, and `platform` with localPlatform. */
+export function platformStackSpecs(settings: Settings): PlatformStackSpec[] {
+  return [
+    ...(settings.localPlatform ? [{ ...localPlatformSpec(settings), environment: LOCAL_ENVIRONMENT }] : []),
+    ...settings.environments.filter((env) => env.platform).map((env) => ({ ...environmentPlatformSpec(env), environment: env.name })),
+  ];
 }
 
 /** The `notebook` stack's state file: one per user, in the project directory (git-ignored). */

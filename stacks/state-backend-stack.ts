@@ -6,7 +6,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { NotebookAccessPolicies } from "../modules/access-policies";
 import { StateBucket } from "../modules/state-bucket";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
-import { environmentStatePrefix, StateBackendStackSpec } from "./stack-specs";
+import { environmentStatePrefix, platformStateKey, StateBackendStackSpec } from "./stack-specs";
 import { wholeNumberRule } from "./variable-rules";
 import { taskRolePolicyArnsVariable } from "./variables";
 
@@ -64,6 +64,7 @@ export class StateBackendStack extends TerraformStack {
           account,
           stateBucketArn: this.stateBucket.bucket.arn,
           statePrefix: environmentStatePrefix(e.stateKeyPrefix, e.name),
+          platformStateKey: platformStateKey(e.stateKeyPrefix, e.name),
           taskRolePolicyArns: taskRolePolicyArns.listValue,
         }),
       ]),

@@ -79,11 +79,34 @@ function fargateTableHcl(): string {
  */
 export function declareNotebookVariables(stack: Construct, environment: string) {
   return {
+    ...commonVariables(stack, environment),
+    ...ownPlatformVariables(stack),
+    ...persistentHomeVariables(stack),
+  };
+}
+
+/** The notebook stack's variables, by camel-case name (`fargate_subnets` is `fargateSubnets`). */
+export type NotebookVariables = ReturnType<typeof declareNotebookVariables>;
+
+/**
+ * The variables of a notebook stack in an environment with a platform stack: the platform's
+ * cluster, network, load balancer, zone, domain and EFS come from that stack's state, so the
+ * variables naming them are not declared (a vars file that still sets one is refused, with
+ * the stack's name, before Terraform runs).
+ */
+export function declarePlatformNotebookVariables(stack: Construct, environment: string) {
+  return commonVariables(stack, environment);
+}
+
+export type PlatformNotebookVariables = ReturnType<typeof declarePlatformNotebookVariables>;
+
+/** The variables of every notebook stack, whichever platform it runs on. */
+function commonVariables(stack: Construct, environment: string) {
+  return {
     ...environmentGuard(stack, environment),
-    ...platformVariables(stack),
+    ...regionVariables(stack),
     ...serverVariables(stack),
     ...imageVariables(stack),
-    ...persistentHomeVariables(stack),
     ...signInVariables(stack),
     ...awsAccessVariables(stack),
     ...costVariables(stack),
@@ -91,9 +114,6 @@ export function declareNotebookVariables(stack: Construct, environment: string) 
     secretChecks: secretChecks(stack),
   };
 }
-
-/** The notebook stack's variables, by camel-case name (`fargate_subnets` is `fargateSubnets`). */
-export type NotebookVariables = ReturnType<typeof declareNotebookVariables>;
 
 /** The environment guard: a vars file may name the environment it is for. */
 function environmentGuard(stack: Construct, environment: string) {
@@ -112,12 +132,12 @@ function environmentGuard(stack: Construct, environment: string) {
   };
 }
 
-/** The team's platform: region, credentials, cluster, load balancer, zone, network (the old configuration's, and the listener's port). */
-function platformVariables(stack: Construct) {
+/** Where and as whom: region and credentials (the old configuration's). */
+function regionVariables(stack: Construct) {
   return {
     region: variable(stack, "region", {
         type: "string",
-        description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1.",
+        description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1 (with a platform stack: the platform's region).",
         validation: [
           patternRule("region", REGION_RE, "must be an AWS region such as eu-west-1"),
         ],
@@ -133,6 +153,15 @@ function platformVariables(stack: Construct) {
           },
         ],
       }),
+  };
+}
+
+/**
+ * The team's own platform: cluster, load balancer, zone, network (the old configuration's),
+ * the listener's port, the notebooks' domain and whether tasks get a public IP.
+ */
+function ownPlatformVariables(stack: Construct) {
+  return {
     vpcId: variable(stack, "vpc_id", {
         type: "string",
         default: "",
@@ -193,6 +222,27 @@ function platformVariables(stack: Construct) {
           wholeNumberRule("listener_port", 1, 65535),
         ],
       }),
+    domain: variable(stack, "domain", {
+        type: "string",
+        default: "",
+        description: "Domain for the notebook hostname, <prefix>-<suffix>.<domain>; empty uses the hosted zone's name.",
+        validation: [
+          {
+            condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(NOTEBOOK_DOMAIN_RE)}, var.domain)))}`,
+            errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters whose last label is letters only (the load balancer's host condition allows nothing else there), without scheme, path, port or trailing dot, e.g. notebooks.example.com, got '\${var.domain}'.`,
+          },
+          {
+            // Cross-variable: the hostname <prefix>-<suffix>.<domain> is a host condition value.
+            condition: `\${var.domain == "" || length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain) <= ${MAX_HOSTNAME_LENGTH}}`,
+            errorMessage: `domain '\${var.domain}' makes the hostname \${var.hostname_prefix}-<${SUFFIX_LENGTH} characters>.\${var.domain} \${length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain)} characters long, more than the ${MAX_HOSTNAME_LENGTH} a load balancer's host condition takes: shorten domain or hostname_prefix.`,
+          },
+        ],
+      }),
+    assignPublicIp: variable(stack, "assign_public_ip", {
+        type: "bool",
+        default: false,
+        description: "Give the task a public IP: needed in public subnets without a NAT gateway, or the image pull fails.",
+      }),
   };
 }
 
@@ -230,22 +280,6 @@ function serverVariables(stack: Construct) {
           {
             condition: `\${contains(lookup(${fargateTableHcl()}, tostring(var.cpu), []), var.memory)}`,
             errorMessage: `memory \${var.memory} is not offered by Fargate with cpu \${var.cpu}; allowed memory (MiB) per cpu: ${FARGATE_TABLE_TEXT}.`,
-          },
-        ],
-      }),
-    domain: variable(stack, "domain", {
-        type: "string",
-        default: "",
-        description: "Domain for the notebook hostname, <prefix>-<suffix>.<domain>; empty uses the hosted zone's name.",
-        validation: [
-          {
-            condition: `\${var.domain == "" || (length(var.domain) <= ${MAX_DOMAIN_LENGTH} && can(regex(${re(NOTEBOOK_DOMAIN_RE)}, var.domain)))}`,
-            errorMessage: `domain must be a lower-case DNS name of at most ${MAX_DOMAIN_LENGTH} characters whose last label is letters only (the load balancer's host condition allows nothing else there), without scheme, path, port or trailing dot, e.g. notebooks.example.com, got '\${var.domain}'.`,
-          },
-          {
-            // Cross-variable: the hostname <prefix>-<suffix>.<domain> is a host condition value.
-            condition: `\${var.domain == "" || length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain) <= ${MAX_HOSTNAME_LENGTH}}`,
-            errorMessage: `domain '\${var.domain}' makes the hostname \${var.hostname_prefix}-<${SUFFIX_LENGTH} characters>.\${var.domain} \${length(var.hostname_prefix) + ${1 + SUFFIX_LENGTH + 1} + length(var.domain)} characters long, more than the ${MAX_HOSTNAME_LENGTH} a load balancer's host condition takes: shorten domain or hostname_prefix.`,
           },
         ],
       }),
@@ -289,11 +323,6 @@ function serverVariables(stack: Construct) {
             errorMessage: `allowed_cidrs must hold network addresses in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32 (no host bits set), got \${jsonencode([for c in var.allowed_cidrs : c if !(${NETWORK_ADDRESS})])}.`,
           },
         ],
-      }),
-    assignPublicIp: variable(stack, "assign_public_ip", {
-        type: "bool",
-        default: false,
-        description: "Give the task a public IP: needed in public subnets without a NAT gateway, or the image pull fails.",
       }),
     logRetentionDays: variable(stack, "log_retention_days", {
         type: "number",

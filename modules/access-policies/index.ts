@@ -39,6 +39,8 @@ export interface NotebookAccessPoliciesProps {
   readonly stateBucketArn: string;
   /** `<prefix>/<env>/`: the environment's states; each user's under `<user>/`. */
   readonly statePrefix: string;
+  /** Key of the environment's platform stack state in that bucket: notebooks read its outputs. */
+  readonly platformStateKey: string;
   /**
    * Managed policies users may attach to their notebooks' task roles (the vars file's
    * `task_role_policy_arns`); their statements join the role boundary.
@@ -74,6 +76,7 @@ export class NotebookAccessPolicies extends Construct {
       account: props.account,
       stateBucketArn: props.stateBucketArn,
       statePrefix: props.statePrefix,
+      platformStateKey: props.platformStateKey,
       boundaryArn: roleBoundaryArn(props.partition, props.account, props.environment),
       attachablePolicyArns: Token.asList(Fn.concat([[executionPolicyArn], taskRolePolicyArns])),
     };

@@ -31,6 +31,8 @@ export interface DeployStatementsProps {
   readonly stateBucketArn: string;
   /** `<prefix>/<env>/`: where the environment's notebook states live in the bucket. */
   readonly statePrefix: string;
+  /** Key of the environment's platform stack state, whose outputs notebook stacks read. */
+  readonly platformStateKey: string;
   /** ARN of the boundary every notebook role must carry. */
   readonly boundaryArn: string;
   /** Managed policies a notebook role may have attached: the execution policy and the administrator's choice. */
@@ -100,6 +102,8 @@ export function deployStatements(props: DeployStatementsProps): { stateAndRoles:
       Condition: { StringLike: { "s3:prefix": `${userPrefix}*` } },
     },
     { Sid: "ReadWriteOwnState", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${props.stateBucketArn}/${userPrefix}*` },
+    // The platform stack's outputs (cluster, network, load balancers), read by every notebook.
+    { Sid: "ReadPlatformState", Effect: "Allow", Action: "s3:GetObject", Resource: `${props.stateBucketArn}/${props.platformStateKey}` },
     // The platform is read, never changed; these reads take no narrower resource.
     {
       Sid: "ReadSharedPlatform",
@@ -131,6 +135,8 @@ export function deployStatements(props: DeployStatementsProps): { stateAndRoles:
         "elasticfilesystem:DescribeMountTargets",
         "logs:DescribeLogGroups",
         "cognito-idp:DescribeUserPoolClient",
+        // Counting the notebooks on each of a platform's load balancers (placement).
+        "tag:GetResources",
       ],
       Resource: "*",
     },

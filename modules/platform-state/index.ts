@@ -1,0 +1,132 @@
+import { Construct } from "constructs";
+import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, Fn, IResolvable, Op, ref, TerraformRemoteState, TerraformStack, Token } from "cdktf";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { DataAwsResourcegroupstaggingapiResources } from "@cdktf/provider-aws/lib/data-aws-resourcegroupstaggingapi-resources";
+import { NotebookPlatform } from "../notebook/platform";
+import { LOAD_BALANCER_TAG, LoadBalancerPlacement } from "./placement";
+
+export { LOAD_BALANCER_TAG, preferenceOrder } from "./placement";
+
+/** Where the platform stack keeps its state. */
+export type PlatformStateLocation =
+  | { readonly type: "local"; readonly path: string }
+  | { readonly type: "s3"; readonly bucket: string; readonly key: string; readonly region: string };
+
+export interface PlatformStateProps {
+  /** The platform stack's id (`platform-<env>`), for messages. */
+  readonly platformStackId: string;
+  /** Where its state is: the outputs of that stack are read there. */
+  readonly state: PlatformStateLocation;
+  /** How many load balancers the platform was configured with. */
+  readonly loadBalancers: number;
+  /** Notebooks one load balancer holds. */
+  readonly notebooksPerLoadBalancer: number;
+  /** The notebook's owner: where it is placed, and its own target group not counted. */
+  readonly owner: string;
+  /**
+   * Tags every notebook of the environment carries (Project and Environment): the target
+   * groups counted are those with these tags.
+   */
+  readonly notebookTags: Record<string, string>;
+}
+
+/**
+ * An environment's platform stack (`platform-<env>`, stacks/platform-stack.ts), read from its
+ * state: cluster, network, zone, EFS, and the one load balancer this notebook is placed on
+ * (see placement.ts). Owns no cloud resource; its only resource is the placement, kept in
+ * the notebook's state.
+ */
+export class PlatformState extends Construct implements NotebookPlatform {
+  public readonly remoteState: TerraformRemoteState;
+  public readonly placement: LoadBalancerPlacement;
+  public readonly partitionName: string;
+  public readonly regionName: string;
+  public readonly accountId: string;
+  public readonly clusterArn: string;
+  public readonly clusterName: string;
+  public readonly listenerArn: string;
+  public readonly listenerPort: number;
+  public readonly vpcId: string;
+  public readonly loadBalancerSecurityGroups: string[];
+  public readonly loadBalancerDnsName: string;
+  public readonly loadBalancerName: string;
+  public readonly zoneId: string;
+  public readonly zoneName: string;
+  public readonly efsEnabled: IResolvable;
+  public readonly efsFileSystemIds: string[];
+  public readonly efsFileSystemArns: string[];
+  public readonly targetGroupTags: Record<string, string>;
+  /** The platform's: subnets notebooks run in, whether they get a public IP, the notebooks' domain. */
+  public readonly subnets: string[];
+  public readonly assignPublicIp: IResolvable;
+  public readonly domain: string;
+  /** Security group that reaches the file system ("" without one). */
+  public readonly efsSecurityGroupId: string;
+
+  constructor(scope: Construct, id: string, props: PlatformStateProps) {
+    super(scope, id);
+    const partition = new DataAwsPartition(this, "partition");
+    const region = new DataAwsRegion(this, "region");
+    const account = new DataAwsCallerIdentity(this, "account");
+    this.partitionName = partition.partition;
+    this.regionName = region.region;
+    this.accountId = account.accountId;
+
+    const state = props.state;
+    this.remoteState =
+      state.type === "local"
+        ? new DataTerraformRemoteStateLocal(this, "state", { path: state.path })
+        : new DataTerraformRemoteStateS3(this, "state", { bucket: state.bucket, key: state.key, region: state.region, encrypt: true });
+    const stack = TerraformStack.of(this);
+    const outputs = `data.terraform_remote_state.${this.remoteState.friendlyUniqueId}.outputs`;
+    const outputRef = (name: string) => ref(`${outputs}.${name}`, stack);
+    const output = (name: string) => Token.asString(outputRef(name));
+
+    const targetGroups = new DataAwsResourcegroupstaggingapiResources(this, "notebook_target_groups", {
+      resourceTypeFilters: ["elasticloadbalancing:targetgroup"],
+      tagFilter: Object.entries(props.notebookTags).map(([key, value]) => ({ key, values: [value] })),
+    });
+    this.placement = new LoadBalancerPlacement(this, "placement", {
+      owner: props.owner,
+      count: props.loadBalancers,
+      capacity: props.notebooksPerLoadBalancer,
+      platformStackId: props.platformStackId,
+      loadBalancerNamesHcl: `${outputs}.load_balancers[*].name`,
+      targetGroupsHcl: `data.${targetGroups.terraformResourceType}.${targetGroups.friendlyUniqueId}.resource_tag_mapping_list`,
+      preconditions: [
+        {
+          // Target groups, rules and security groups must be where the load balancer is.
+          condition: Op.eq(output("region"), region.region),
+          errorMessage: `region must be the region of ${props.platformStackId}, whose cluster and load balancers the notebook uses: set region in the vars file to the platform's.`,
+        },
+      ],
+    });
+    const loadBalancerRef = (attribute: string) => ref(`${outputs}.load_balancers[${address(this.placement.choice)}.output].${attribute}`, stack);
+    const loadBalancer = (attribute: string) => Token.asString(loadBalancerRef(attribute));
+
+    this.clusterArn = output("cluster_arn");
+    this.clusterName = output("cluster_name");
+    this.listenerArn = loadBalancer("https_listener_arn");
+    this.listenerPort = Token.asNumber(outputRef("listener_port"));
+    this.vpcId = output("vpc_id");
+    this.loadBalancerSecurityGroups = Token.asList(loadBalancerRef("security_group_ids"));
+    this.loadBalancerDnsName = loadBalancer("dns_name");
+    this.loadBalancerName = loadBalancer("name");
+    this.zoneId = output("hosted_zone_id");
+    this.zoneName = output("zone_name");
+    this.domain = output("domain");
+    this.subnets = Token.asList(outputRef("notebook_subnet_ids"));
+    this.assignPublicIp = outputRef("assign_public_ip");
+    this.efsSecurityGroupId = output("efs_security_group_id");
+    this.efsEnabled = Op.neq(output("efs_file_system_id"), "");
+    this.efsFileSystemIds = Token.asList(Fn.compact([output("efs_file_system_id")]));
+    this.efsFileSystemArns = Token.asList(Fn.compact([output("efs_file_system_arn")]));
+    this.targetGroupTags = { [LOAD_BALANCER_TAG]: this.loadBalancerName };
+  }
+}
+
+function address(resource: { terraformResourceType: string; friendlyUniqueId: string }): string {
+  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
+}
