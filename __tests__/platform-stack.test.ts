@@ -20,10 +20,10 @@ import { MAX_PLATFORM_ALLOWED_CIDRS, MAX_PLATFORM_DOMAIN_LENGTH } from "../stack
 import { MAX_LOAD_BALANCERS, MAX_TARGET_GROUPS_PER_LOAD_BALANCER } from "../stacks/settings";
 import { blockOf, dataOf, evaluatePlan, EXISTING_VPC_CIDRS, PLATFORM_REQUIRED, resourcesOf, synthPlatform } from "./helpers/platform";
 import {
+  describeVarsCases,
   describeWithTerraform,
   initOffline,
   initVariablesDir,
-  oneLine,
   planVars,
   PROVIDER_DOWNLOAD_ERROR,
   removeDir,
@@ -835,29 +835,7 @@ describeWithTerraform("platform stack variables evaluated by terraform", () => {
     for (const name of VARIABLES) expect({ name, set: new RegExp(`^${name}\\s+=`, "m").test(example) }).toEqual({ name, set: true });
   });
 
-  describe("accepts", () => {
-    for (const c of GOOD) {
-      test(c.name, () => {
-        const result = results.get(`good: ${c.name}`)!;
-        expect(result.output).not.toContain("Error:");
-        expect(result.output).not.toContain("undeclared variable");
-        expect(result.code).toBe(0);
-      });
-    }
-  });
-
-  describe("rejects, naming the variable", () => {
-    for (const c of BAD) {
-      test(`fails when ${c.name} (${c.variable})`, () => {
-        const result = results.get(`bad: ${c.name}`)!;
-        expect(result.code).not.toBe(0);
-        expect(result.output).toContain(c.error ?? "Error: Invalid value for variable");
-        expect(result.output).toContain(`var.${c.variable}`);
-        expect(oneLine(result.output)).toContain(c.message);
-        expect(result.output).not.toMatch(/Invalid function argument|Error in function call/);
-      });
-    }
-  });
+  describeVarsCases(results, GOOD, BAD, "fails when ");
 
   test("covers every variable with a validation rule in a bad case", () => {
     const validated = VARIABLES.filter((name) => (synthPlatform().json.variable[name].validation ?? []).length > 0);

@@ -4,7 +4,7 @@ import { MAX_HOSTNAME_PREFIX_LENGTH } from "../modules/notebook";
 import { MAX_ALLOWED_CIDRS, MAX_DOMAIN_LENGTH } from "../stacks/variables";
 import { synthStack } from "./helpers/synth";
 import { ALL_ON, OIDC, OLD_VARS, REQUIRED_VARIABLES, Vars } from "./helpers/vars";
-import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, TerraformResult, tfvars } from "./helpers/terraform";
+import { describeVarsCases, describeWithTerraform, initVariablesDir, planVars, removeDir, TerraformResult, tfvars } from "./helpers/terraform";
 
 /**
  * The notebook stack's variable blocks, evaluated by the real terraform: vars files in
@@ -287,31 +287,7 @@ describeWithTerraform("notebook stack variables evaluated by terraform", () => {
     expect(result.code).toBe(0);
   });
 
-  describe("accepts", () => {
-    for (const c of GOOD) {
-      test(c.name, () => {
-        const result = results.get(`good: ${c.name}`)!;
-        expect(result.output).not.toContain("Error:");
-        // A name the configuration does not declare is only a warning: catch it here.
-        expect(result.output).not.toContain("undeclared variable");
-        expect(result.code).toBe(0);
-      });
-    }
-  });
-
-  describe("rejects, naming the variable", () => {
-    for (const c of BAD) {
-      test(`${c.name} (${c.variable})`, () => {
-        const result = results.get(`bad: ${c.name}`)!;
-        expect(result.code).not.toBe(0);
-        expect(result.output).toContain(c.error ?? "Error: Invalid value for variable");
-        expect(result.output).toContain(`var.${c.variable}`);
-        expect(oneLine(result.output)).toContain(c.message);
-        // The rule's own message, not a function failing on the value (a null tag did that).
-        expect(result.output).not.toMatch(/Invalid function argument|Error in function call/);
-      });
-    }
-  });
+  describeVarsCases(results, GOOD, BAD);
 
   describe("does not print a rejected token", () => {
     for (const c of BAD.filter((b) => b.secret !== undefined)) {

@@ -14,6 +14,7 @@ import { transform } from "sucrase";
  * - "50 stacks": a bench app with 50 users' notebook stacks in one synth.
  * - "team of N users": the app command with a team file of 10, 50 and 90 users (3 runs each),
  *   and how time and memory grow per user.
+ * - "team of N users on 6 load balancers": the same on a platform stack, 100 and 500 users.
  */
 const root = path.resolve(__dirname, "..");
 const runsArg = process.argv.indexOf("--runs");
@@ -115,6 +116,26 @@ console.log(
     case: "team growth",
     seconds_per_user: Number(((last.median_s - first.median_s) / (last.users - first.users)).toFixed(4)),
     mib_per_user: Number(((last.peak_mib - first.peak_mib) / (last.users - first.users)).toFixed(2)),
+  }),
+);
+
+// A team on a platform stack with 6 load balancers (6 × 90 places): 100 and 500 users, each
+// notebook stack reading the platform's state and placing itself (N + 4 stacks, the
+// platform stack included), and how time and memory grow per user.
+const platformTeam: Array<{ users: number; median_s: number; peak_mib: number }> = [];
+for (const users of [100, 500]) {
+  const teamFile = path.join(work, `platform-team-${users}.json`);
+  fs.writeFileSync(teamFile, JSON.stringify({ users: Array.from({ length: users }, (_, i) => ({ name: `user${String(i + 1).padStart(3, "0")}` })) }));
+  const environments = JSON.stringify({ bench: { stateBucket: "bench-state", stateRegion: "eu-west-1", teamFile, platform: true, loadBalancers: 6 } });
+  const result = measure(`app command, team of ${users} users on 6 load balancers`, appCommand, { NOTEBOOK_ENVIRONMENTS: environments }, Math.min(runs, 3));
+  platformTeam.push({ users, ...result });
+}
+const [small, large] = platformTeam;
+console.log(
+  JSON.stringify({
+    case: "team growth on 6 load balancers",
+    seconds_per_user: Number(((large.median_s - small.median_s) / (large.users - small.users)).toFixed(4)),
+    mib_per_user: Number(((large.peak_mib - small.peak_mib) / (large.users - small.users)).toFixed(2)),
   }),
 );
 fs.rmSync(work, { recursive: true, force: true });

@@ -6,6 +6,26 @@
 /** An AWS region name. */
 export const REGION_RE = "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$";
 
+/** Subnet, VPC and Route 53 zone IDs. */
+export const SUBNET_RE = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
+export const VPC_RE = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
+export const ZONE_RE = "^Z[A-Z0-9]{1,31}$";
+/** A lower-case DNS label. */
+export const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+/** A notebook domain: the load balancer's host condition takes only letters after the last dot. */
+export const NOTEBOOK_DOMAIN_RE = `^(${LABEL}\\.)*[a-z]{1,63}$`;
+
+/**
+ * HCL: `c` is a CIDR block without host bits, in any valid spelling. The network address
+ * (cidrhost(c, 0)) must equal the address as written; both sides go through cidrhost, which
+ * writes addresses one canonical way, so 2001:DB8::/32 and 2001:db8:0:0::/64 pass. An
+ * IPv4-mapped IPv6 block (::ffff:0:0/96) is refused: Terraform turns it into IPv4, so it
+ * would reach a rule as 0.0.0.0/0.
+ */
+export const NETWORK_ADDRESS =
+  'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0) && ' +
+  'strcontains(c, ":") == strcontains(cidrhost(c, 0), ":"), false)';
+
 /** An image tag. */
 export const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
 

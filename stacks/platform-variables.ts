@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
-import { REGION_RE } from "./patterns";
+import { NETWORK_ADDRESS, NOTEBOOK_DOMAIN_RE, SUBNET_RE, VPC_RE, ZONE_RE } from "./patterns";
+import { profileNameVariable, regionVariable, tagsVariable } from "./variables";
 import { oneOfRule, patternRule, re, variable, wholeNumberRule } from "./variable-rules";
 
 /**
@@ -10,18 +11,10 @@ import { oneOfRule, patternRule, re, variable, wholeNumberRule } from "./variabl
  * the zone) is checked by preconditions of the modules/platform data sources and resources.
  */
 
-const SUBNET_RE = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
-const VPC_RE = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
-const ZONE_RE = "^Z[A-Z0-9]{1,31}$";
-const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
-/** A notebook domain: the load balancer's host condition takes only letters after the last dot. */
-const NOTEBOOK_DOMAIN_RE = `^(${LABEL}\\.)*[a-z]{1,63}$`;
 /** An S3 bucket name (general purpose bucket): 3-63 characters, no "..", checked apart. */
 const BUCKET_RE = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
 /** Characters of an S3 key prefix that need no escaping. */
 const PREFIX_RE = "^[A-Za-z0-9!_.*'()/-]*$";
-/** Characters AWS accepts in tag keys and values. */
-const TAG_CHARS_RE = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$";
 
 /**
  * Longest domain: the certificate is for `*.<domain>`, and ACM takes at most 64 characters
@@ -36,25 +29,13 @@ export const MAX_PLATFORM_ALLOWED_CIDRS = 20;
 /** Most subnets given for the load balancers or the notebooks. */
 export const MAX_SUBNETS = 16;
 
-/**
- * HCL: `c` is a CIDR block without host bits, in any valid spelling (as stacks/variables.ts
- * checks allowed_cidrs): the network address must equal the address as written, both
- * through cidrhost, which writes addresses one canonical way. An IPv4-mapped IPv6 block
- * (::ffff:0:0/96) is refused: Terraform turns it into IPv4.
- */
-const NETWORK_ADDRESS =
-  'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0) && ' +
-  'strcontains(c, ":") == strcontains(cidrhost(c, 0), ":"), false)';
+
 
 /** HCL: var.vpc_cidr is an IPv4 network from /16 to /24 without host bits. */
 const VPC_CIDR_OK =
   'can(cidrhost(var.vpc_cidr, 0)) && !strcontains(var.vpc_cidr, ":") && try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && ' +
   'tonumber(split("/", var.vpc_cidr)[1]) <= 24 && cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)';
 
-/** HCL for the tags (as stacks/variables.ts): those with a value; null ones have their own rule. */
-const SET_TAGS = "{ for k, v in var.tags : k => v if v != null }";
-const TAG_SIZES = 'length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")';
-const TAG_CHARS = `can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v))`;
 
 /** The rules of a list of subnets of vpc_id: IDs, empty without vpc_id, `min` to MAX_SUBNETS distinct ones with it. */
 function subnetListRules(name: string, min: number, what: string) {
@@ -81,22 +62,8 @@ function subnetListRules(name: string, min: number, what: string) {
  */
 export function declarePlatformVariables(stack: Construct) {
   return {
-    region: variable(stack, "region", {
-      type: "string",
-      description: "AWS region of the platform, e.g. eu-west-1.",
-      validation: [patternRule("region", REGION_RE, "must be an AWS region such as eu-west-1")],
-    }),
-    profileName: variable(stack, "profile_name", {
-      type: "string",
-      default: "",
-      description: "Named profile from the AWS config files; empty uses the default credential chain.",
-      validation: [
-        {
-          condition: '${can(regex("^[^\\\\s]*$", var.profile_name))}',
-          errorMessage: "profile_name must be a profile name without white space, or empty for the default credential chain, got '${var.profile_name}'.",
-        },
-      ],
-    }),
+    region: regionVariable(stack, "AWS region of the platform, e.g. eu-west-1."),
+    profileName: profileNameVariable(stack),
     hostedZoneId: variable(stack, "hosted_zone_id", {
       type: "string",
       description: "ID of the team's public Route 53 hosted zone, e.g. Z0123456789ABCDEFGHIJ; only records are added to it.",
@@ -214,31 +181,7 @@ export function declarePlatformVariables(stack: Construct) {
       default: false,
       description: "Create an encrypted EFS file system for persistent notebook homes, with a mount target in each notebook subnet.",
     }),
-    tags: variable(stack, "tags", {
-      type: "map(string)",
-      default: {},
-      description: "Tags added to every resource, besides the default Environment, Project, ManagedBy and Purpose tags.",
-      validation: [
-        {
-          condition: "${length(var.tags) <= 40}",
-          errorMessage: "tags may hold at most 40 entries (AWS allows 50 per resource, some are set by this stack), got ${length(var.tags)}.",
-        },
-        {
-          // First, and the others skip null values: a function given null fails with an
-          // error that names neither the tag nor the problem.
-          condition: "${alltrue([for k, v in var.tags : v != null])}",
-          errorMessage: "tags must give every tag a string value (an empty one is allowed), but the value of ${join(\", \", [for k, v in var.tags : \"'${k}'\" if v == null])} is null.",
-        },
-        {
-          condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_SIZES}])}`,
-          errorMessage: `tags must have keys of 1-128 characters not starting with 'aws:' and values of at most 256 characters, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_SIZES})])}.`,
-        },
-        {
-          condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_CHARS}])}`,
-          errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_CHARS})])}.`,
-        },
-      ],
-    }),
+    tags: tagsVariable(stack, "Environment, Project, ManagedBy and Purpose", "this stack"),
   };
 }
 

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { TerraformResource, TerraformStack, TerraformVariable } from "cdktf";
 import { address } from "../modules/expressions";
-import { FARGATE_MEMORY, FARGATE_TABLE_TEXT, LOG_RETENTION_DAYS, REGION_RE, TAG_RE } from "./patterns";
+import { FARGATE_MEMORY, FARGATE_TABLE_TEXT, LABEL, LOG_RETENTION_DAYS, NETWORK_ADDRESS, NOTEBOOK_DOMAIN_RE, REGION_RE, SUBNET_RE, TAG_RE, VPC_RE, ZONE_RE } from "./patterns";
 import { oneOfRule, patternRule, re, variable, wholeNumberRule } from "./variable-rules";
 import {
   HOSTNAME_PREFIX_PATTERN,
@@ -21,15 +21,9 @@ import {
  * instead (secretChecks), because Terraform prints the value of a variable it rejects.
  */
 
-const SUBNET_RE = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
-const VPC_RE = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
 const ALB_ARN_RE =
   "^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2,4}(-[a-z]+)+-[0-9]+:[0-9]{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$";
-const ZONE_RE = "^Z[A-Z0-9]{1,31}$";
-const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
 const DOMAIN_RE = `^(${LABEL}\\.)*${LABEL}$`;
-/** A notebook domain: the load balancer's host condition takes only letters after the last dot. */
-const NOTEBOOK_DOMAIN_RE = `^(${LABEL}\\.)*[a-z]{1,63}$`;
 const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
 // An optional registry (host, optional port) followed by path components; no tag, no digest.
 const IMAGE_RE = `^(${IMAGE_COMPONENT}(:[0-9]+)?/)?${IMAGE_COMPONENT}(/${IMAGE_COMPONENT})*$`;
@@ -53,16 +47,7 @@ const SET_TAGS = "{ for k, v in var.tags : k => v if v != null }";
 const TAG_SIZES = 'length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")';
 const TAG_CHARS = `can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHARS_RE)}, v))`;
 
-/**
- * HCL: `c` is a CIDR block without host bits, in any valid spelling. The network address
- * (cidrhost(c, 0)) must equal the address as written; both sides go through cidrhost, which
- * writes addresses one canonical way, so 2001:DB8::/32 and 2001:db8:0:0::/64 pass. An
- * IPv4-mapped IPv6 block (::ffff:0:0/96) is refused: Terraform turns it into IPv4, so it
- * would reach the listener rule as 0.0.0.0/0.
- */
-const NETWORK_ADDRESS =
-  'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0) && ' +
-  'strcontains(c, ":") == strcontains(cidrhost(c, 0), ":"), false)';
+
 
 
 /** HCL for the Fargate table: `{ "256" = [512, ...], ... }`. */
@@ -135,24 +120,8 @@ function environmentGuard(stack: Construct, environment: string) {
 /** Where and as whom: region and credentials (the old configuration's). */
 function regionVariables(stack: Construct) {
   return {
-    region: variable(stack, "region", {
-        type: "string",
-        description: "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1 (with a platform stack: the platform's region).",
-        validation: [
-          patternRule("region", REGION_RE, "must be an AWS region such as eu-west-1"),
-        ],
-      }),
-    profileName: variable(stack, "profile_name", {
-        type: "string",
-        default: "",
-        description: "Named profile from the AWS config files; empty uses the default credential chain.",
-        validation: [
-          {
-            condition: '${can(regex("^[^\\\\s]*$", var.profile_name))}',
-            errorMessage: "profile_name must be a profile name without white space, or empty for the default credential chain, got '${var.profile_name}'.",
-          },
-        ],
-      }),
+    region: regionVariable(stack, "AWS region of the cluster, load balancer and notebook, e.g. eu-west-1 (with a platform stack: the platform's region)."),
+    profileName: profileNameVariable(stack),
   };
 }
 
@@ -332,31 +301,7 @@ function serverVariables(stack: Construct) {
           oneOfRule("log_retention_days", LOG_RETENTION_DAYS, `one of the values CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire)`),
         ],
       }),
-    tags: variable(stack, "tags", {
-        type: "map(string)",
-        default: {},
-        description: "Tags added to every resource, besides the default Owner, Environment and Project tags.",
-        validation: [
-          {
-            condition: "${length(var.tags) <= 40}",
-            errorMessage: "tags may hold at most 40 entries (AWS allows 50 per resource, some are set by this stack and ECS), got ${length(var.tags)}.",
-          },
-          {
-            // First, and the others skip null values: a function given null fails with an
-            // error that names neither the tag nor the problem.
-            condition: "${alltrue([for k, v in var.tags : v != null])}",
-            errorMessage: "tags must give every tag a string value (an empty one is allowed), but the value of ${join(\", \", [for k, v in var.tags : \"'${k}'\" if v == null])} is null.",
-          },
-          {
-            condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_SIZES}])}`,
-            errorMessage: `tags must have keys of 1-128 characters not starting with 'aws:' and values of at most 256 characters, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_SIZES})])}.`,
-          },
-          {
-            condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_CHARS}])}`,
-            errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_CHARS})])}.`,
-          },
-        ],
-      }),
+    tags: tagsVariable(stack, "Owner, Environment and Project", "this stack and ECS"),
   };
 }
 
@@ -560,6 +505,62 @@ function costVariables(stack: Construct) {
   };
 }
 
+
+/** `region`: the region a stack deploys to. */
+export function regionVariable(stack: Construct, description: string): TerraformVariable {
+  return variable(stack, "region", {
+    type: "string",
+    description,
+    validation: [patternRule("region", REGION_RE, "must be an AWS region such as eu-west-1")],
+  });
+}
+
+/** `profile_name`: a named profile from the AWS config files, or the default credential chain. */
+export function profileNameVariable(stack: Construct): TerraformVariable {
+  return variable(stack, "profile_name", {
+    type: "string",
+    default: "",
+    description: "Named profile from the AWS config files; empty uses the default credential chain.",
+    validation: [
+      {
+        condition: '${can(regex("^[^\\\\s]*$", var.profile_name))}',
+        errorMessage: "profile_name must be a profile name without white space, or empty for the default credential chain, got '${var.profile_name}'.",
+      },
+    ],
+  });
+}
+
+/**
+ * `tags`: added to every resource of a stack besides its default tags (`defaults`, named
+ * in the description); `setBy` says who sets those others (the 50 per resource are shared).
+ */
+export function tagsVariable(stack: Construct, defaults: string, setBy: string): TerraformVariable {
+  return variable(stack, "tags", {
+    type: "map(string)",
+    default: {},
+    description: `Tags added to every resource, besides the default ${defaults} tags.`,
+    validation: [
+      {
+        condition: "${length(var.tags) <= 40}",
+        errorMessage: `tags may hold at most 40 entries (AWS allows 50 per resource, some are set by ${setBy}), got \${length(var.tags)}.`,
+      },
+      {
+        // First, and the others skip null values: a function given null fails with an
+        // error that names neither the tag nor the problem.
+        condition: "${alltrue([for k, v in var.tags : v != null])}",
+        errorMessage: "tags must give every tag a string value (an empty one is allowed), but the value of ${join(\", \", [for k, v in var.tags : \"'${k}'\" if v == null])} is null.",
+      },
+      {
+        condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_SIZES}])}`,
+        errorMessage: `tags must have keys of 1-128 characters not starting with 'aws:' and values of at most 256 characters, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_SIZES})])}.`,
+      },
+      {
+        condition: `\${alltrue([for k, v in ${SET_TAGS} : ${TAG_CHARS}])}`,
+        errorMessage: `tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got \${jsonencode([for k, v in ${SET_TAGS} : k if !(${TAG_CHARS})])}.`,
+      },
+    ],
+  });
+}
 
 /** Address of the secret checks before they moved here from the notebook construct. */
 const SECRET_CHECKS_OLD_ADDRESS = "terraform_data.notebook_input_check_17435280";

@@ -305,3 +305,47 @@ export function statement(policy: any, sid?: string): any {
   if (found.length !== 1) throw new Error(`expected one statement ${sid ?? ""}, found ${found.length} in ${JSON.stringify(policy)}`);
   return found[0];
 }
+
+/** A vars file a stack's variables must refuse: the variable named and a fragment of the message. */
+export interface RejectedVarsCase {
+  readonly name: string;
+  /** The variable the error must name. */
+  readonly variable: string;
+  /** A fragment of the expected error message (compared with white space collapsed). */
+  readonly message: string;
+  /** @default "Error: Invalid value for variable" */
+  readonly error?: string;
+}
+
+/**
+ * The tests of a stack's accepted and rejected vars files, whose plans are in `results`
+ * under `good: <name>` and `bad: <name>` (filled in a beforeAll): an accepted file plans
+ * without error or undeclared name; a rejected one fails with the rule's own message,
+ * naming the variable, not with a function failing on the value.
+ */
+export function describeVarsCases(results: Map<string, TerraformResult>, good: ReadonlyArray<{ name: string }>, bad: ReadonlyArray<RejectedVarsCase>, badPrefix = ""): void {
+  describe("accepts", () => {
+    for (const c of good) {
+      test(c.name, () => {
+        const result = results.get(`good: ${c.name}`)!;
+        expect(result.output).not.toContain("Error:");
+        // A name the configuration does not declare is only a warning: catch it here.
+        expect(result.output).not.toContain("undeclared variable");
+        expect(result.code).toBe(0);
+      });
+    }
+  });
+  describe("rejects, naming the variable", () => {
+    for (const c of bad) {
+      test(`${badPrefix}${c.name} (${c.variable})`, () => {
+        const result = results.get(`bad: ${c.name}`)!;
+        expect(result.code).not.toBe(0);
+        expect(result.output).toContain(c.error ?? "Error: Invalid value for variable");
+        expect(result.output).toContain(`var.${c.variable}`);
+        expect(oneLine(result.output)).toContain(c.message);
+        // The rule's own message, not a function failing on the value (a null tag did that).
+        expect(result.output).not.toMatch(/Invalid function argument|Error in function call/);
+      });
+    }
+  });
+}

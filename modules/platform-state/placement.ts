@@ -1,7 +1,6 @@
 import { createHash } from "crypto";
 import { Construct } from "constructs";
 import { TerraformResource, Token } from "cdktf";
-import { DataResource } from "cdktf/lib/terraform-data-resource";
 
 /**
  * Which of an environment's load balancers a notebook goes on.
@@ -66,7 +65,9 @@ export class LoadBalancerPlacement extends Construct {
     const order = `[${preferenceOrder(props.owner, props.count).join(", ")}]`;
     const firstWithRoom = `try([for i in ${order} : i if ${others("i")} < ${props.capacity}][0], -1)`;
 
-    this.choice = new DataResource(this, "load_balancer", {
+    // A plain terraform_data: cdktf's DataResource class runs `terraform version` at every synth.
+    this.choice = new TerraformResource(this, "load_balancer", {
+      terraformResourceType: "terraform_data",
       lifecycle: {
         // The first choice stays: later counts never move the notebook.
         ignoreChanges: ["input"],
@@ -89,7 +90,6 @@ export class LoadBalancerPlacement extends Construct {
         ],
       },
     });
-    // A number, which cdktf's type (a map) does not allow.
     this.choice.addOverride("input", `\${${firstWithRoom}}`);
     this.index = Token.asNumber(this.choice.getNumberAttribute("output"));
   }

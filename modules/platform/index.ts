@@ -4,7 +4,7 @@ import { WildcardCertificate } from "./certificate";
 import { Condition } from "./conditions";
 import { NotebookFileSystem } from "./file-system";
 import { LoadBalancerSecurityGroup, NotebookLoadBalancer } from "./load-balancers";
-import { PlatformNetwork } from "./network";
+import { PlatformNetwork, PlatformNetworkProps } from "./network";
 
 export { CLUSTER_CAPACITY_PROVIDERS, NotebookCluster } from "./cluster";
 export type { NotebookClusterProps } from "./cluster";
@@ -62,7 +62,8 @@ export function loadBalancerId(index: number): string {
 /** An environment name: used in the names of the cluster and the load balancers. */
 const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
-export interface PlatformProps {
+/** The network's props (vpcId, vpcCidr, availabilityZones, taskNetwork, subnets) are the platform's. */
+export interface PlatformProps extends Omit<PlatformNetworkProps, "name"> {
   /** Environment name (a lower-case DNS label): the names of the cluster and load balancers. */
   readonly environment: string;
   /** How many load balancers to create (1 or more); notebooks are spread over them. */
@@ -74,37 +75,6 @@ export interface PlatformProps {
    * @default the zone's name
    */
   readonly domain?: string;
-  /**
-   * An existing VPC, only looked up; empty (or an expression that evaluates to "") creates a new one.
-   * @default a new VPC
-   */
-  readonly vpcId?: string;
-  /**
-   * IPv4 range of a new VPC, split in sixteenths for its subnets.
-   * @default 10.42.0.0/16
-   */
-  readonly vpcCidr?: string;
-  /**
-   * Availability Zones a new VPC spans: the region's first ones.
-   * @default 2 zones
-   */
-  readonly availabilityZones?: number;
-  /**
-   * `public`: notebooks get a public IP each (no NAT gateway); `private`: they get none (a
-   * new VPC adds private subnets and one NAT gateway).
-   * @default "public": a public IP per notebook
-   */
-  readonly taskNetwork?: string;
-  /**
-   * Public subnets of vpcId for the load balancers, in two zones at least.
-   * @default none: required with vpcId
-   */
-  readonly loadBalancerSubnetIds?: string[];
-  /**
-   * Subnets of vpcId the notebooks run in (in distinct zones with efs).
-   * @default none: required with vpcId
-   */
-  readonly notebookSubnetIds?: string[];
   /**
    * Source CIDRs admitted to the load balancers (HTTPS, and HTTP redirected).
    * @default anywhere: 0.0.0.0/0 and ::/0
