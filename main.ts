@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { checkPlatformDestroyOfCommand, checkStateAccessOfCommand, checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
+import { checkPlatformChangeOfCommand, checkStateAccessOfCommand, checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
 
 // The cdktf app: reads synth-time settings, creates the stacks, checks the vars files of
 // the cdktf command that runs it and that its AWS identity may use the chosen notebooks'
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const { notebooks, stateBackends, platforms } = createStacks(app, settings);
   await checkVarFilesOfCommand([...notebooks, ...stateBackends, ...platforms], __dirname, process.env, process.ppid);
   await checkStateAccessOfCommand(notebooks, process.env, process.ppid);
-  await checkPlatformDestroyOfCommand(settings, process.env, process.ppid);
+  await checkPlatformChangeOfCommand(settings, process.env, process.ppid);
   app.synth();
   removeOtherFormat(app.outdir, [...notebooks, ...stateBackends, ...platforms].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
   // Notebook stacks only: a state-backend or platform stack's backend changes only to move its state (--migrate-state).

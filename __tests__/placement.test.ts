@@ -32,8 +32,7 @@ class UserNotebook {
     const groups = new TerraformVariable(stack, "target_groups", { type: "list(object({ tags = map(string) }))" });
     const placement = new LoadBalancerPlacement(stack, "placement", {
       owner: user,
-      count: NAMES.length,
-      capacity: CAPACITY,
+      capacityHcl: String(CAPACITY),
       platformStackId: "platform-dev",
       loadBalancerNamesHcl: `var.${names.node.id}`,
       targetGroupsHcl: `var.${groups.node.id}`,
@@ -157,6 +156,18 @@ describeWithTerraform("placement on load balancers, deployed and destroyed with 
     const result = await world.deploy(notebooks.get("u2")!);
     expect(result.ok).toBe(true);
     expect(result.index).toBe(before);
+  }, 60_000);
+
+  test("a notebook whose load balancer a race left over full, all others full too, still deploys and stays", async () => {
+    // GIVEN a racer's target group on u2's load balancer, one more than it holds
+    const before = world.placed.get("u2")!;
+    const racer = { tags: { [LOAD_BALANCER_TAG]: NAMES[before], Owner: "racer", Project: "jupyter-notebooks" } };
+    world.targetGroups.push(racer);
+    // WHEN u2 deploys again THEN it goes through, on the same load balancer
+    const result = await world.deploy(notebooks.get("u2")!);
+    expect(result.output).not.toContain("Error");
+    expect(result.index).toBe(before);
+    world.targetGroups = world.targetGroups.filter((g) => g !== racer);
   }, 60_000);
 
   test("removing users moves nobody else, and the freed place goes to the next new user", async () => {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readSettings } from "../stacks/settings";
-import { checkPlatformDestroy } from "../stacks/platform-guard";
+import { checkPlatformDestroy, checkPlatformShrink } from "../stacks/platform-guard";
 import { platformStackSpecs } from "../stacks/stack-specs";
 import { runAppAsCdktf } from "./helpers/cdktf-cli";
 
@@ -11,16 +11,27 @@ import { runAppAsCdktf } from "./helpers/cdktf-cli";
 // the environment's notebook states (with the real AWS SDK, from a stand-in for S3 in its
 // own process) and refuses, naming the stacks to destroy first.
 
-/** A stand-in for one S3 bucket: ListObjectsV2 and GetObject, path style; `deny` refuses everything. */
+/**
+ * A stand-in for one S3 bucket (ListObjectsV2 and GetObject, path style; `deny` refuses
+ * everything) and for STS's GetCallerIdentity, which terraform's S3 backend calls first.
+ */
 const S3_SERVER = `
 const http = require("http");
 const [objectsJson, deny] = process.argv.slice(1);
 const objects = JSON.parse(objectsJson);
 const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => answer(req, res, body));
+}).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
+function answer(req, res, body) {
   const url = new URL(req.url, "http://x");
   const [, bucket, ...rest] = url.pathname.split("/");
   const send = (status, body, type = "application/xml") => { res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) }); res.end(body); };
+  if (body.includes("Action=GetCallerIdentity")) {
+    return send(200, '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/ann</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>');
+  }
   if (deny === "deny") return send(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
   if (rest.length === 0 || (rest.length === 1 && rest[0] === "")) {
     const prefix = url.searchParams.get("prefix") || "";
@@ -31,7 +42,7 @@ http.createServer((req, res) => {
   const key = decodeURIComponent(rest.join("/"));
   if (!(key in objects)) return send(404, "<Error><Code>NoSuchKey</Code><Message>no</Message></Error>");
   send(200, objects[key], "application/json");
-}).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
+}
 `;
 
 async function startFakeS3(objects: Record<string, string>, deny = false): Promise<{ env: Record<string, string>; stop: () => void }> {
@@ -43,6 +54,7 @@ async function startFakeS3(objects: Record<string, string>, deny = false): Promi
   return {
     env: {
       AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+      AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}`,
       AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
       AWS_SECRET_ACCESS_KEY: "secret",
       AWS_REGION: "eu-west-1",
@@ -60,6 +72,12 @@ function stateWith(count: number): string {
 }
 
 const ENVIRONMENTS = { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", platform: true } };
+
+/** The platform stack's own state, with `count` load balancers in its output. */
+function platformStateWith(count: number): string {
+  const loadBalancers = Array.from({ length: count }, (_, i) => ({ name: `nb-dev-${i}` }));
+  return JSON.stringify({ version: 4, terraform_version: "1.11.4", serial: 9, lineage: "p", outputs: { load_balancers: { value: loadBalancers, type: ["list", ["object", { name: "string" }]] } }, resources: [] });
+}
 
 describe("destroying a platform that notebooks still use", () => {
   let dir: string;
@@ -124,5 +142,43 @@ describe("destroying a platform that notebooks still use", () => {
     await expect(checkPlatformDestroy(local, settings, {})).rejects.toThrow(/^platform still carries 1 notebook: notebook of alice\./);
     fs.writeFileSync(path.join(dir, "notebook-alice.tfstate"), stateWith(0));
     await expect(checkPlatformDestroy(local, settings, {})).resolves.toBeUndefined();
+  });
+
+  test("fails to deploy fewer load balancers than the platform has, and reads its state in S3 to know", async () => {
+    // GIVEN a platform deployed with 3 load balancers
+    s3 = await startFakeS3({ "jupyter-notebooks/_platform/dev/terraform.tfstate": platformStateWith(3) });
+    // WHEN the administrator deploys it with loadBalancers 2
+    const shrink = runAppAsCdktf(dir, ["deploy", "platform-dev", "--auto-approve"], {
+      ...process.env,
+      ...s3.env,
+      NOTEBOOK_USER: "admin-ann",
+      NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: { ...ENVIRONMENTS.dev, loadBalancers: 2 } }),
+      CHECKPOINT_DISABLE: "1",
+    });
+    // THEN it stops, saying what it would delete
+    expect(shrink.status).toBe(1);
+    expect(shrink.stderr.replace(/\s+/g, " ")).toContain(
+      "error: platform-dev has 3 load balancers, but environments.dev.loadBalancers asks for 2: fewer would delete the last ones with their listeners",
+    );
+    // WHEN with 4 THEN it goes ahead
+    const grow = runAppAsCdktf(dir, ["deploy", "platform-dev", "--auto-approve"], {
+      ...process.env,
+      ...s3.env,
+      NOTEBOOK_USER: "admin-ann",
+      NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: { ...ENVIRONMENTS.dev, loadBalancers: 4 } }),
+      CHECKPOINT_DISABLE: "1",
+    });
+    expect(grow.stderr).toBe("");
+    expect(grow.status).toBe(0);
+  }, 60_000);
+
+  test("the local platform's own state file counts too; no state yet is no objection", () => {
+    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: dir });
+    const [local] = platformStackSpecs(settings);
+    expect(() => checkPlatformShrink(local, {})).not.toThrow();
+    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(2));
+    expect(() => checkPlatformShrink(local, {})).toThrow(/^platform has 2 load balancers, but localPlatform asks for 1/);
+    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(1));
+    expect(() => checkPlatformShrink(local, {})).not.toThrow();
   });
 });

@@ -43,7 +43,8 @@ describe("a notebook stack of an environment with a platform", () => {
   test("reads the platform stack's state where it lives, next to the notebook states, and looks up no platform resource", () => {
     const { json } = platformStack();
     const state = Object.values<any>(json.data.terraform_remote_state)[0];
-    expect(state).toEqual({ backend: "s3", config: { bucket: "acme-nb-state", key: "jupyter-notebooks/_platform/dev/terraform.tfstate", region: "eu-west-1", encrypt: true } });
+    expect(state.backend).toBe("s3");
+    expect(state.config).toEqual({ bucket: "acme-nb-state", key: "jupyter-notebooks/_platform/dev/terraform.tfstate", region: "eu-west-1", encrypt: true });
     for (const type of ["aws_ecs_cluster", "aws_lb", "aws_lb_listener", "aws_route53_zone", "aws_vpc", "aws_efs_file_system"]) expect(json.data[type]).toBeUndefined();
   });
 
@@ -65,10 +66,11 @@ describe("a notebook stack of an environment with a platform", () => {
       { key: "Project", values: ["jupyter-notebooks"] },
       { key: "Environment", values: ["dev"] },
     ]);
-    // The choice is over the 6 load balancers of the environment's settings, at most 90 each.
+    // The choice is over as many load balancers as a platform may have (those it lacks count
+    // as full), each holding what the platform says: a checkout with older settings places alike.
     const input = json.resource.terraform_data[placement!].input as string;
-    expect(input).toMatch(/for i in \[(\d, ){5}\d\]/);
-    expect(input).toContain("< 90][0], -1)");
+    expect(input).toMatch(/for i in \[(\d+, ){19}\d+\]/);
+    expect(input).toContain(`< ${outputs}.notebooks_per_load_balancer][0], -1)`);
     expect(json.resource.terraform_data[placement!].lifecycle.ignore_changes).toEqual(["input"]);
   });
 
@@ -81,6 +83,25 @@ describe("a notebook stack of an environment with a platform", () => {
     expect(service.network_configuration.assign_public_ip).toBe(`\${${outputs}.assign_public_ip}`);
     expect(onlyResource(json, "aws_route53_record").name).toContain(`${outputs}.domain`);
     expect(JSON.stringify(json.resource.aws_efs_access_point)).toContain(`${outputs}.efs_file_system_id`);
+  });
+
+  test("before the platform is deployed, planning stops saying so: the state's outputs default to empty, and a precondition names the stack", () => {
+    const { json } = platformStack();
+    const state = Object.values<any>(json.data.terraform_remote_state)[0];
+    // Every output the platform stack has, with an empty stand-in.
+    expect(Object.keys(state.defaults).sort()).toEqual(
+      [
+        "assign_public_ip", "cluster_arn", "cluster_name", "domain", "efs_file_system_arn", "efs_file_system_id", "efs_security_group_id", "hosted_zone_id",
+        "listener_port", "load_balancers", "notebook_subnet_ids", "notebooks_per_load_balancer", "region", "vpc_id", "zone_name",
+      ].sort(),
+    );
+    expect(state.defaults.cluster_arn).toBe("");
+    const placement = Object.values<any>(json.resource.terraform_data).find((r) => r.lifecycle?.ignore_changes);
+    const first = placement.lifecycle.precondition[0];
+    expect(first.condition).toMatch(/^\$\{\(length\(data\.terraform_remote_state\.\w+\.outputs\.cluster_arn\) >= 1\)\}$/);
+    expect(first.error_message).toBe(
+      "platform-dev has not been deployed: its state (s3://acme-nb-state/jupyter-notebooks/_platform/dev/terraform.tfstate) holds no outputs. Deploy it first (an administrator: npx cdktf deploy platform-dev --var-file=platform.tfvars), then this notebook.",
+    );
   });
 
   test("a notebook stack in the wrong region stops at plan time: the precondition compares it with the platform's", () => {
@@ -112,7 +133,7 @@ describe("a notebook stack of an environment with a platform", () => {
 
   test("with localPlatform, the notebook stack reads the platform stack's local state file", () => {
     const { json } = synthStack("notebook", { ...settingsFor(), localPlatform: true });
-    expect(Object.values<any>(json.data.terraform_remote_state)).toEqual([{ backend: "local", config: { path: "/projects/nb/platform.tfstate" } }]);
+    expect(Object.values<any>(json.data.terraform_remote_state).map((s) => [s.backend, s.config])).toEqual([["local", { path: "/projects/nb/platform.tfstate" }]]);
     expect(json.variable.ecs_cluster_name).toBeUndefined();
   });
 });

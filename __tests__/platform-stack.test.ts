@@ -289,7 +289,7 @@ describe("the platform stack, synthesized", () => {
     });
   });
 
-  test("admits 443 and 80 from the allowed CIDRs, IPv4 and IPv6 apart, and sends only to the VPC", () => {
+  test("admits 443 and 80 from the allowed CIDRs, IPv4 and IPv6 apart; sends anything to the VPC, and only HTTPS beyond (sign-in)", () => {
     const { stack, json } = one;
     const group = blockOf(json, stack.platform.loadBalancerSecurityGroup.securityGroup);
     expect(group.ingress.map((r: any) => [r.protocol, r.from_port, r.to_port])).toEqual([
@@ -301,10 +301,12 @@ describe("the platform stack, synthesized", () => {
       expect(rule.ipv6_cidr_blocks).toBe('${[ for key, val in toset(var.allowed_cidrs): val if strcontains(val, ":")]}');
       expect(rule).toMatchObject({ self: false, security_groups: [], prefix_list_ids: [] });
     }
-    expect(group.egress).toHaveLength(1);
+    expect(group.egress).toHaveLength(2);
     expect(group.egress[0]).toMatchObject({ protocol: "-1", ipv6_cidr_blocks: [], self: false });
     expect(group.egress[0].cidr_blocks).toContain("cidr_block_associations");
     expect(group.egress[0].cidr_blocks).not.toContain("0.0.0.0/0");
+    // Cognito or OIDC sign-in: the load balancer calls the provider's endpoints over HTTPS.
+    expect(group.egress[1]).toMatchObject({ protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"], ipv6_cidr_blocks: ["::/0"] });
   });
 
   test("with efs: an encrypted file system, a group that admits NFS from itself only, a mount target per notebook subnet, the README's policy", () => {
@@ -497,7 +499,10 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
     private_cidr_2: at(blockOf(json, p.network.privateSubnets).cidr_block, 2),
     nat_subnet: blockOf(json, p.network.natGateway).subnet_id,
   };
-  const existingVpc = { load_balancer_zones_ok: blockOf(json, p.network.existingVpc, "data").lifecycle.precondition[0].condition };
+  const existingVpc = {
+    load_balancer_zones_ok: blockOf(json, p.network.existingVpc, "data").lifecycle.precondition[0].condition,
+    notebook_zones_ok: blockOf(json, p.network.existingVpc, "data").lifecycle.precondition[1].condition,
+  };
   const efs = {
     mount_target_subnet_1: at(blockOf(json, p.fileSystem.mountTargets).subnet_id, 1),
     mount_target_zones_ok: blockOf(json, p.fileSystem.mountTargets).lifecycle.precondition[0].condition,
@@ -520,7 +525,12 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
       { ...PLATFORM_REQUIRED, ...EXISTING_VPC, efs: true, allowed_cidrs: ["203.0.113.0/24", "2001:db8::/32"], domain: "elsewhere.org" },
       { ...common, ...existingVpc, ...efs },
     ],
-    ["existing VPC, private tasks", { ...PLATFORM_REQUIRED, ...EXISTING_VPC, task_network: "private", tags: { Team: "data-science", Environment: "mine" } }, { ...common, ...existingVpc }],
+    [
+      "existing VPC, private tasks",
+      // Notebook subnets in the load balancer subnets' zones (a and b).
+      { ...PLATFORM_REQUIRED, ...EXISTING_VPC, notebook_subnet_ids: (EXISTING_VPC.notebook_subnet_ids as string[]).slice(0, 2), task_network: "private", tags: { Team: "data-science", Environment: "mine" } },
+      { ...common, ...existingVpc },
+    ],
   ];
 
   beforeAll(async () => {
@@ -626,6 +636,8 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
       // Every range of the VPC, its secondary ones too.
       egress_destinations: EXISTING_VPC_CIDRS,
       load_balancer_zones_ok: true,
+      // The third notebook subnet is in zone c, where the load balancers are not: refused when planning.
+      notebook_zones_ok: false,
       mount_target_subnet_1: existingSubnet("notebook", 1),
       mount_target_zones_ok: true,
       ipv4_sources: ["203.0.113.0/24"],
@@ -638,8 +650,9 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
 
   test("existing VPC, private tasks: no public IP, no NAT gateway of its own, no file system; the platform's tags win over the vars file's", () => {
     const { counts, values } = outcomes.get("existing VPC, private tasks")!;
-    expect(counts).toEqual(expect.objectContaining({ ...ALWAYS, ...NO_VPC_RESOURCES, ...NO_EFS, "data.aws_vpc": 1, "data.aws_subnet": 5 }));
+    expect(counts).toEqual(expect.objectContaining({ ...ALWAYS, ...NO_VPC_RESOURCES, ...NO_EFS, "data.aws_vpc": 1, "data.aws_subnet": 4 }));
     expect(values.output_assign_public_ip).toBe(false);
+    expect(values.notebook_zones_ok).toBe(true);
     expect(values.output_efs_file_system_id).toBe("");
     expect(values.default_tags).toEqual({ Team: "data-science", Environment: "dev", Project: "jupyter-notebooks", ManagedBy: "cdktf", Purpose: "notebook-platform" });
   });
@@ -671,7 +684,7 @@ const GOOD: GoodCase[] = [
       ...PLATFORM_REQUIRED,
       profile_name: "platform-admin",
       domain: "notebooks.example.com",
-      vpc_cidr: "172.20.0.0/24",
+      vpc_cidr: "172.20.0.0/20",
       availability_zones: 3,
       task_network: "private",
       container_insights: true,
@@ -764,11 +777,12 @@ const BAD: BadCase[] = [
     variable: "notebook_subnet_ids",
     message: 'notebook_subnet_ids must hold subnet IDs like subnet-0123456789abcdef0 (8 or 17 hex digits), got ["subnet-xyz"]',
   },
-  ...["10.0.0.0/8", "10.0.0.0/25", "10.42.0.1/16", "fd00::/48", "10.42.0.0", "ten.42.0.0/16"].map((cidr) => ({
+  // /21 would make subnets of /25: too small for several load balancers and public notebooks.
+  ...["10.0.0.0/8", "10.0.0.0/21", "10.0.0.0/24", "10.42.0.1/16", "fd00::/48", "10.42.0.0", "ten.42.0.0/16"].map((cidr) => ({
     name: `vpc_cidr ${cidr}`,
     set: { vpc_cidr: cidr },
     variable: "vpc_cidr",
-    message: `vpc_cidr must be an IPv4 network from /16 to /24 in CIDR notation without host bits, e.g. 10.42.0.0/16, got '${cidr}'`,
+    message: `vpc_cidr must be an IPv4 network from /16 to /20 in CIDR notation without host bits, e.g. 10.42.0.0/16 (its subnets are sixteenths of it, and load balancers and public notebooks take addresses in them), got '${cidr}'`,
   })),
   ...[1, 4, 2.5].map((n) => ({ name: `availability_zones ${n}`, set: { availability_zones: n }, variable: "availability_zones", message: `availability_zones must be 2 or 3, got ${n}` })),
   { name: 'task_network "nat"', set: { task_network: "nat" }, variable: "task_network", message: "task_network must be 'public' or 'private', got 'nat'" },

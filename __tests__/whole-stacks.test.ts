@@ -97,6 +97,13 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
     for (const outcome of outcomes) expect(outcome).toEqual({ stack: outcome.stack, reachedProviders: true, other: [], output: "" });
   }, 120_000);
 
+  test("no expression holds `undefined`: cdktf writes a literal \"\", 0 or false given to Op that way, and terraform init does not parse expressions", () => {
+    for (const stack of stacks) {
+      const text = fs.readFileSync(path.join(outdir, "stacks", stack, "cdk.tf.json"), "utf8");
+      expect({ stack, undefinedAt: text.match(/.{60}\bundefined\b.{20}/)?.[0] ?? null }).toEqual({ stack, undefinedAt: null });
+    }
+  });
+
   test("the check sees an invalid configuration (a precondition on constants)", async () => {
     // GIVEN a copy of a team stack with a precondition that refers to nothing, the defect
     // that made every team stack invalid

@@ -14,7 +14,7 @@ domain       = ""                            # "" = the zone's name; hostnames a
 
 # Network: a new VPC (vpc_id = "") ...
 vpc_id             = ""
-vpc_cidr           = "10.42.0.0/16"          # /16 to /24; public subnets take its 1st-3rd sixteenths, private ones the 9th-11th
+vpc_cidr           = "10.42.0.0/16"          # /16 to /20; public subnets take its 1st-3rd sixteenths, private ones the 9th-11th
 availability_zones = 2                       # 2 or 3
 task_network       = "public"                # "public": a public IP per notebook, no NAT gateway;
                                              # "private": private subnets and one NAT gateway (about $33/month more)

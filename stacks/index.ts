@@ -3,7 +3,7 @@ import { NotebookStack } from "./notebook-stack";
 import { Settings } from "./settings";
 import { notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs } from "./stack-specs";
 import { PlatformStack } from "./platform-stack";
-import { checkPlatformDestroy } from "./platform-guard";
+import { checkPlatformDestroy, checkPlatformShrink } from "./platform-guard";
 import { StateBackendStack } from "./state-backend-stack";
 import { checkStateAccess } from "./state-access";
 import { checkVarFiles, COMMANDS_WITH_VAR_FILES, findCdktfCommand, stackSelected, varFilesOf } from "./var-files";
@@ -29,15 +29,18 @@ export function createStacks(app: App, settings: Settings): { notebooks: Noteboo
 }
 
 /**
- * When cdktf runs the app to destroy platform stacks, stops (SettingsError) while notebooks
- * still run on one of them, naming their stacks. See stacks/platform-guard.ts.
+ * When cdktf runs the app to change platform stacks, stops (SettingsError) a destroy while
+ * notebooks still run on one of them, naming their stacks, and a deploy or diff with fewer
+ * load balancers than it has. See stacks/platform-guard.ts.
  */
-export async function checkPlatformDestroyOfCommand(settings: Settings, env: NodeJS.ProcessEnv, parentPid: number): Promise<void> {
+export async function checkPlatformChangeOfCommand(settings: Settings, env: NodeJS.ProcessEnv, parentPid: number): Promise<void> {
   if (!env.CDKTF_OUTDIR) return; // not run by the cdktf CLI
   const command = findCdktfCommand(parentPid);
-  if (!command || command.command !== "destroy") return;
+  if (!command || !["destroy", "deploy", "diff"].includes(command.command)) return;
   for (const spec of platformStackSpecs(settings)) {
-    if (stackSelected(spec.stackId, command.stacks)) await checkPlatformDestroy(spec, settings, env);
+    if (!stackSelected(spec.stackId, command.stacks)) continue;
+    if (command.command === "destroy") await checkPlatformDestroy(spec, settings, env);
+    else checkPlatformShrink(spec, env);
   }
 }
 

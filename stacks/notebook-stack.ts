@@ -57,8 +57,6 @@ export class NotebookStack extends TerraformStack {
       const platform = new PlatformState(this, "platform", {
         platformStackId: platformSpec.stackId,
         state: platformSpec.backend,
-        loadBalancers: platformSpec.loadBalancers,
-        notebooksPerLoadBalancer: platformSpec.notebooksPerLoadBalancer,
         owner: spec.user,
         notebookTags: { Project: tags.Project, Environment: tags.Environment },
       });

@@ -2,12 +2,15 @@ import * as fs from "fs";
 import { SettingsError } from "./settings-error";
 import type { Settings } from "./settings";
 import { environmentStatePrefix, LOCAL_ENVIRONMENT, localStatePath, PlatformStackSpec } from "./stack-specs";
+import { pullS3State } from "./state-access";
 
 /**
  * Destroying a platform stack while notebooks still run on it would take their cluster,
  * load balancer and network from under them, and leave their states pointing at nothing.
  * Before `cdktf destroy platform-<env>`, the app reads the environment's notebook states
  * and refuses while any of them still holds resources, naming the stacks to destroy first.
+ * Before a deploy or diff, it refuses fewer load balancers than the platform has: deleting
+ * one deletes its listeners, and with them the rules of the notebooks placed on it.
  */
 
 /** Whether a Terraform state (its JSON text) still holds any managed resource. */
@@ -72,5 +75,32 @@ export async function checkPlatformDestroy(spec: PlatformStackSpec, settings: Se
     `${spec.stackId} still carries ${users.length} notebook${users.length === 1 ? "" : "s"}: ${stacks.join(", ")}. ` +
       `Destroying it would take their cluster, load balancer and network from under them. Destroy them first ` +
       `(each user: NOTEBOOK_USER=<user> npx cdktf destroy ${own}; an administrator with a team file: npx cdktf destroy ${own}-<user>), then ${spec.stackId}.`,
+  );
+}
+
+/** How many load balancers the platform's state says it has (0: no state yet). */
+export function deployedLoadBalancers(spec: PlatformStackSpec, env: Record<string, string | undefined>): number {
+  let text: string;
+  if (spec.backend.type === "local") {
+    if (!fs.existsSync(spec.backend.path)) return 0;
+    text = fs.readFileSync(spec.backend.path, "utf8");
+  } else {
+    const pulled = pullS3State({ id: spec.stackId, backend: spec.backend }, env);
+    if ("error" in pulled) return 0; // Terraform reports what keeps it from the state
+    text = pulled.text;
+  }
+  if (text.trim() === "") return 0;
+  const value = (JSON.parse(text) as { outputs?: { load_balancers?: { value?: unknown } } }).outputs?.load_balancers?.value;
+  return Array.isArray(value) ? value.length : 0;
+}
+
+/** Stops (SettingsError) a deploy that would take load balancers away from the platform. */
+export function checkPlatformShrink(spec: PlatformStackSpec, env: Record<string, string | undefined>): void {
+  const deployed = deployedLoadBalancers(spec, env);
+  if (deployed <= spec.loadBalancers) return;
+  const environment = spec.environment === LOCAL_ENVIRONMENT ? "localPlatform" : `environments.${spec.environment}.loadBalancers`;
+  throw new SettingsError(
+    `${spec.stackId} has ${deployed} load balancers, but ${environment} asks for ${spec.loadBalancers}: fewer would delete the last ones with their listeners, ` +
+      `and the notebooks placed on them would lose their rules. Set loadBalancers back to ${deployed}; to shrink, destroy the notebooks and the platform, and deploy them again.`,
   );
 }

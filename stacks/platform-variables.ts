@@ -31,10 +31,16 @@ export const MAX_SUBNETS = 16;
 
 
 
-/** HCL: var.vpc_cidr is an IPv4 network from /16 to /24 without host bits. */
+/**
+ * Smallest new VPC: its subnets are sixteenths of it, so /20 gives subnets of /24 (251
+ * usable addresses). Each load balancer takes up to 8 addresses in every subnet of its own
+ * (and needs at least a /27), and public notebooks one each in theirs.
+ */
+export const MAX_VPC_PREFIX = 20;
+/** HCL: var.vpc_cidr is an IPv4 network from /16 to /MAX_VPC_PREFIX without host bits. */
 const VPC_CIDR_OK =
   'can(cidrhost(var.vpc_cidr, 0)) && !strcontains(var.vpc_cidr, ":") && try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && ' +
-  'tonumber(split("/", var.vpc_cidr)[1]) <= 24 && cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)';
+  `tonumber(split("/", var.vpc_cidr)[1]) <= ${MAX_VPC_PREFIX} && cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)`;
 
 
 /** The rules of a list of subnets of vpc_id: IDs, empty without vpc_id, `min` to MAX_SUBNETS distinct ones with it. */
@@ -101,11 +107,11 @@ export function declarePlatformVariables(stack: Construct) {
     vpcCidr: variable(stack, "vpc_cidr", {
       type: "string",
       default: "10.42.0.0/16",
-      description: "IPv4 range of a new VPC, /16 to /24; its subnets are sixteenths of it. Ignored with vpc_id.",
+      description: `IPv4 range of a new VPC, /16 to /${MAX_VPC_PREFIX}; its subnets are sixteenths of it. Ignored with vpc_id.`,
       validation: [
         {
           condition: `\${${VPC_CIDR_OK}}`,
-          errorMessage: "vpc_cidr must be an IPv4 network from /16 to /24 in CIDR notation without host bits, e.g. 10.42.0.0/16, got '${var.vpc_cidr}'.",
+          errorMessage: `vpc_cidr must be an IPv4 network from /16 to /${MAX_VPC_PREFIX} in CIDR notation without host bits, e.g. 10.42.0.0/16 (its subnets are sixteenths of it, and load balancers and public notebooks take addresses in them), got '\${var.vpc_cidr}'.`,
         },
       ],
     }),

@@ -66,7 +66,8 @@ export interface Settings {
 export const DEFAULT_MAX_NOTEBOOKS = 90;
 export const MAX_TARGET_GROUPS_PER_LOAD_BALANCER = 100;
 /** Most load balancers a platform stack creates (the account's default quota is 50 per region). */
-export const MAX_LOAD_BALANCERS = 20;
+export { MAX_LOAD_BALANCERS } from "../modules/platform-state/placement";
+import { MAX_LOAD_BALANCERS } from "../modules/platform-state/placement";
 
 export interface SettingsInput {
   /** Environment variables, usually `process.env`. */

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { SettingsError } from "./settings-error";
-import { NotebookStackSpec } from "./stack-specs";
+import { BackendSpec, NotebookStackSpec } from "./stack-specs";
 
 /**
  * Reading a notebook's state in S3, and saying plainly when AWS refuses it. With an
@@ -22,7 +22,7 @@ export type PulledState = { readonly text: string } | { readonly error: string; 
  * backend block for its key: no providers to download, no synth, and this checkout's
  * working directories are left alone.
  */
-export function pullS3State(spec: NotebookStackSpec, env: Record<string, string | undefined>): PulledState {
+export function pullS3State(spec: { readonly id: string; readonly backend: BackendSpec }, env: Record<string, string | undefined>): PulledState {
   const backend = spec.backend;
   if (backend.type !== "s3") throw new Error(`${spec.id} keeps its state in a local file`);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "nb-state-"));

@@ -76,7 +76,8 @@ const REFERENCE = /\b((?:data\.)?aws_[a-z0-9_]+)\.([A-Za-z0-9_]+?)_[0-9A-F]{8}(\
  * Replaces every reference to a resource or data source by what it would hold: a readable
  * placeholder naming it without the hash (`"<aws_subnet.platform_network_public_subnet[1].id>"`),
  * a splat by one per instance (`instances` says how many), and the few attributes whose
- * shape matters by stand-ins (zone name, validation options, VPC ranges, zone names).
+ * shape matters by stand-ins (zone name, validation options, VPC ranges, zone names, the
+ * zones of existing subnets).
  */
 export function withPlaceholders(expression: string, instances: Record<string, number>): string {
   return expression.replace(REFERENCE, (match, type: string, name: string, splat: string | undefined, attribute: string) => {
@@ -92,6 +93,9 @@ export function withPlaceholders(expression: string, instances: Record<string, n
     const each = (i: number) => {
       if (attribute === "cidr_block_associations") return `[${EXISTING_VPC_CIDRS.map((c) => `{ cidr_block = "${c}" }`).join(", ")}]`;
       if (attribute === "names") return JSON.stringify(REGION_ZONES);
+      // An existing subnet i lies in the region's zone i (of three): 2 load balancer subnets
+      // span zones a and b, 3 notebook subnets a, b and c.
+      if (type === "data.aws_subnet" && attribute === "availability_zone") return JSON.stringify(REGION_ZONES[i % REGION_ZONES.length]);
       return JSON.stringify(`<${readable}[${i}].${attribute}>`);
     };
     return `[${Array.from({ length: n }, (_, i) => each(i)).join(", ")}]`;

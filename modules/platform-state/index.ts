@@ -19,10 +19,6 @@ export interface PlatformStateProps {
   readonly platformStackId: string;
   /** Where its state is: the outputs of that stack are read there. */
   readonly state: PlatformStateLocation;
-  /** How many load balancers the platform was configured with. */
-  readonly loadBalancers: number;
-  /** Notebooks one load balancer holds. */
-  readonly notebooksPerLoadBalancer: number;
   /** The notebook's owner: where it is placed, and its own target group not counted. */
   readonly owner: string;
   /**
@@ -75,10 +71,15 @@ export class PlatformState extends Construct implements NotebookPlatform {
     this.accountId = account.accountId;
 
     const state = props.state;
+    // Before the platform is deployed (or after it was destroyed) its state has no outputs:
+    // these stand in, so that planning stops at the precondition below saying so, rather
+    // than at "Unable to find remote state" or "Unsupported attribute".
+    const defaults = { ...NOT_DEPLOYED };
     this.remoteState =
       state.type === "local"
-        ? new DataTerraformRemoteStateLocal(this, "state", { path: state.path })
-        : new DataTerraformRemoteStateS3(this, "state", { bucket: state.bucket, key: state.key, region: state.region, encrypt: true });
+        ? new DataTerraformRemoteStateLocal(this, "state", { path: state.path, defaults })
+        : new DataTerraformRemoteStateS3(this, "state", { bucket: state.bucket, key: state.key, region: state.region, encrypt: true, defaults });
+    const where = state.type === "local" ? state.path : `s3://${state.bucket}/${state.key}`;
     const stack = TerraformStack.of(this);
     const outputs = `data.terraform_remote_state.${this.remoteState.friendlyUniqueId}.outputs`;
     const outputRef = (name: string) => ref(`${outputs}.${name}`, stack);
@@ -90,12 +91,18 @@ export class PlatformState extends Construct implements NotebookPlatform {
     });
     this.placement = new LoadBalancerPlacement(this, "placement", {
       owner: props.owner,
-      count: props.loadBalancers,
-      capacity: props.notebooksPerLoadBalancer,
+      capacityHcl: `${outputs}.notebooks_per_load_balancer`,
       platformStackId: props.platformStackId,
       loadBalancerNamesHcl: `${outputs}.load_balancers[*].name`,
       targetGroupsHcl: `data.${targetGroups.terraformResourceType}.${targetGroups.friendlyUniqueId}.resource_tag_mapping_list`,
       preconditions: [
+        {
+          // (Op.neq(x, "") would not do: cdktf writes a literal "" or 0 there as `undefined`.)
+          condition: Op.gte(Fn.lengthOf(output("cluster_arn")), 1),
+          errorMessage:
+            `${props.platformStackId} has not been deployed: its state (${where}) holds no outputs. ` +
+            `Deploy it first (an administrator: npx cdktf deploy ${props.platformStackId} --var-file=platform.tfvars), then this notebook.`,
+        },
         {
           // Target groups, rules and security groups must be where the load balancer is.
           condition: Op.eq(output("region"), region.region),
@@ -120,12 +127,31 @@ export class PlatformState extends Construct implements NotebookPlatform {
     this.subnets = Token.asList(outputRef("notebook_subnet_ids"));
     this.assignPublicIp = outputRef("assign_public_ip");
     this.efsSecurityGroupId = output("efs_security_group_id");
-    this.efsEnabled = Op.neq(output("efs_file_system_id"), "");
+    this.efsEnabled = Op.gte(Fn.lengthOf(output("efs_file_system_id")), 1);
     this.efsFileSystemIds = Token.asList(Fn.compact([output("efs_file_system_id")]));
     this.efsFileSystemArns = Token.asList(Fn.compact([output("efs_file_system_arn")]));
     this.targetGroupTags = { [LOAD_BALANCER_TAG]: this.loadBalancerName };
   }
 }
+
+/** The platform's outputs while it has none: empty, so that the "not deployed" check can tell. */
+const NOT_DEPLOYED: Record<string, unknown> = {
+  region: "",
+  cluster_name: "",
+  cluster_arn: "",
+  vpc_id: "",
+  notebook_subnet_ids: [],
+  assign_public_ip: false,
+  hosted_zone_id: "",
+  zone_name: "",
+  domain: "",
+  listener_port: 443,
+  load_balancers: [],
+  notebooks_per_load_balancer: 0,
+  efs_file_system_id: "",
+  efs_file_system_arn: "",
+  efs_security_group_id: "",
+};
 
 function address(resource: { terraformResourceType: string; friendlyUniqueId: string }): string {
   return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;

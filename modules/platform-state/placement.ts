@@ -15,6 +15,12 @@ import { TerraformResource, Token } from "cdktf";
  * later deploy of a notebook on a full load balancer goes through.
  */
 
+/**
+ * Most load balancers a platform has. Every user's order covers this many, so that a notebook
+ * stack synthesized with an older count still sees the platform's newer load balancers.
+ */
+export const MAX_LOAD_BALANCERS = 20;
+
 /** Tag on a notebook's target group naming the load balancer it is placed on. */
 export const LOAD_BALANCER_TAG = "NotebookLoadBalancer";
 
@@ -30,8 +36,6 @@ export function preferenceOrder(owner: string, count: number): number[] {
 export interface LoadBalancerPlacementProps {
   /** The notebook's owner: their order of preference, and their own target group not counted. */
   readonly owner: string;
-  /** How many load balancers the platform was configured with (the preference covers these). */
-  readonly count: number;
   /** HCL (without `${}`): the names of the platform's load balancers, in index order. */
   readonly loadBalancerNamesHcl: string;
   /**
@@ -39,8 +43,8 @@ export interface LoadBalancerPlacementProps {
    * the Resource Groups Tagging API lists them: a list of objects with a `tags` map.
    */
   readonly targetGroupsHcl: string;
-  /** Notebooks one load balancer holds. */
-  readonly capacity: number;
+  /** HCL (without `${}`): how many notebooks one load balancer holds (the platform's own figure). */
+  readonly capacityHcl: string;
   /** The platform stack's id, for messages. */
   readonly platformStackId: string;
   /** Further plan-time checks, with their messages, that stop the deploy before anything is created. */
@@ -57,13 +61,17 @@ export class LoadBalancerPlacement extends Construct {
     super(scope, id);
     const names = props.loadBalancerNamesHcl;
     const groups = props.targetGroupsHcl;
+    const capacity = props.capacityHcl;
     const owner = JSON.stringify(props.owner);
-    // Notebooks of other users on load balancer i; a name missing from the state (a platform
-    // not yet deployed with as many) counts as full.
+    // Notebooks of other users on load balancer i; one the platform does not have (yet)
+    // counts as full.
     const others = (i: string) =>
-      `try(length([for g in ${groups} : g if lookup(g.tags, "${LOAD_BALANCER_TAG}", "") == (${names})[${i}] && lookup(g.tags, "Owner", "") != ${owner}]), ${props.capacity})`;
-    const order = `[${preferenceOrder(props.owner, props.count).join(", ")}]`;
-    const firstWithRoom = `try([for i in ${order} : i if ${others("i")} < ${props.capacity}][0], -1)`;
+      `try(length([for g in ${groups} : g if lookup(g.tags, "${LOAD_BALANCER_TAG}", "") == (${names})[${i}] && lookup(g.tags, "Owner", "") != ${owner}]), ${capacity})`;
+    const order = `[${preferenceOrder(props.owner, MAX_LOAD_BALANCERS).join(", ")}]`;
+    const firstWithRoom = `try([for i in ${order} : i if ${others("i")} < ${capacity}][0], -1)`;
+    // Already placed (a target group of the owner's carries the tag): a later deploy never
+    // needs room, even when a race or a lowered capacity left its load balancer over full.
+    const placed = `length([for g in ${groups} : g if lookup(g.tags, "Owner", "") == ${owner} && lookup(g.tags, "${LOAD_BALANCER_TAG}", "") != ""]) > 0`;
 
     // A plain terraform_data: cdktf's DataResource class runs `terraform version` at every synth.
     this.choice = new TerraformResource(this, "load_balancer", {
@@ -74,9 +82,9 @@ export class LoadBalancerPlacement extends Construct {
         precondition: [
           ...(props.preconditions ?? []).map((p) => ({ condition: p.condition, errorMessage: p.errorMessage })),
           {
-            condition: `\${${firstWithRoom} >= 0}`,
+            condition: `\${${placed} || ${firstWithRoom} >= 0}`,
             errorMessage:
-              `every load balancer of ${props.platformStackId} is full: ${props.count} × ${props.capacity} notebooks. ` +
+              `every load balancer of ${props.platformStackId} is full: \${length(${names})} × \${${capacity}} notebooks. ` +
               `Ask the administrator to raise loadBalancers for this environment in cdktf.json and deploy ${props.platformStackId}, or remove a notebook nobody uses.`,
           },
         ],

@@ -39,7 +39,11 @@ export interface LoadBalancerSecurityGroupProps {
   readonly allowedCidrs?: string[];
 }
 
-/** The security group every load balancer of the platform shares: HTTPS and HTTP in from the allowed CIDRs, out to the VPC only. */
+/**
+ * The security group every load balancer of the platform shares: HTTPS and HTTP in from the
+ * allowed CIDRs; out to the notebooks in the VPC, and HTTPS to anywhere, which sign-in at the
+ * load balancer needs (it calls the Cognito or OIDC provider's token and user-info endpoints).
+ */
 export class LoadBalancerSecurityGroup extends Construct {
   public readonly securityGroup: SecurityGroup;
 
@@ -48,14 +52,18 @@ export class LoadBalancerSecurityGroup extends Construct {
     const { ipv4, ipv6 } = splitCidrs(props.allowedCidrs ?? DEFAULT_ALLOWED_CIDRS);
     this.securityGroup = new SecurityGroup(this, "security_group", {
       name: props.name,
-      description: "Notebook load balancers: HTTPS and HTTP from the allowed CIDRs, out to the VPC only",
+      description: "Notebook load balancers: HTTPS and HTTP from the allowed CIDRs, out to the VPC and HTTPS out",
       vpcId: props.vpcId,
       ingress: [
         inlineRule({ description: "HTTPS from the allowed CIDRs", protocol: "tcp", fromPort: HTTPS_PORT, toPort: HTTPS_PORT, cidrBlocks: ipv4, ipv6CidrBlocks: ipv6 }),
         inlineRule({ description: "HTTP from the allowed CIDRs, redirected to HTTPS", protocol: "tcp", fromPort: HTTP_PORT, toPort: HTTP_PORT, cidrBlocks: ipv4, ipv6CidrBlocks: ipv6 }),
       ],
       // To the notebooks (and their health checks), which live in the VPC.
-      egress: [inlineRule({ description: "To the notebooks in the VPC", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: props.vpcCidrBlocks })],
+      egress: [
+        inlineRule({ description: "To the notebooks in the VPC", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: props.vpcCidrBlocks }),
+        // Sign-in (Cognito or OIDC) at the load balancer: its provider's endpoints are on the internet.
+        inlineRule({ description: "HTTPS to the sign-in provider's endpoints", protocol: "tcp", fromPort: HTTPS_PORT, toPort: HTTPS_PORT, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }),
+      ],
       tags: { Name: props.name },
     });
   }

@@ -241,6 +241,7 @@ export class PlatformNetwork extends Construct {
       },
     });
     const lbZones = splat(this.existingLoadBalancerSubnets, "availability_zone");
+    const notebookZones = splat(this.existingNotebookSubnets, "availability_zone");
     this.existingVpc = new DataAwsVpc(this, "existing_vpc", {
       count: countWhen(existing, 1),
       id: vpcId,
@@ -250,6 +251,11 @@ export class PlatformNetwork extends Construct {
             // An Application Load Balancer takes one subnet per zone, in two zones at least.
             condition: Op.and(Op.eq(Fn.lengthOf(Fn.distinct(lbZones)), Fn.lengthOf(lbZones)), Op.gte(Fn.lengthOf(lbZones), 2)),
             errorMessage: `load_balancer_subnet_ids must be in different Availability Zones, at least 2 (a load balancer takes one subnet per zone), got zones ${Fn.jsonencode(lbZones)}.`,
+          },
+          {
+            // A load balancer sends nothing to targets in a zone it is not in: such a notebook never turns healthy.
+            condition: Op.lt(Fn.lengthOf(Fn.setsubtract(notebookZones, lbZones)), 1), // (cdktf writes a literal 0 as undefined)
+            errorMessage: `notebook_subnet_ids must be in Availability Zones of load_balancer_subnet_ids ${Fn.jsonencode(lbZones)} (a load balancer reaches no target in another zone), got zones ${Fn.jsonencode(notebookZones)}.`,
           },
         ],
       },
