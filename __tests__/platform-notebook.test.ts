@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LOAD_BALANCER_TAG } from "../modules/platform-state";
+import { LOAD_BALANCER_TAG, preferenceOrder } from "../modules/platform-state";
 import { onlyResource, settingsFor, synthStack } from "./helpers/synth";
 import { describeWithTerraform, oneLine, planVars, removeDir, runTerraform, tfvars } from "./helpers/terraform";
 import { ALL_ON, OLD_VARS, REQUIRED_VARIABLES } from "./helpers/vars";
@@ -168,5 +168,127 @@ describeWithTerraform("vars files for a notebook stack on a platform, evaluated 
     const result = await planVars(dir!, tfvars(old));
     expect(result.code).toBe(0);
     expect(oneLine(result.output)).toContain("Value for undeclared variable");
+  }, 60_000);
+});
+
+/**
+ * The notebook's expressions that read the platform, evaluated by terraform: the remote
+ * state's outputs, the Tagging API's list and the region replaced by realistic values (what
+ * AWS would return), everything else exactly as synthesized. terraform init does not parse
+ * expressions in JSON: this is where a wrong attribute path or index would show.
+ */
+describeWithTerraform("a platform notebook's expressions, evaluated by terraform against a platform's outputs", () => {
+  const { json } = platformStack();
+  const state = remoteStateAddress(json);
+  const placementKey = Object.keys(json.resource.terraform_data).find((k) => k.startsWith("platform_placement_load_balancer_"))!;
+  const placement = json.resource.terraform_data[placementKey];
+  const tagging = `data.aws_resourcegroupstaggingapi_resources.${Object.keys(json.data.aws_resourcegroupstaggingapi_resources)[0]}`;
+  const region = `data.aws_region.${Object.keys(json.data.aws_region)[0]}`;
+  const lb = (i: number) => ({
+    name: `nb-dev-${i}`,
+    arn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/nb-dev-${i}/0123456789abcde${i}`,
+    dns_name: `nb-dev-${i}-1234.eu-west-1.elb.amazonaws.com`,
+    zone_id: "Z32O12XQLNTSW2",
+    https_listener_arn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/nb-dev-${i}/0123456789abcde${i}/aaaa${i}`,
+    security_group_ids: ["sg-0aaaaaaaaaaaaaaaa"],
+  });
+  const PLATFORM = {
+    region: "eu-west-1",
+    cluster_name: "jupyter-notebooks-dev",
+    cluster_arn: "arn:aws:ecs:eu-west-1:123456789012:cluster/jupyter-notebooks-dev",
+    vpc_id: "vpc-0123456789abcdef0",
+    notebook_subnet_ids: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+    assign_public_ip: true,
+    hosted_zone_id: "Z0123456789ABCDEFGHIJ",
+    zone_name: "example.com",
+    domain: "notebooks.example.com",
+    listener_port: 443,
+    load_balancers: [0, 1, 2].map(lb),
+    notebooks_per_load_balancer: 2,
+    efs_file_system_id: "fs-0123456789abcdef0",
+    efs_file_system_arn: "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123456789abcdef0",
+    efs_security_group_id: "sg-0bbbbbbbbbbbbbbbb",
+  };
+  /** The expression inside `${}`, with the platform's state, the tag list, the region and the placement replaced by locals. */
+  const local = (expression: string) =>
+    expression
+      .replace(/^\$\{([\s\S]*)\}$/, "$1")
+      .split(`${state}.outputs`).join("local.platform")
+      .split(`${tagging}.resource_tag_mapping_list`).join("local.target_groups")
+      .split(`${region}.region`).join("local.region")
+      .split(`terraform_data.${placementKey}.output`).join("local.placed");
+
+  /** Evaluates `expressions` (synthesized `${...}` strings) with these values for the platform, the tag list and the placement. */
+  async function evaluate(values: { platform: unknown; targetGroups: unknown[]; placed?: number; region?: string }, expressions: Record<string, string>): Promise<Record<string, any>> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-eval-"));
+    try {
+      const config = {
+        locals: { platform: values.platform, target_groups: values.targetGroups, placed: values.placed ?? -1, region: values.region ?? "eu-west-1" },
+        output: Object.fromEntries(Object.entries(expressions).map(([name, e]) => [name, { value: `\${${local(e)}}` }])),
+      };
+      fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
+      for (const args of [["init", "-input=false", "-no-color"], ["apply", "-auto-approve", "-input=false", "-no-color"]]) {
+        const run = await runTerraform(dir, args);
+        if (run.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${run.output}`);
+      }
+      const out = await runTerraform(dir, ["output", "-json"]);
+      // stdout (the JSON, which ends with "}" on a line of its own) comes before any warning on stderr.
+      const text = out.output.slice(out.output.indexOf("{"));
+      const parsed = JSON.parse(text.slice(0, text.indexOf("\n}") + 2));
+      return Object.fromEntries(Object.entries<any>(parsed).map(([k, v]) => [k, v.value]));
+    } finally {
+      removeDir(dir);
+    }
+  }
+
+  const checks = Object.fromEntries(placement.lifecycle.precondition.map((p: any, i: number) => [`precondition_${i}`, p.condition]));
+  const wiring = {
+    listener_arn: onlyResource(json, "aws_lb_listener_rule").listener_arn,
+    records: `\${jsonencode(${local(onlyResource(json, "aws_route53_record").records[0])})}`,
+    target_group_tags: `\${jsonencode(${local(onlyResource(json, "aws_lb_target_group").tags[LOAD_BALANCER_TAG])})}`,
+    load_balancer_groups: onlyResource(json, "aws_security_group").ingress[0].security_groups,
+    cluster: onlyResource(json, "aws_ecs_service").cluster,
+    subnets: onlyResource(json, "aws_ecs_service").network_configuration.subnets,
+    assign_public_ip: onlyResource(json, "aws_ecs_service").network_configuration.assign_public_ip,
+    efs_access_points: onlyResource(json, "aws_efs_access_point").count,
+    service_groups: onlyResource(json, "aws_ecs_service").network_configuration.security_groups.replace(/aws_security_group\.\w+\.id/, '"sg-notebook"'),
+  };
+  const first = preferenceOrder("alice", 20).filter((i) => i < 3);
+
+  test("a deployed platform with room: alice's first choice, and every reference resolves to it", async () => {
+    const placed = await evaluate({ platform: PLATFORM, targetGroups: [] }, { input: placement.input, ...checks });
+    expect(placed.input).toBe(first[0]);
+    for (const [name, value] of Object.entries(placed)) if (name.startsWith("precondition_")) expect({ name, value }).toEqual({ name, value: true });
+    const values = await evaluate({ platform: PLATFORM, targetGroups: [], placed: placed.input }, wiring);
+    const chosen = lb(first[0]);
+    expect(values).toEqual({
+      listener_arn: chosen.https_listener_arn,
+      records: JSON.stringify(chosen.dns_name),
+      target_group_tags: JSON.stringify(chosen.name),
+      load_balancer_groups: ["sg-0aaaaaaaaaaaaaaaa"],
+      cluster: PLATFORM.cluster_arn,
+      subnets: PLATFORM.notebook_subnet_ids,
+      assign_public_ip: true,
+      efs_access_points: 1,
+      service_groups: ["sg-notebook", "sg-0bbbbbbbbbbbbbbbb"],
+    });
+  }, 60_000);
+
+  test("alice's first choice full of others' notebooks: her second; a platform without EFS gives no access point and no EFS group", async () => {
+    const full = [1, 2].map((n) => ({ tags: { [LOAD_BALANCER_TAG]: `nb-dev-${first[0]}`, Owner: `other${n}` } }));
+    const noEfs = { ...PLATFORM, efs_file_system_id: "", efs_file_system_arn: "", efs_security_group_id: "" };
+    const placed = await evaluate({ platform: noEfs, targetGroups: full }, { input: placement.input });
+    expect(placed.input).toBe(first[1]);
+    const values = await evaluate({ platform: noEfs, targetGroups: full, placed: placed.input }, { listener_arn: wiring.listener_arn, efs_access_points: wiring.efs_access_points, service_groups: wiring.service_groups });
+    expect(values).toEqual({ listener_arn: lb(first[1]).https_listener_arn, efs_access_points: 0, service_groups: ["sg-notebook"] });
+  }, 60_000);
+
+  test("fails when the platform is not deployed (the defaults) or is in another region: the preconditions say so", async () => {
+    const state = Object.values<any>(json.data.terraform_remote_state)[0];
+    const notDeployed = await evaluate({ platform: state.defaults, targetGroups: [] }, checks);
+    expect(notDeployed.precondition_0).toBe(false); // "platform-dev has not been deployed"
+    const elsewhere = await evaluate({ platform: PLATFORM, targetGroups: [], region: "us-east-1" }, checks);
+    expect(elsewhere.precondition_0).toBe(true);
+    expect(elsewhere.precondition_1).toBe(false); // "region must be the region of platform-dev"
   }, 60_000);
 });
