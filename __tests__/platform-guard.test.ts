@@ -6,6 +6,7 @@ import { readSettings } from "../stacks/settings";
 import { checkPlatformDestroy, checkPlatformShrink } from "../stacks/platform-guard";
 import { platformStackSpecs } from "../stacks/stack-specs";
 import { runAppAsCdktf } from "./helpers/cdktf-cli";
+import { describeWithTerraform } from "./helpers/terraform";
 
 // `cdktf destroy platform-<env>` while notebooks still run on the platform: the app reads
 // the environment's notebook states (with the real AWS SDK, from a stand-in for S3 in its
@@ -144,6 +145,28 @@ describe("destroying a platform that notebooks still use", () => {
     await expect(checkPlatformDestroy(local, settings, {})).resolves.toBeUndefined();
   });
 
+  test("the local platform's own state file counts too; no state yet is no objection", () => {
+    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: dir });
+    const [local] = platformStackSpecs(settings);
+    expect(() => checkPlatformShrink(local, {})).not.toThrow();
+    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(2));
+    expect(() => checkPlatformShrink(local, {})).toThrow(/^platform has 2 load balancers, but localPlatform asks for 1/);
+    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(1));
+    expect(() => checkPlatformShrink(local, {})).not.toThrow();
+  });
+});
+
+// Reading the platform's own state in S3 takes terraform's S3 backend (terraform state pull).
+describeWithTerraform("deploying a platform with fewer load balancers than it has", () => {
+  let dir: string;
+  let s3: Awaited<ReturnType<typeof startFakeS3>> | undefined;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-guard-"))));
+  afterEach(() => {
+    s3?.stop();
+    s3 = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test("fails to deploy fewer load balancers than the platform has, and reads its state in S3 to know", async () => {
     // GIVEN a platform deployed with 3 load balancers
     s3 = await startFakeS3({ "jupyter-notebooks/_platform/dev/terraform.tfstate": platformStateWith(3) });
@@ -171,14 +194,4 @@ describe("destroying a platform that notebooks still use", () => {
     expect(grow.stderr).toBe("");
     expect(grow.status).toBe(0);
   }, 60_000);
-
-  test("the local platform's own state file counts too; no state yet is no objection", () => {
-    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: dir });
-    const [local] = platformStackSpecs(settings);
-    expect(() => checkPlatformShrink(local, {})).not.toThrow();
-    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(2));
-    expect(() => checkPlatformShrink(local, {})).toThrow(/^platform has 2 load balancers, but localPlatform asks for 1/);
-    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(1));
-    expect(() => checkPlatformShrink(local, {})).not.toThrow();
-  });
 });
