@@ -80,21 +80,36 @@ function platformStateWith(count: number): string {
   return JSON.stringify({ version: 4, terraform_version: "1.11.4", serial: 9, lineage: "p", outputs: { load_balancers: { value: loadBalancers, type: ["list", ["object", { name: "string" }]] } }, resources: [] });
 }
 
-describe("destroying a platform that notebooks still use", () => {
-  let dir: string;
-  let s3: Awaited<ReturnType<typeof startFakeS3>> | undefined;
-  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-guard-"))));
+/**
+ * A scratch project directory and a stand-in for S3 per test (hooks registered here), and
+ * the app run by `cdktf <args>` as an administrator against them.
+ */
+function projectWithS3() {
+  const ctx = { dir: "", s3: undefined as Awaited<ReturnType<typeof startFakeS3>> | undefined };
+  beforeEach(() => (ctx.dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-guard-"))));
   afterEach(() => {
-    s3?.stop();
-    s3 = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
+    ctx.s3?.stop();
+    ctx.s3 = undefined;
+    fs.rmSync(ctx.dir, { recursive: true, force: true });
   });
-  const cdktf = (args: string[]) =>
-    runAppAsCdktf(dir, args, { ...process.env, ...s3!.env, NOTEBOOK_USER: "admin-ann", NOTEBOOK_ENVIRONMENTS: JSON.stringify(ENVIRONMENTS), CHECKPOINT_DISABLE: "1" });
+  return {
+    get dir() {
+      return ctx.dir;
+    },
+    start: async (objects: Record<string, string>, deny = false) => (ctx.s3 = await startFakeS3(objects, deny)),
+    stop: () => ctx.s3?.stop(),
+    cdktf: (args: string[], environments: unknown = ENVIRONMENTS) =>
+      runAppAsCdktf(ctx.dir, args, { ...process.env, ...ctx.s3!.env, NOTEBOOK_USER: "admin-ann", NOTEBOOK_ENVIRONMENTS: JSON.stringify(environments), CHECKPOINT_DISABLE: "1" }),
+  };
+}
+
+describe("destroying a platform that notebooks still use", () => {
+  const project = projectWithS3();
+  const cdktf = (args: string[]) => project.cdktf(args);
 
   test("fails while notebooks hold resources, naming their stacks, and synthesizes nothing", async () => {
     // GIVEN alice's and carol's notebooks running, bob's destroyed (an empty state), the platform's own state and another environment's
-    s3 = await startFakeS3({
+    await project.start({
       "jupyter-notebooks/dev/alice/terraform.tfstate": stateWith(12),
       "jupyter-notebooks/dev/bob/terraform.tfstate": stateWith(0),
       "jupyter-notebooks/dev/carol/terraform.tfstate": stateWith(3),
@@ -109,25 +124,25 @@ describe("destroying a platform that notebooks still use", () => {
     expect(run.stderr.replace(/\s+/g, " ")).toContain(
       "error: platform-dev still carries 2 notebooks: notebook-dev-alice, notebook-dev-carol. Destroying it would take their cluster, load balancer and network from under them. Destroy them first",
     );
-    expect(fs.existsSync(path.join(dir, "out", "stacks", "platform-dev", "cdk.tf.json"))).toBe(false);
+    expect(fs.existsSync(path.join(project.dir, "out", "stacks", "platform-dev", "cdk.tf.json"))).toBe(false);
   }, 60_000);
 
   test("goes ahead when every notebook state is empty, and a deploy is never checked", async () => {
-    s3 = await startFakeS3({ "jupyter-notebooks/dev/bob/terraform.tfstate": stateWith(0) });
+    await project.start({ "jupyter-notebooks/dev/bob/terraform.tfstate": stateWith(0) });
     const run = cdktf(["destroy", "platform-dev", "--auto-approve"]);
     // (The AWS SDK may warn on stderr that its releases after January 2027 need Node 22.)
     expect(run.stderr).not.toContain("error");
     expect(run.status).toBe(0);
-    expect(fs.existsSync(path.join(dir, "out", "stacks", "platform-dev", "cdk.tf.json"))).toBe(true);
-    s3.stop();
-    s3 = await startFakeS3({ "jupyter-notebooks/dev/alice/terraform.tfstate": stateWith(12) });
+    expect(fs.existsSync(path.join(project.dir, "out", "stacks", "platform-dev", "cdk.tf.json"))).toBe(true);
+    project.stop();
+    await project.start({ "jupyter-notebooks/dev/alice/terraform.tfstate": stateWith(12) });
     const deploy = cdktf(["deploy", "platform-dev", "--auto-approve"]);
     expect(deploy.stderr).toBe(""); // not even the SDK: nothing was asked of S3
     expect(deploy.status).toBe(0);
   }, 60_000);
 
   test("fails when the states cannot be read, rather than destroy blind", async () => {
-    s3 = await startFakeS3({}, true);
+    await project.start({}, true);
     const run = cdktf(["destroy", "platform-dev", "--auto-approve"]);
     expect(run.status).toBe(1);
     expect(run.stderr.replace(/\s+/g, " ")).toMatch(/error: cannot destroy platform-dev: its notebooks' states could not be read to check that none is left \(.*Access Denied.*\)/);
@@ -135,62 +150,43 @@ describe("destroying a platform that notebooks still use", () => {
 
   test("the local platform checks the notebook stack's state files in the project", async () => {
     // GIVEN a project with alice's running notebook and bob's destroyed one
-    fs.writeFileSync(path.join(dir, "notebook-alice.tfstate"), stateWith(12));
-    fs.writeFileSync(path.join(dir, "notebook-bob.tfstate"), stateWith(0));
-    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: dir });
+    fs.writeFileSync(path.join(project.dir, "notebook-alice.tfstate"), stateWith(12));
+    fs.writeFileSync(path.join(project.dir, "notebook-bob.tfstate"), stateWith(0));
+    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: project.dir });
     const [local] = platformStackSpecs(settings);
     // WHEN / THEN
     await expect(checkPlatformDestroy(local, settings, {})).rejects.toThrow(/^platform still carries 1 notebook: notebook of alice\./);
-    fs.writeFileSync(path.join(dir, "notebook-alice.tfstate"), stateWith(0));
+    fs.writeFileSync(path.join(project.dir, "notebook-alice.tfstate"), stateWith(0));
     await expect(checkPlatformDestroy(local, settings, {})).resolves.toBeUndefined();
   });
 
   test("the local platform's own state file counts too; no state yet is no objection", () => {
-    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: dir });
+    const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: project.dir });
     const [local] = platformStackSpecs(settings);
     expect(() => checkPlatformShrink(local, {})).not.toThrow();
-    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(2));
+    fs.writeFileSync(path.join(project.dir, "platform.tfstate"), platformStateWith(2));
     expect(() => checkPlatformShrink(local, {})).toThrow(/^platform has 2 load balancers, but localPlatform asks for 1/);
-    fs.writeFileSync(path.join(dir, "platform.tfstate"), platformStateWith(1));
+    fs.writeFileSync(path.join(project.dir, "platform.tfstate"), platformStateWith(1));
     expect(() => checkPlatformShrink(local, {})).not.toThrow();
   });
 });
 
 // Reading the platform's own state in S3 takes terraform's S3 backend (terraform state pull).
 describeWithTerraform("deploying a platform with fewer load balancers than it has", () => {
-  let dir: string;
-  let s3: Awaited<ReturnType<typeof startFakeS3>> | undefined;
-  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-guard-"))));
-  afterEach(() => {
-    s3?.stop();
-    s3 = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const project = projectWithS3();
 
   test("fails to deploy fewer load balancers than the platform has, and reads its state in S3 to know", async () => {
     // GIVEN a platform deployed with 3 load balancers
-    s3 = await startFakeS3({ "jupyter-notebooks/_platform/dev/terraform.tfstate": platformStateWith(3) });
+    await project.start({ "jupyter-notebooks/_platform/dev/terraform.tfstate": platformStateWith(3) });
     // WHEN the administrator deploys it with loadBalancers 2
-    const shrink = runAppAsCdktf(dir, ["deploy", "platform-dev", "--auto-approve"], {
-      ...process.env,
-      ...s3.env,
-      NOTEBOOK_USER: "admin-ann",
-      NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: { ...ENVIRONMENTS.dev, loadBalancers: 2 } }),
-      CHECKPOINT_DISABLE: "1",
-    });
+    const shrink = project.cdktf(["deploy", "platform-dev", "--auto-approve"], { dev: { ...ENVIRONMENTS.dev, loadBalancers: 2 } });
     // THEN it stops, saying what it would delete
     expect(shrink.status).toBe(1);
     expect(shrink.stderr.replace(/\s+/g, " ")).toContain(
       "error: platform-dev has 3 load balancers, but environments.dev.loadBalancers asks for 2: fewer would delete the last ones with their listeners",
     );
     // WHEN with 4 THEN it goes ahead
-    const grow = runAppAsCdktf(dir, ["deploy", "platform-dev", "--auto-approve"], {
-      ...process.env,
-      ...s3.env,
-      NOTEBOOK_USER: "admin-ann",
-      NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: { ...ENVIRONMENTS.dev, loadBalancers: 4 } }),
-      CHECKPOINT_DISABLE: "1",
-    });
+    const grow = project.cdktf(["deploy", "platform-dev", "--auto-approve"], { dev: { ...ENVIRONMENTS.dev, loadBalancers: 4 } });
     expect(grow.stderr).toBe("");
     expect(grow.status).toBe(0);
   }, 60_000);
