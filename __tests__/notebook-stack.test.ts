@@ -327,7 +327,7 @@ describe("notebook stack", () => {
     const render = (expr: string) =>
       expr
         .replace(/\$\{var\.hostname_prefix\}/g, "p".repeat(MAX_HOSTNAME_PREFIX_LENGTH))
-        .replace(/\$\{random_string\.[^.]+\.result\}/g, "s".repeat(SUFFIX_LENGTH))
+        .replace(/\$\{lower\(random_string\.[^.]+\.result\)\}/g, "s".repeat(SUFFIX_LENGTH))
         .replace(/\$\{coalesce\(var\.domain, .*?\)\)\}/g, "d".repeat(MAX_DOMAIN_LENGTH));
     const limits: Array<[string, string, string, number]> = [
       ["aws_lb_target_group", "target_group", "name", 32],
@@ -369,7 +369,7 @@ describe("notebook stack", () => {
       expect(defs()).toContain(
         `"environment" = concat([{"name" = "NOTEBOOK_IDLE_MINUTES", "value" = tostring(var.idle_timeout_minutes)}, ` +
           `{"name" = "NOTEBOOK_ECS_CLUSTER", "value" = ${onlyDataAddress(json, "aws_ecs_cluster")}.arn}, ` +
-          `{"name" = "NOTEBOOK_ECS_SERVICE", "value" = join("-", [var.hostname_prefix, ${notebookAddress(json, "random_string", "suffix")}.result])}, ` +
+          `{"name" = "NOTEBOOK_ECS_SERVICE", "value" = join("-", [var.hostname_prefix, lower(${notebookAddress(json, "random_string", "suffix")}.result)])}, ` +
           `{"name" = "AWS_DEFAULT_REGION", "value" = ${onlyDataAddress(json, "aws_region")}.region}], ` +
           // Only with a repository: an empty value would make every plan replace the task definition.
           `(length(var.git_repository_url) >= 1) ? [{"name" = "NOTEBOOK_GIT_REPOSITORY", "value" = var.git_repository_url}] : [])`,

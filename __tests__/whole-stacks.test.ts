@@ -58,9 +58,15 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
       // a platform stack with three load balancers, read by its notebooks and its team's
       ml: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", teamFile: team, platform: true, loadBalancers: 3 },
     };
-    // and the local notebook stack on a platform of its own
+    // the local notebook stack on a platform of its own; notebook-dev moved from the old
+    // configuration (npm run migrate), its suffix imported
     synthApp(
-      { NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify(environments), CDKTF_CONTEXT_JSON: JSON.stringify({ localPlatform: true }) },
+      {
+        NOTEBOOK_USER: "alice",
+        NOTEBOOK_ENVIRONMENTS: JSON.stringify(environments),
+        CDKTF_CONTEXT_JSON: JSON.stringify({ localPlatform: true }),
+        NOTEBOOK_KEEP_SUFFIX: "notebook-dev=Xk3Pq9Za",
+      },
       outdir,
     );
     stacks = fs.readdirSync(path.join(outdir, "stacks")).sort();
@@ -83,6 +89,11 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
       "state-backend-dev",
       "state-backend-prod",
     ]);
+  });
+
+  test("the moved notebook's stack imports its suffix", () => {
+    const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "notebook-dev", "cdk.tf.json"), "utf8"));
+    expect(json.import).toEqual([{ to: expect.stringMatching(/^random_string\.notebook_suffix_[0-9A-F]{8}$/), id: "Xk3Pq9Za" }]);
   });
 
   test("every stack fails init only on the provider download", async () => {

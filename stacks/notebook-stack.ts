@@ -116,6 +116,7 @@ export class NotebookStack extends TerraformStack {
       ephemeralStorageGib: vars.ephemeralStorageGib.numberValue,
       enableExecuteCommand: vars.enableExecuteCommand.booleanValue,
       // An environment's notebook user policy lets its users create roles with this boundary only.
+      keepSuffix: spec.keepSuffix,
       rolePermissionsBoundary:
         spec.environment === LOCAL_ENVIRONMENT ? undefined : roleBoundaryArn(this.platform.partitionName, this.platform.accountId, spec.environment),
     }));

@@ -60,6 +60,11 @@ export interface Settings {
    * state, instead of the platform variables. @default false
    */
   readonly localPlatform: boolean;
+  /**
+   * `npm run migrate` deploys a notebook of the old configuration's state with its suffix:
+   * the stack and the suffix to import (NOTEBOOK_KEEP_SUFFIX=<stack>=<suffix>).
+   */
+  readonly keepSuffix?: { readonly stack: string; readonly suffix: string };
 }
 
 /** Notebooks per load balancer: it holds at most 100 target groups, and keeps a few for the team's other services. */
@@ -130,9 +135,17 @@ export function readSettings(input: SettingsInput): Settings {
   if (typeof localPlatform !== "boolean") {
     throw new SettingsError(`cdktf.json context "localPlatform" must be true or false, got ${JSON.stringify(localPlatform)}`);
   }
+  const keep = input.env.NOTEBOOK_KEEP_SUFFIX;
+  let keepSuffix: Settings["keepSuffix"];
+  if (keep !== undefined && keep !== "") {
+    const m = /^(notebook(?:-[a-z0-9-]+)?)=([A-Za-z0-9]{8})$/.exec(keep);
+    if (!m) throw new SettingsError(`NOTEBOOK_KEEP_SUFFIX ${JSON.stringify(keep)}: expected <stack>=<suffix>, e.g. notebook=Xk3Pq9Za (set by npm run migrate)`);
+    keepSuffix = { stack: m[1], suffix: m[2] };
+  }
   return {
     user,
     ...(userProblem ? { userProblem } : {}),
+    ...(keepSuffix ? { keepSuffix } : {}),
     environments: readEnvironments(environments, source, input.projectDir),
     projectDir: input.projectDir,
     localPlatform,

@@ -39,6 +39,8 @@ export interface NotebookStackSpec {
    * load balancer and EFS from. Absent: the platform variables of the vars file name them.
    */
   readonly platform?: PlatformSpec;
+  /** A suffix kept from the old configuration's notebook, imported at the first deploy (npm run migrate). */
+  readonly keepSuffix?: string;
 }
 
 /** Where a notebook finds its environment's platform stack, and how many notebooks it holds. */
@@ -138,7 +140,10 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
         })),
     ];
   });
-  const specs = [...local, ...remote];
+  const specs = [...local, ...remote].map((spec) => (settings.keepSuffix?.stack === spec.id ? { ...spec, keepSuffix: settings.keepSuffix.suffix } : spec));
+  if (settings.keepSuffix && !specs.some((spec) => spec.id === settings.keepSuffix!.stack)) {
+    throw new SettingsError(`NOTEBOOK_KEEP_SUFFIX names stack ${settings.keepSuffix.stack}, which these settings do not have: ${specs.map((s) => s.id).join(", ") || "none"}`);
+  }
   const seen = new Set<string>();
   for (const spec of specs) {
     if (seen.has(spec.id)) {

@@ -100,6 +100,12 @@ export function varFilesOf(command: CdktfCommand, projectDir: string): string[] 
  * uses), or undefined when the file cannot be read or parsed: Terraform reports that itself.
  */
 export async function namesInVarFile(file: string): Promise<string[] | undefined> {
+  const values = await valuesOfVarFile(file);
+  return values === undefined ? undefined : Object.keys(values);
+}
+
+/** The values a vars file (HCL or JSON) sets, by name; undefined when it cannot be read or parsed. */
+export async function valuesOfVarFile(file: string): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -107,10 +113,10 @@ export async function namesInVarFile(file: string): Promise<string[] | undefined
     return undefined;
   }
   try {
-    if (file.endsWith(".json")) return Object.keys(JSON.parse(text) as object);
+    if (file.endsWith(".json")) return JSON.parse(text) as Record<string, unknown>;
     // Loaded only here, when vars files are given: parsing starts a WebAssembly module (~0.3 s).
     const { parse } = await import("@cdktf/hcl2json");
-    return Object.keys(await parse(path.basename(file), text));
+    return (await parse(path.basename(file), text)) as Record<string, unknown>;
   } catch {
     return undefined;
   }

@@ -136,6 +136,14 @@ export interface NotebookProps {
    * @default no boundary
    */
   readonly rolePermissionsBoundary?: string;
+  /**
+   * A suffix to keep instead of a random one: the suffix of a notebook of the team's old
+   * Terraform configuration, imported into the suffix's state at the first deploy (an
+   * `import` block), so that its hostname, and the bookmarked URL, stay. Upper-case letters
+   * are allowed (the old configuration made them); names use the suffix in lower case.
+   * @default a random suffix
+   */
+  readonly keepSuffix?: string;
 }
 
 /**
@@ -144,8 +152,10 @@ export interface NotebookProps {
  * target group, Fargate service, listener rule and DNS record.
  */
 export class Notebook extends Construct {
-  /** Lower-case random suffix shared by every resource name of this notebook. */
+  /** The random suffix shared by every resource name of this notebook. */
   public readonly suffix: StringResource;
+  /** The suffix in lower case, as every name uses it. */
+  public readonly suffixValue: string;
   /** `<prefix>-<suffix>`: the name of the task family, service, target group, ... */
   public readonly name: string;
   /** Fully qualified hostname, `<prefix>-<suffix>.<domain>`. */
@@ -200,8 +210,20 @@ export class Notebook extends Construct {
       upper: false,
       special: false,
       numeric: true,
+      // A suffix imported from the old configuration (keepSuffix) comes with the random
+      // provider's import defaults (upper, special, ... true): they must not replace it.
+      lifecycle: { ignoreChanges: ["upper", "lower", "numeric", "special", "min_upper", "min_lower", "min_numeric", "min_special"] },
     });
-    this.name = `${hostnamePrefix}-${this.suffix.result}`;
+    if (props.keepSuffix !== undefined) {
+      if (!new RegExp(`^[A-Za-z0-9]{${SUFFIX_LENGTH}}$`).test(props.keepSuffix)) {
+        throw new Error(`keepSuffix must be ${SUFFIX_LENGTH} letters and digits, got ${JSON.stringify(props.keepSuffix)}`);
+      }
+      this.suffix.importFrom(props.keepSuffix);
+    }
+    // Lower case: resource names need it, and a kept suffix may have upper-case letters
+    // (hostnames are case-insensitive, so its old URL still reaches the notebook).
+    this.suffixValue = Fn.lower(this.suffix.result);
+    this.name = `${hostnamePrefix}-${this.suffixValue}`;
     // coalesce() skips empty strings: an empty domain means the zone's name.
     const domain = Fn.coalesce([domainInput, platform.zoneName]);
     this.hostname = `${this.name}.${domain}`;
@@ -272,7 +294,7 @@ export class Notebook extends Construct {
       owner: this,
       platform,
       family: this.name,
-      serviceName: Fn.join("-", [hostnamePrefix, this.suffix.result]),
+      serviceName: Fn.join("-", [hostnamePrefix, this.suffixValue]),
       cpu: props.cpu,
       memory: props.memory,
       image: props.image,
