@@ -47,6 +47,9 @@ describe("npm run migrate", () => {
     fs.mkdirSync(bin);
     fs.mkdirSync(path.join(dir, "old"));
     fs.writeFileSync(path.join(dir, "old", "terraform.tfstate"), oldState(SUFFIX, TOKEN));
+    // The old configuration next to its state, initialized.
+    fs.writeFileSync(path.join(dir, "old", "main.tf"), 'resource "random_string" "suffix" {\n  length = 8\n}\n');
+    fs.mkdirSync(path.join(dir, "old", ".terraform"));
     fs.writeFileSync(path.join(dir, "vars.tfvars"), tfvars(VARS));
     fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify({ app: "true", context: { environments: {} } }));
     fs.writeFileSync(path.join(dir, "log"), "");
@@ -133,6 +136,13 @@ describe("npm run migrate", () => {
 
   test("fails when the new stack already has a notebook, the state is foreign, or the stack is not the user's", async () => {
     await expect(planMigration(args({ stack: "notebook-prod" }), dir, env)).rejects.toThrow(/^--stack notebook-prod is not one of your notebook stacks: expected one of notebook$/);
+    // The old configuration not initialized, or not there at all.
+    fs.rmSync(path.join(dir, "old", ".terraform"), { recursive: true });
+    await expect(planMigration(args(), dir, env)).rejects.toThrow(/^the old configuration in .* is not initialized: run `terraform -chdir=.* init` first/);
+    fs.rmSync(path.join(dir, "old", "main.tf"));
+    await expect(planMigration(args(), dir, env)).rejects.toThrow(/has no \.tf files: --from must be the state in the old configuration's directory/);
+    fs.writeFileSync(path.join(dir, "old", "main.tf"), "");
+    fs.mkdirSync(path.join(dir, "old", ".terraform"));
     fs.writeFileSync(path.join(dir, "notebook-alice.tfstate"), JSON.stringify({ version: 4, resources: [{ mode: "managed", type: "aws_ecs_service", instances: [{}] }] }));
     await expect(planMigration(args(), dir, env)).rejects.toThrow(/^notebook already has a notebook \(alice's\): destroy it first/);
     fs.writeFileSync(path.join(dir, "old", "terraform.tfstate"), JSON.stringify({ version: 4, resources: [] }));

@@ -141,7 +141,15 @@ export async function planMigration(args: MigrateArgs, projectDir: string, env: 
     throw new SettingsError(`${spec.id} already has a notebook (${user}'s): destroy it first (npx cdktf destroy ${spec.id}), or move the old notebook to another environment's stack with --stack`);
   }
 
+  // Step 1 runs the old configuration's destroy where its state is: its files must be there, initialized.
   const oldDir = path.dirname(from);
+  const oldFiles = fs.readdirSync(oldDir).filter((f) => f.endsWith(".tf") || f.endsWith(".tf.json"));
+  if (oldFiles.length === 0) {
+    throw new SettingsError(`${oldDir} has no .tf files: --from must be the state in the old configuration's directory, whose destroy removes the old notebook (copy the configuration next to the state)`);
+  }
+  if (!fs.existsSync(path.join(oldDir, ".terraform"))) {
+    throw new SettingsError(`the old configuration in ${oldDir} is not initialized: run \`terraform -chdir=${oldDir} init\` first (it reads no state and changes nothing)`);
+  }
   const keep = `${spec.id}=${old.suffix}`;
   const continueDeploy = `NOTEBOOK_KEEP_SUFFIX=${keep} npx cdktf deploy ${spec.id} --var-file=${varFile}`;
   return {
