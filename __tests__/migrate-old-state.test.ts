@@ -45,8 +45,10 @@ describe("reading the old configuration's state", () => {
     expect(tokenProblems("a-long-enough-token-1234")).toEqual([]);
   });
 
-  test("finds the load balancer from the listener when the state has no aws_lb data source", () => {
+  test("finds the load balancer from the listener when the state has no aws_lb data source, and a cluster given by name", () => {
     expect(readOldState(oldState("ab12cd34", "a-long-enough-token-1234", { without: ["aws_lb"] }), "f").loadBalancerArn).toBe(LB);
+    const byName = readOldState(oldState("ab12cd34", "a-long-enough-token-1234", { clusterByName: true }), "f");
+    expect([byName.clusterName, byName.region]).toEqual(["data-science", "eu-west-1"]);
   });
 
   test("fails when the file is not JSON, or not a version 4 state", () => {
@@ -75,7 +77,7 @@ describe("reading the old configuration's state", () => {
   test("fails when the task definition carries no token, or the record is not the suffix's hostname", () => {
     const noToken = oldState("ab12cd34", "x").replace(/--NotebookApp\.token=[^"\\]*/, "--no-browser");
     expect(refusal(noToken)).toMatch(/its task definition has no --NotebookApp\.token on its command line/);
-    const otherRecord = oldState("ab12cd34", "a-long-enough-token-1234").replace("jupyter-ab12cd34.notebooks", "www.notebooks");
+    const otherRecord = oldState("ab12cd34", "a-long-enough-token-1234").replace(/jupyter-ab12cd34\.notebooks/, "www.notebooks");
     expect(refusal(otherRecord)).toMatch(/its DNS record "www\.notebooks\.example\.com" is not <prefix>-ab12cd34\.<domain>/);
   });
 });

@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
-import { MigrateArgs, oldSpelling, parseMigrateArgs, planMigration, runMigration } from "../scripts/migrate";
+import { PassThrough, Writable } from "stream";
+import { MigrateArgs, oldSpelling, parseMigrateArgs, planMigration, relayMasked, runMigration } from "../scripts/migrate";
 import { NotebookStack } from "../stacks/notebook-stack";
 import { readSettings, SettingsError } from "../stacks/settings";
 import { notebookStackSpecs } from "../stacks/stack-specs";
@@ -21,6 +22,19 @@ const ROOT = path.resolve(__dirname, "..");
 const SUFFIX = "Xk3Pq9Za";
 const TOKEN = "a-long-enough-token-1234";
 const VARS = { ...OLD_VARS, token: TOKEN, domain: "notebooks.example.com", hosted_zone_id: "Z0123456789ABCDEFGHIJ" };
+
+const DEPLOY_WRITES_STATE =
+  `if (process.argv[3] === "deploy") fs.writeFileSync("notebook-alice.tfstate", JSON.stringify({ version: 4, ` +
+  `outputs: { url: { value: "https://jupyter-${SUFFIX.toLowerCase()}.notebooks.example.com/?token=${TOKEN}", sensitive: true } }, ` +
+  `resources: [{ mode: "managed", type: "random_string", name: "notebook_suffix_ED00CD98", instances: [{ attributes: { result: "${SUFFIX}" } }] }] }));\n`;
+
+/** Collects what is written to it. */
+function collector(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const w = new Writable({ write: (chunk, _enc, done) => (chunks.push(String(chunk)), done()) }) as Writable & { text: () => string };
+  w.text = () => chunks.join("");
+  return w;
+}
 
 /** A stand-in that appends its name, arguments and NOTEBOOK_KEEP_SUFFIX to $MIGRATE_LOG; `body` runs after. */
 function standIn(bin: string, name: string, body = ""): void {
@@ -53,13 +67,10 @@ describe("npm run migrate", () => {
     fs.writeFileSync(path.join(dir, "vars.tfvars"), tfvars(VARS));
     fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify({ app: "true", context: { environments: {} } }));
     fs.writeFileSync(path.join(dir, "log"), "");
-    standIn(bin, "terraform");
-    // The deploy writes the notebook stack's state, as cdktf's would (hostname in lower case).
-    standIn(
-      bin,
-      "npx",
-      `fs.writeFileSync("notebook-alice.tfstate", JSON.stringify({ version: 4, outputs: { url: { value: "https://jupyter-${SUFFIX.toLowerCase()}.notebooks.example.com/?token=${TOKEN}", sensitive: true } }, resources: [{ mode: "managed", type: "aws_ecs_service", instances: [{}] }] }));\n`,
-    );
+    // The old configuration's destroy shows its (not sensitive) url output going away.
+    standIn(bin, "terraform", `process.stdout.write("Changes to Outputs:\\n  - url = \\"https://jupyter-${SUFFIX}.notebooks.example.com?token=${TOKEN}\\" -> null\\n");\n`);
+    // A deploy writes the notebook stack's state, as cdktf's would (the imported suffix, the url output); a diff writes nothing.
+    standIn(bin, "npx", DEPLOY_WRITES_STATE);
     env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, NOTEBOOK_USER: "alice", MIGRATE_LOG: path.join(dir, "log") };
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -69,39 +80,53 @@ describe("npm run migrate", () => {
     const plan = await planMigration(args(), dir, env);
     // THEN the plan shows the two steps, in this order
     expect(plan.steps.map((s) => s.title)).toEqual([
-      `destroy the old notebook (jupyter-${SUFFIX}.notebooks.example.com) with the old configuration; its URL stops answering until step 2 is done`,
+      "check the new stack: notebook is planned with the old suffix, before anything changes (cdktf diff)",
+      `destroy the old notebook (jupyter-${SUFFIX}.notebooks.example.com) with the old configuration; its URL stops answering until step 3 is done`,
       `deploy notebook with the old suffix ${SUFFIX} (imported), so the hostname stays jupyter-${SUFFIX}.notebooks.example.com`,
     ]);
-    expect(plan.warnings).toEqual([]);
+    // The user is told that files inside the old notebook do not move.
+    expect(plan.warnings).toEqual([expect.stringMatching(/^files inside the old notebook are not moved/)]);
     // WHEN it runs
     const lines: string[] = [];
-    expect(runMigration(plan, env, (l) => lines.push(l))).toBe(true);
-    // THEN terraform destroyed the old one in its directory with the vars file, then cdktf deployed with the suffix
+    const out = collector();
+    expect(await runMigration(plan, env, (l) => lines.push(l), out)).toBe(true);
+    // THEN the new stack was planned, the old one destroyed in its directory with the vars file, and the new one deployed with the suffix
+    const varFile = `--var-file=${path.join(dir, "vars.tfvars")}`;
     expect(calls()).toEqual([
-      { name: "terraform", args: [`-chdir=${path.join(dir, "old")}`, "destroy", `-var-file=${path.join(dir, "vars.tfvars")}`], keep: null },
-      { name: "npx", args: ["cdktf", "deploy", "notebook", `--var-file=${path.join(dir, "vars.tfvars")}`], keep: `notebook=${SUFFIX}` },
+      { name: "npx", args: ["cdktf", "diff", "notebook", varFile], keep: `notebook=${SUFFIX}` },
+      { name: "terraform", args: [`-chdir=${path.join(dir, "old")}`, "destroy", varFile.replace("--", "-")], keep: null },
+      { name: "npx", args: ["cdktf", "deploy", "notebook", varFile], keep: `notebook=${SUFFIX}` },
     ]);
-    // and no token was written into what it printed
-    expect(lines.join("\n")).not.toContain(TOKEN);
+    // and the token the old destroy printed was masked; nothing migrate said holds it
+    expect(out.text()).toContain("- url = \"https://jupyter-Xk3Pq9Za.notebooks.example.com?token=***\" -> null");
+    expect(out.text() + lines.join("\n")).not.toContain(TOKEN);
     // The URL, spelt as the bookmark was
     const { notebookUrl } = await import("../scripts/url");
     expect(oldSpelling(notebookUrl("notebook", dir, env), plan.old.hostname)).toBe(`https://jupyter-${SUFFIX}.notebooks.example.com/?token=${TOKEN}`);
   });
 
   test("stops at the failing step, saying where it stopped and the command that continues", async () => {
-    standIn(bin, "npx", "process.exit(1);\n");
     const plan = await planMigration(args(), dir, env);
-    const lines: string[] = [];
-    expect(runMigration(plan, env, (l) => lines.push(l))).toBe(false);
-    expect(calls().map((c) => c.name)).toEqual(["terraform", "npx"]);
-    expect(lines[lines.length - 1]).toBe(
-      `\nerror: stopped at step 2: the old notebook is destroyed, the new one is not (fully) deployed. Fix what the deploy reported, then continue with: NOTEBOOK_KEEP_SUFFIX=notebook=${SUFFIX} npx cdktf deploy notebook --var-file=${path.join(dir, "vars.tfvars")}`,
-    );
+    const continueWith = `continue with: NOTEBOOK_KEEP_SUFFIX=notebook=${SUFFIX} npx cdktf deploy notebook --var-file=${path.join(dir, "vars.tfvars")}`;
+    const run = async () => {
+      fs.writeFileSync(env.MIGRATE_LOG!, "");
+      const lines: string[] = [];
+      const ok = await runMigration(plan, env, (l) => lines.push(l), collector());
+      return { ok, last: lines[lines.length - 1], names: calls().map((c) => `${c.name} ${c.args[1]}`) };
+    };
+    // A failing plan changes nothing: the old notebook is not destroyed.
+    standIn(bin, "npx", "process.exit(1);\n");
+    expect(await run()).toEqual({ ok: false, last: expect.stringMatching(/^\nerror: stopped at step 1: nothing was changed; the old notebook still runs/), names: ["npx diff"] });
+    // A failing deploy after the destroy says how to continue.
+    standIn(bin, "npx", 'if (process.argv[3] === "deploy") process.exit(1);\n');
+    expect(await run()).toEqual({ ok: false, last: expect.stringContaining(`stopped at step 3: the old notebook is destroyed, the new one is not (fully) deployed. Fix what the deploy reported, then ${continueWith}`), names: ["npx diff", `terraform destroy`, "npx deploy"] });
+    // A deploy that exits 0 without deploying (a dismissed approval) is caught by the state.
+    standIn(bin, "npx", "");
+    expect(await run()).toEqual({ ok: false, last: expect.stringContaining(`notebook has no notebook with the suffix ${SUFFIX} after the deploy (was it approved?)`), names: ["npx diff", "terraform destroy", "npx deploy"] });
     // A failed destroy runs nothing after it.
-    fs.writeFileSync(env.MIGRATE_LOG!, "");
+    standIn(bin, "npx", DEPLOY_WRITES_STATE);
     standIn(bin, "terraform", "process.exit(1);\n");
-    expect(runMigration(plan, env, () => undefined)).toBe(false);
-    expect(calls().map((c) => c.name)).toEqual(["terraform"]);
+    expect(await run()).toEqual({ ok: false, last: expect.stringContaining("stopped at step 2: the old notebook may be partly destroyed"), names: ["npx diff", "terraform destroy"] });
   });
 
   test("fails before changing anything when the vars file would change the URL", async () => {
@@ -131,7 +156,10 @@ describe("npm run migrate", () => {
     // WHEN the vars file asks for a new token THEN the move goes ahead, with a warning
     fs.writeFileSync(path.join(dir, "vars.tfvars"), tfvars({ ...VARS, token: "" }));
     const plan = await planMigration(args(), dir, env);
-    expect(plan.warnings).toEqual([expect.stringMatching(/^the old token is not kept \(.*\): the new notebook gets a new one, and its URL a new token; the hostname stays$/)]);
+    expect(plan.warnings).toEqual([
+      expect.stringMatching(/^files inside the old notebook are not moved/),
+      expect.stringMatching(/^the old token is not kept \(.*\): the new notebook gets a new one, and its URL a new token; the hostname stays$/),
+    ]);
   });
 
   test("fails when the new stack already has a notebook, the state is foreign, or the stack is not the user's", async () => {
@@ -147,6 +175,28 @@ describe("npm run migrate", () => {
     await expect(planMigration(args(), dir, env)).rejects.toThrow(/^notebook already has a notebook \(alice's\): destroy it first/);
     fs.writeFileSync(path.join(dir, "old", "terraform.tfstate"), JSON.stringify({ version: 4, resources: [] }));
     await expect(planMigration(args(), dir, env)).rejects.toThrow(/holds no resources/);
+  });
+
+  test("run again after the destroy, it finds the old notebook in Terraform's backup and says how to finish", async () => {
+    fs.copyFileSync(path.join(dir, "old", "terraform.tfstate"), path.join(dir, "old", "terraform.tfstate.backup"));
+    fs.writeFileSync(path.join(dir, "old", "terraform.tfstate"), JSON.stringify({ version: 4, resources: [] }));
+    const message = await planMigration(args(), dir, env).catch((e: Error) => e.message);
+    expect(message).toContain(`holds no resources: its notebook was destroyed, or never deployed. Its backup (${args().from}.backup) is the old notebook jupyter-${SUFFIX}.notebooks.example.com`);
+    expect(message).toContain(`Finish with: NOTEBOOK_KEEP_SUFFIX=notebook=${SUFFIX} npx cdktf deploy notebook --var-file=${path.join(dir, "vars.tfvars")}`);
+  });
+
+  test("masks a secret split across chunks, and shows a prompt that cannot be one whole", async () => {
+    const from = new PassThrough();
+    const out = collector();
+    relayMasked(from, out, "abcdef-secret");
+    from.write("token: abc");
+    from.write("def-sec");
+    from.write("ret!\nEnter a value: ");
+    await new Promise((r) => setTimeout(r, 10));
+    expect(out.text()).toBe("token: ***!\nEnter a value: ");
+    from.end("ab");
+    await new Promise((r) => setTimeout(r, 10));
+    expect(out.text()).toBe("token: ***!\nEnter a value: ab");
   });
 
   test("the command line: a 'no' at the prompt changes nothing; bad arguments say how to call it", () => {

@@ -20,7 +20,7 @@ export const managed = (type: string, name: string, attributes: Record<string, u
 const data = (type: string, name: string, attributes: Record<string, unknown>) => ({ ...managed(type, name, attributes), mode: "data" });
 
 /** An old notebook's state: suffix and token as given, the rest as the old configuration made it. */
-export function oldState(suffix: string, token: string, options: { quote?: string; extra?: Array<ReturnType<typeof managed>>; without?: string[] } = {}) {
+export function oldState(suffix: string, token: string, options: { quote?: string; extra?: Array<ReturnType<typeof managed>>; without?: string[]; clusterByName?: boolean } = {}) {
   const q = options.quote ?? "'";
   const name = `jupyter-${suffix}`;
   const resources = [
@@ -39,7 +39,7 @@ export function oldState(suffix: string, token: string, options: { quote?: strin
     }),
     managed("aws_ecs_service", "notebook", {
       name,
-      cluster: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/data-science`,
+      cluster: options.clusterByName ? "data-science" : `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/data-science`,
       network_configuration: [{ subnets: ["subnet-0fedcba9876543210", "subnet-0123456789abcdef0"], assign_public_ip: false, security_groups: ["sg-0123456789abcdef0"] }],
     }),
     managed("aws_lb_target_group", "notebook", { name, vpc_id: "vpc-0123456789abcdef0", port: 8888 }),
@@ -47,7 +47,8 @@ export function oldState(suffix: string, token: string, options: { quote?: strin
     managed("aws_iam_role", "execution", { name: `${name}-execution` }),
     managed("aws_cloudwatch_log_group", "notebook", { name: `/ecs/${name}` }),
     managed("aws_lb_listener_rule", "host", { listener_arn: LISTENER, priority: 17 }),
-    managed("aws_route53_record", "notebook", { name: `${name}.notebooks.example.com`, type: "CNAME", zone_id: "Z0123456789ABCDEFGHIJ" }),
+    // The AWS provider keeps a record's name in lower case.
+    managed("aws_route53_record", "notebook", { name: `${name.toLowerCase()}.notebooks.example.com`, type: "CNAME", zone_id: "Z0123456789ABCDEFGHIJ" }),
     ...(options.extra ?? []),
   ].filter((r) => !(options.without ?? []).includes(r.type));
   return JSON.stringify({ version: 4, terraform_version: "1.5.7", serial: 12, lineage: "5b0f7c2e-1111-2222-3333-444455556666", outputs: {}, resources });

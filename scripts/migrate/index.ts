@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
@@ -8,17 +8,20 @@ import { holdsResources } from "../../stacks/platform-guard";
 import { valuesOfVarFile } from "../../stacks/var-files";
 import { cdktfConfig, readStackState } from "../state";
 import { notebookUrl } from "../url";
-import { ForeignStateError, OldNotebook, readOldState } from "./old-state";
+import { EmptyStateError, ForeignStateError, OldNotebook, readOldState } from "./old-state";
 
 /**
  * `npm run migrate -- --from <old terraform.tfstate> --var-file <vars.tfvars> [--stack <id>] [--yes]`:
  * moves a notebook of the team's old plain-Terraform configuration to this project's
  * stack, keeping its hostname (the suffix is imported) and its token (the vars file's):
  *
- *   1. `terraform destroy` in the old configuration's directory removes the old notebook,
- *      so that nothing fights over its DNS record or pays twice;
- *   2. `cdktf deploy <stack>` creates the new one with the kept suffix (NOTEBOOK_KEEP_SUFFIX);
- *   3. the URL is printed: the old one.
+ *   1. `cdktf diff <stack>` plans the new stack with the kept suffix: nothing changes if it fails;
+ *   2. `terraform destroy` in the old configuration's directory removes the old notebook,
+ *      so that nothing fights over its DNS record or pays twice (its output masked: the old
+ *      configuration's url output shows the token);
+ *   3. `cdktf deploy <stack>` creates the new one with the kept suffix (NOTEBOOK_KEEP_SUFFIX),
+ *      and its state is checked to hold it;
+ *   4. the URL is printed: the old one.
  *
  * Everything that can be checked before is checked first (the state, the vars file, the new
  * stack's state); each step is shown, the whole is confirmed once, and terraform and cdktf
@@ -45,6 +48,12 @@ export interface MigrationStep {
   readonly env: Record<string, string>;
   /** Where the migration stands when this step fails, and how to go on. */
   readonly ifFails: string;
+  /**
+   * A secret to hide in the step's output (the old configuration's url output was not
+   * sensitive: its destroy plan prints the token). Its output is then relayed, masked;
+   * without it the step runs on the terminal (cdktf's own interface needs one).
+   */
+  readonly mask?: string;
 }
 
 export interface MigrateArgs {
@@ -72,6 +81,22 @@ export function parseMigrateArgs(argv: string[]): MigrateArgs {
   return { from: values["--from"], varFile: values["--var-file"], stack: values["--stack"] ?? "notebook", yes };
 }
 
+/**
+ * What to do about an old state that is empty: when Terraform's backup next to it is the old
+ * notebook, an earlier migrate stopped after destroying it; say how to finish.
+ */
+function afterDestroy(from: string, args: MigrateArgs): string {
+  try {
+    const backup = readOldState(fs.readFileSync(`${from}.backup`, "utf8"), `${args.from}.backup`);
+    return (
+      `Its backup (${args.from}.backup) is the old notebook ${backup.hostname}: an earlier migrate destroyed it and stopped before the deploy. ` +
+      `Finish with: NOTEBOOK_KEEP_SUFFIX=${args.stack}=${backup.suffix} npx cdktf deploy ${args.stack} --var-file=${path.resolve(args.varFile)}`
+    );
+  } catch {
+    return "Nothing to move: deploy a new notebook instead";
+  }
+}
+
 /** Everything checked, nothing changed: the steps of the move, or a SettingsError saying what stops it. */
 export async function planMigration(args: MigrateArgs, projectDir: string, env: Record<string, string | undefined>): Promise<MigrationPlan> {
   const from = path.resolve(args.from);
@@ -86,6 +111,7 @@ export async function planMigration(args: MigrateArgs, projectDir: string, env: 
   try {
     old = readOldState(text, args.from);
   } catch (err) {
+    if (err instanceof EmptyStateError) throw new SettingsError(`${err.message}. ${afterDestroy(from, args)}`);
     if (err instanceof ForeignStateError) throw new SettingsError(err.message);
     throw err;
   }
@@ -115,7 +141,9 @@ export async function planMigration(args: MigrateArgs, projectDir: string, env: 
   if (String(vars.hosted_zone_id ?? "") !== old.hostedZoneId) {
     problems.push(`hosted_zone_id is ${JSON.stringify(String(vars.hosted_zone_id ?? ""))}, but the old record is in zone ${old.hostedZoneId}: set that zone`);
   }
-  const warnings: string[] = [];
+  const warnings: string[] = [
+    "files inside the old notebook are not moved (the old configuration kept none): download or push what you need before you confirm",
+  ];
   const token = String(vars.token ?? "");
   if (old.tokenProblems.length > 0) {
     // The old token is not kept: the new stack's rule refuses it, for good reasons.
@@ -160,12 +188,21 @@ export async function planMigration(args: MigrateArgs, projectDir: string, env: 
     warnings,
     steps: [
       {
-        title: `destroy the old notebook (${old.hostname}) with the old configuration; its URL stops answering until step 2 is done`,
+        title: `check the new stack: ${spec.id} is planned with the old suffix, before anything changes (cdktf diff)`,
+        command: "npx",
+        args: ["cdktf", "diff", spec.id, `--var-file=${varFile}`],
+        cwd: projectDir,
+        env: { NOTEBOOK_KEEP_SUFFIX: keep },
+        ifFails: `stopped at step 1: nothing was changed; the old notebook still runs. Fix what the plan reported (the vars file, your permissions), then run npm run migrate again`,
+      },
+      {
+        title: `destroy the old notebook (${old.hostname}) with the old configuration; its URL stops answering until step 3 is done`,
         command: "terraform",
         args: [`-chdir=${oldDir}`, "destroy", `-var-file=${varFile}`],
         cwd: projectDir,
         env: {},
-        ifFails: `stopped at step 1: the old notebook may be partly destroyed, the new one is not deployed. Run \`terraform -chdir=${oldDir} destroy -var-file=${varFile}\` until it succeeds, then: ${continueDeploy}`,
+        mask: old.token,
+        ifFails: `stopped at step 2: the old notebook may be partly destroyed, the new one is not deployed. Run \`terraform -chdir=${oldDir} destroy -var-file=${varFile}\` until it succeeds, then: ${continueDeploy}`,
       },
       {
         title: `deploy ${spec.id} with the old suffix ${old.suffix} (imported), so the hostname stays ${old.hostname}`,
@@ -173,23 +210,71 @@ export async function planMigration(args: MigrateArgs, projectDir: string, env: 
         args: ["cdktf", "deploy", spec.id, `--var-file=${varFile}`],
         cwd: projectDir,
         env: { NOTEBOOK_KEEP_SUFFIX: keep },
-        ifFails: `stopped at step 2: the old notebook is destroyed, the new one is not (fully) deployed. Fix what the deploy reported, then continue with: ${continueDeploy}`,
+        ifFails: `stopped at step 3: the old notebook is destroyed, the new one is not (fully) deployed. Fix what the deploy reported, then continue with: ${continueDeploy}`,
       },
     ],
   };
 }
 
-/** Runs the steps in order, each in the foreground (it asks for its own confirmation); stops at the first that fails. */
-export function runMigration(plan: MigrationPlan, env: Record<string, string | undefined>, log: (line: string) => void): boolean {
+/** Runs the steps in order (each asks for its own confirmation), stops at the first that fails, then checks the deploy's result. */
+export async function runMigration(
+  plan: MigrationPlan,
+  env: Record<string, string | undefined>,
+  log: (line: string) => void,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<boolean> {
   for (const [i, step] of plan.steps.entries()) {
     log(`\nstep ${i + 1} of ${plan.steps.length}: ${step.title}\n  ${Object.entries(step.env).map(([k, v]) => `${k}=${v} `).join("")}${step.command} ${step.args.join(" ")}`);
-    const run = spawnSync(step.command, step.args, { cwd: step.cwd, env: { ...env, ...step.env }, stdio: "inherit" });
-    if (run.error || run.status !== 0) {
+    const status = await runStep(step, { ...env, ...step.env }, out);
+    if (status !== 0) {
       log(`\nerror: ${step.ifFails}`);
       return false;
     }
   }
+  // cdktf may exit 0 without deploying (a dismissed approval): the state must say it did.
+  const deployed = plan.steps[plan.steps.length - 1];
+  const state = readStackState(plan.spec, env);
+  const suffix = state?.resources?.find((r) => r.mode === "managed" && r.type === "random_string")?.instances?.[0]?.attributes?.result;
+  if (typeof state?.outputs?.url?.value !== "string" || String(suffix ?? "").toLowerCase() !== plan.old.suffix.toLowerCase()) {
+    log(`\nerror: ${plan.spec.id} has no notebook with the suffix ${plan.old.suffix} after the deploy (was it approved?). ${deployed.ifFails}`);
+    return false;
+  }
   return true;
+}
+
+/** Runs one step: on the terminal, or with its output relayed and `mask` hidden. Resolves to its exit status. */
+function runStep(step: MigrationStep, env: Record<string, string | undefined>, out: NodeJS.WritableStream): Promise<number> {
+  return new Promise((resolve) => {
+    const masked = step.mask !== undefined && step.mask !== "";
+    const child = spawn(step.command, step.args, { cwd: step.cwd, env, stdio: ["inherit", masked ? "pipe" : "inherit", masked ? "pipe" : "inherit"] });
+    if (masked) {
+      for (const stream of [child.stdout!, child.stderr!]) relayMasked(stream, out, step.mask!);
+    }
+    child.on("error", () => resolve(-1));
+    child.on("close", (code) => resolve(code ?? -1));
+  });
+}
+
+/**
+ * Copies `from` to `to` with every occurrence of `secret` replaced by `***`, even one split
+ * across chunks: only a chunk's tail that could begin the secret waits for the next chunk,
+ * so a prompt (text without a newline) shows whole.
+ */
+export function relayMasked(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, secret: string): void {
+  let carry = "";
+  from.setEncoding("utf8");
+  from.on("data", (chunk: string) => {
+    const text = (carry + chunk).split(secret).join("***");
+    carry = "";
+    for (let n = Math.min(secret.length - 1, text.length); n > 0; n--) {
+      if (secret.startsWith(text.slice(text.length - n))) {
+        carry = text.slice(text.length - n);
+        break;
+      }
+    }
+    to.write(text.slice(0, text.length - carry.length));
+  });
+  from.on("end", () => to.write(carry));
 }
 
 /** The URL with the hostname spelt as the old one was (a suffix with upper-case letters): the bookmark, character for character. */
@@ -218,9 +303,10 @@ async function main(): Promise<number> {
     log("nothing was changed");
     return 1;
   }
-  if (!runMigration(plan, process.env, log)) return 1;
+  if (!(await runMigration(plan, process.env, log))) return 1;
   log(`\nmoved: ${plan.spec.id} now serves ${plan.old.hostname}. Its URL, the old one (npm run url -- ${plan.spec.id} prints it in lower case: host names ignore letter case):`);
   console.log(oldSpelling(notebookUrl(plan.spec.id, projectDir, process.env), plan.old.hostname));
+  log(`The old configuration's state files (${args.from} and its .backup) still hold the old token in plain text: delete them.`);
   return 0;
 }
 

@@ -30,6 +30,8 @@ export interface OldNotebook {
 
 /** A state that is not the old configuration's, or not one notebook's: `message` says why. */
 export class ForeignStateError extends Error {}
+/** A state without resources: destroyed (perhaps by an interrupted migrate), or never deployed. */
+export class EmptyStateError extends ForeignStateError {}
 
 interface StateResource {
   mode?: string;
@@ -62,7 +64,7 @@ export function readOldState(text: string, file: string): OldNotebook {
   if (newOnes.length > 0) {
     throw new ForeignStateError(`${file} is a state of this project's notebook stack (it has ${newOnes[0]}), not of the old configuration: there is nothing to migrate`);
   }
-  if (resources.length === 0) throw new ForeignStateError(`${file} holds no resources: its notebook was destroyed, or never deployed; deploy a new one instead`);
+  if (resources.length === 0) throw new EmptyStateError(`${file} holds no resources: its notebook was destroyed, or never deployed`);
   /** The one managed resource of `type`: the old configuration made exactly one of each. */
   const one = (type: string, what: string): Record<string, unknown> => {
     const found = managed(type);
@@ -79,34 +81,39 @@ export function readOldState(text: string, file: string): OldNotebook {
     throw new ForeignStateError(`${file}: its random_string is ${JSON.stringify(suffix)}, not the ${SUFFIX_LENGTH} letters and digits of the old configuration's suffix`);
   }
   const record = one("aws_route53_record", "the notebook's DNS name");
-  const hostname = String(record.name ?? "").replace(/\.$/, "");
-  const firstLabel = hostname.split(".")[0];
-  if (!firstLabel.toLowerCase().endsWith(`-${suffix.toLowerCase()}`) || !hostname.includes(".")) {
-    throw new ForeignStateError(`${file}: its DNS record ${JSON.stringify(hostname)} is not <prefix>-${suffix}.<domain>, the old configuration's hostname`);
+  // The AWS provider keeps record names in lower case: the spelling of the URL the user
+  // bookmarked (which Terraform printed) comes from the suffix itself.
+  const recordName = String(record.name ?? "").replace(/\.$/, "");
+  const firstLabel = recordName.split(".")[0];
+  if (!firstLabel.toLowerCase().endsWith(`-${suffix.toLowerCase()}`) || !recordName.includes(".")) {
+    throw new ForeignStateError(`${file}: its DNS record ${JSON.stringify(recordName)} is not <prefix>-${suffix}.<domain>, the old configuration's hostname`);
   }
+  const domain = recordName.slice(firstLabel.length + 1);
+  const hostname = `${firstLabel.slice(0, -suffix.length)}${suffix}.${domain}`;
   const token = tokenOf(one("aws_ecs_task_definition", "the notebook's task"), file);
   const service = one("aws_ecs_service", "the notebook's service");
   const rule = one("aws_lb_listener_rule", "the notebook's host rule");
   const targetGroup = one("aws_lb_target_group", "the notebook's target group");
   const task = attributes(managed("aws_ecs_task_definition")[0]);
 
-  const clusterArn = String(service.cluster ?? "");
+  // The service names its cluster by ARN or by name (as the configuration gave it).
+  const cluster = String(service.cluster ?? "");
   const listenerArn = String(rule.listener_arn ?? "");
   const loadBalancerArn = String(attributes(data("aws_lb")[0] ?? {}).arn ?? "") || loadBalancerOfListener(listenerArn);
-  const region = clusterArn.split(":")[3] ?? "";
-  if (!/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\//.test(clusterArn) || !loadBalancerArn) {
-    throw new ForeignStateError(`${file}: its service's cluster (${JSON.stringify(clusterArn)}) or its rule's load balancer is not an ARN the old configuration would have`);
+  if (!loadBalancerArn) {
+    throw new ForeignStateError(`${file}: its host rule's listener (${JSON.stringify(listenerArn)}) is not an Application Load Balancer listener's ARN`);
   }
+  const region = loadBalancerArn.split(":")[3];
   const network = (service.network_configuration as Array<{ subnets?: string[] }> | undefined)?.[0];
   return {
     suffix,
     hostname,
-    domain: hostname.slice(firstLabel.length + 1),
+    domain,
     hostedZoneId: String(record.zone_id ?? ""),
     token,
     tokenProblems: tokenProblems(token),
     region,
-    clusterName: clusterArn.slice(clusterArn.indexOf("cluster/") + "cluster/".length),
+    clusterName: cluster.includes("cluster/") ? cluster.slice(cluster.indexOf("cluster/") + "cluster/".length) : cluster,
     loadBalancerArn,
     subnets: [...(network?.subnets ?? [])].sort(),
     vpcId: String(targetGroup.vpc_id ?? ""),
