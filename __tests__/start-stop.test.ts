@@ -1,0 +1,122 @@
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { deployedNotebook, startNotebook, stopNotebook } from "../scripts/start-stop";
+import { localStatePath } from "../stacks/stack-specs";
+import { ECS_UPDATE_SERVICE, recordingServer } from "./helpers/notebook-image";
+
+// `npm run start` and `npm run stop` against stand-ins: ECS (records UpdateService) and the
+// notebook behind its load balancer (answers /api with 503 until it "started").
+
+const root = path.resolve(__dirname, "..");
+const user = `start-test-${process.pid}`;
+const stateFile = localStatePath(root, user);
+const CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science";
+const TOKEN = "a-long-enough-token-1234";
+
+function deployedState(notebookUrl: string) {
+  return {
+    version: 4,
+    outputs: { url: { value: `${notebookUrl}?token=${TOKEN}`, sensitive: true }, notebook_url: { value: notebookUrl } },
+    resources: [{ mode: "managed", type: "aws_ecs_service", name: "notebook_service", instances: [{ attributes: { name: "jupyter-ab12cd34", cluster: CLUSTER, desired_count: 1 } }] }],
+  };
+}
+
+describe("npm run start / stop", () => {
+  let ecs: Awaited<ReturnType<typeof recordingServer>>;
+  let notebook: Awaited<ReturnType<typeof recordingServer>>;
+  let denied = false;
+  /** How many more /api requests answer 503 before the notebook answers. */
+  let startingFor = 0;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    ecs = await recordingServer((req, res) => {
+      res.setHeader("Content-Type", "application/x-amz-json-1.1");
+      if (denied) {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ __type: "AccessDeniedException", message: "User is not authorized to perform: ecs:UpdateService" }));
+        return;
+      }
+      const body = JSON.parse(req.body || "{}");
+      res.end(JSON.stringify({ service: { serviceName: body.service, clusterArn: body.cluster, desiredCount: body.desiredCount } }));
+    });
+    notebook = await recordingServer((req, res) => {
+      if (startingFor > 0) {
+        startingFor--;
+        res.statusCode = 503;
+        res.end("503 Service Temporarily Unavailable");
+        return;
+      }
+      res.end(req.url === "/api" ? '{"version": "2.14.0"}' : "");
+    });
+    Object.assign(process.env, { AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecs.port}`, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "x", AWS_EC2_METADATA_DISABLED: "true" });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await ecs.close();
+    await notebook.close();
+  });
+  beforeEach(() => {
+    denied = false;
+    startingFor = 0;
+    fs.writeFileSync(stateFile, JSON.stringify(deployedState(`http://127.0.0.1:${notebook.port}/`)));
+  });
+  afterEach(() => fs.rmSync(stateFile, { force: true }));
+  const env = () => ({ ...process.env, NOTEBOOK_USER: user, NOTEBOOK_ENVIRONMENTS: "" });
+  const updates = () => ecs.requests.filter((r) => r.headers["x-amz-target"] === ECS_UPDATE_SERVICE).map((r) => JSON.parse(r.body));
+
+  test("stop sets the service's desired count to 0, and nothing else", async () => {
+    const before = ecs.requests.length;
+    await stopNotebook(deployedNotebook("notebook", root, env()));
+    expect(ecs.requests.slice(before).map((r) => [r.headers["x-amz-target"], JSON.parse(r.body)])).toEqual([
+      [ECS_UPDATE_SERVICE, { cluster: CLUSTER, service: "jupyter-ab12cd34", desiredCount: 0 }],
+    ]);
+  });
+
+  test("start sets it to 1 and returns only once the notebook answers through its load balancer", async () => {
+    // GIVEN a notebook whose load balancer answers 503 three times while it starts
+    startingFor = 3;
+    const before = notebook.requests.length;
+    const progress: string[] = [];
+    await startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20, progress: (l) => progress.push(l) });
+    expect(updates().pop()).toEqual({ cluster: CLUSTER, service: "jupyter-ab12cd34", desiredCount: 1 });
+    expect(notebook.requests.slice(before).map((r) => r.url)).toEqual(["/api", "/api", "/api", "/api"]);
+    expect(progress).toHaveLength(3);
+    expect(progress[0]).toMatch(/^waiting for http:\/\/127\.0\.0\.1:\d+\/api \(HTTP 503\)$/);
+  });
+
+  test("fails when the notebook does not answer in time, saying where to look", async () => {
+    startingFor = 1_000;
+    await expect(startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20, timeoutMs: 150 })).rejects.toThrow(
+      /^jupyter-ab12cd34 did not answer within 0 s \(last: HTTP 503\): see npm run status, and the service's events in the ECS console$/,
+    );
+  });
+
+  test("fails when AWS refuses (another user's notebook), and when the stack is not deployed", async () => {
+    denied = true;
+    await expect(stopNotebook(deployedNotebook("notebook", root, env()))).rejects.toThrow(
+      `AWS refused to change jupyter-ab12cd34 of ${user}: you may start and stop only your own notebooks (README, Permissions)`,
+    );
+    fs.writeFileSync(stateFile, JSON.stringify({ version: 4, outputs: {}, resources: [] }));
+    expect(() => deployedNotebook("notebook", root, env())).toThrow(`notebook of ${user} is not deployed: deploy it first`);
+  });
+
+  test("the commands: start prints the URL with the token on stdout; stop says how to start again", async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, ["-r", "sucrase/register/ts", "scripts/start-stop.ts", ...args], { cwd: root, env: env(), encoding: "utf8", timeout: 30_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const start = await run(["start"]);
+    expect(start.code).toBe(0);
+    expect(start.stdout.trim()).toBe(`http://127.0.0.1:${notebook.port}/?token=${TOKEN}`);
+    expect(start.stderr).not.toContain(TOKEN);
+    const stop = await run(["stop"]);
+    expect(stop.code).toBe(0);
+    expect(stop.stderr).toContain("stopped notebook (jupyter-ab12cd34): it costs nothing until npm run start -- notebook or a deploy starts it again");
+    const bad = await run(["stop", "--now"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("usage: npm run stop [-- <stack id>]");
+  });
+});

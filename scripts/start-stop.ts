@@ -1,0 +1,125 @@
+import { ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import * as path from "path";
+import { readSettings, requireUser, SettingsError } from "../stacks/settings";
+import { NotebookStackSpec, notebookStackSpecs } from "../stacks/stack-specs";
+import { cdktfConfig, readStackState, TerraformState } from "./state";
+
+/**
+ * `npm run stop [-- <stack>]` and `npm run start [-- <stack>]`: stop a notebook now (its
+ * service's desired count 0; everything else stays, as after an idle stop) or start it again
+ * and wait until it answers, then print its URL. They call ECS directly with the caller's
+ * credentials: seconds, where a deploy takes minutes. The stack defaults to `notebook`; an
+ * administrator names a team stack (`notebook-dev-bob`). A later `deploy` starts a stopped
+ * notebook too (its desired count is 1).
+ */
+
+/** How long start waits for the notebook to answer: a cold start pulls the image. */
+export const START_TIMEOUT_MS = 10 * 60 * 1000;
+const POLL_MS = 5_000;
+
+export interface DeployedNotebook {
+  readonly spec: NotebookStackSpec;
+  readonly cluster: string;
+  readonly service: string;
+  /** `https://<hostname>/`, without the token. */
+  readonly notebookUrl: string;
+  /** With the token (sensitive). */
+  readonly url: string;
+}
+
+/** The deployed notebook of a stack the caller may use, from its state. */
+export function deployedNotebook(stackId: string, projectDir: string, env: Record<string, string | undefined>): DeployedNotebook {
+  const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
+  const specs = notebookStackSpecs(settings);
+  const spec = specs.find((s) => s.id === stackId);
+  if (!spec && settings.user === undefined) requireUser(settings);
+  if (!spec) throw new SettingsError(`unknown stack "${stackId}": expected one of ${specs.map((s) => s.id).join(", ")}`);
+  const state: TerraformState | undefined = readStackState(spec, env);
+  const service = state?.resources?.find((r) => r.mode === "managed" && r.type === "aws_ecs_service")?.instances[0]?.attributes;
+  const url = state?.outputs?.url?.value;
+  const notebookUrl = state?.outputs?.notebook_url?.value;
+  if (!service || typeof url !== "string" || typeof notebookUrl !== "string") {
+    throw new SettingsError(`${spec.id} of ${spec.user} is not deployed: deploy it first (npx cdktf deploy ${spec.id} --var-file=vars.tfvars)`);
+  }
+  return { spec, cluster: String(service.cluster), service: String(service.name), notebookUrl, url };
+}
+
+async function setDesiredCount(notebook: DeployedNotebook, desiredCount: number): Promise<void> {
+  const region = notebook.cluster.startsWith("arn:") ? notebook.cluster.split(":")[3] : undefined;
+  const ecs = new ECSClient({ region, maxAttempts: 3 });
+  try {
+    await ecs.send(new UpdateServiceCommand({ cluster: notebook.cluster, service: notebook.service, desiredCount }));
+  } catch (err) {
+    const e = err as Error & { name?: string };
+    if (e.name === "AccessDeniedException") {
+      throw new SettingsError(`AWS refused to change ${notebook.service} of ${notebook.spec.user}: you may start and stop only your own notebooks (README, Permissions)`);
+    }
+    throw new SettingsError(`ECS did not change ${notebook.service}: ${e.message.split("\n")[0]}`);
+  } finally {
+    ecs.destroy();
+  }
+}
+
+/** Stops the notebook now: desired count 0. */
+export async function stopNotebook(notebook: DeployedNotebook): Promise<void> {
+  await setDesiredCount(notebook, 0);
+}
+
+/**
+ * Starts the notebook (desired count 1) and waits until it answers through the load balancer:
+ * `/api` answers anything but 502/503/504 (a redirect to sign-in counts: the notebook is up).
+ */
+export async function startNotebook(
+  notebook: DeployedNotebook,
+  options: { timeoutMs?: number; pollMs?: number; progress?: (line: string) => void } = {},
+): Promise<void> {
+  await setDesiredCount(notebook, 1);
+  const deadline = Date.now() + (options.timeoutMs ?? START_TIMEOUT_MS);
+  const api = new URL("api", notebook.notebookUrl).toString();
+  let last = "no answer yet";
+  for (;;) {
+    try {
+      const answer = await fetch(api, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+      if (![502, 503, 504].includes(answer.status)) return;
+      last = `HTTP ${answer.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) {
+      throw new SettingsError(
+        `${notebook.service} did not answer within ${Math.round((options.timeoutMs ?? START_TIMEOUT_MS) / 1000)} s (last: ${last}): see npm run status, and the service's events in the ECS console`,
+      );
+    }
+    options.progress?.(`waiting for ${api} (${last})`);
+    await new Promise((r) => setTimeout(r, options.pollMs ?? POLL_MS));
+  }
+}
+
+async function main(command: "start" | "stop", args: string[]): Promise<void> {
+  if (args.length > 1 || args[0]?.startsWith("-")) {
+    console.error(`usage: npm run ${command} [-- <stack id>]   (default stack: notebook)`);
+    process.exit(2);
+  }
+  const notebook = deployedNotebook(args[0] ?? "notebook", path.resolve(__dirname, ".."), process.env);
+  if (command === "stop") {
+    await stopNotebook(notebook);
+    console.error(`stopped ${notebook.spec.id} (${notebook.service}): it costs nothing until npm run start -- ${notebook.spec.id} or a deploy starts it again`);
+    return;
+  }
+  console.error(`starting ${notebook.spec.id} (${notebook.service}); a cold start pulls the image, about a minute or more`);
+  await startNotebook(notebook, { progress: (line) => console.error(line) });
+  console.log(notebook.url);
+}
+
+if (require.main === module) {
+  const command = process.argv[2];
+  if (command !== "start" && command !== "stop") {
+    console.error("usage: npm run start|stop [-- <stack id>]");
+    process.exit(2);
+  }
+  main(command, process.argv.slice(3)).catch((err) => {
+    if (!(err instanceof SettingsError)) throw err;
+    console.error(`error: ${err.message}`);
+    process.exit(1);
+  });
+}
