@@ -9,7 +9,6 @@ import {
   openTerminal,
   startKernel,
   startTerminal,
-  TerminalSocket,
   until,
 } from "./helpers/jupyter-client";
 import { awsEnv, fakeEcs, FakeEcs, Notebook, startNotebook, stopNotebook, tempDir, waitUntilServing } from "./helpers/notebook-image";
@@ -133,6 +132,9 @@ async function cellLeftRunning(nb: Notebook, code: string[]): Promise<{ closedAt
   return { closedAt: Date.now(), channels };
 }
 
+/** What a scenario opens and must close: a terminal socket, kernel channels. */
+type Closable = { close(): unknown };
+
 describeWithTool("idle stop with real kernels and terminals", "jupyter server with kernels", jupyterKernelStatus(), KERNEL_HINT, () => {
   const dirs: string[] = [];
   const notebooks: Array<{ nb: Notebook; serverPid?: number }> = [];
@@ -158,170 +160,129 @@ describeWithTool("idle stop with real kernels and terminals", "jupyter server wi
     return { nb, ecs, home, end: () => cleanUp(nb, started.serverPid) };
   }
 
-  test.concurrent(
+  /**
+   * One scenario, run concurrently with the others on a notebook of its own: what `body`
+   * opens with `keep` (terminals, kernel channels) is closed, and the notebook cleaned up,
+   * however the scenario ends.
+   */
+  function scenario(name: string, body: (n: Awaited<ReturnType<typeof idleNotebook>> & { keep: <T extends Closable>(x: T) => T }) => Promise<void>): void {
+    test.concurrent(
+      name,
+      async () => {
+        const notebook = await idleNotebook();
+        const opened: Closable[] = [];
+        try {
+          await body({ ...notebook, keep: (x) => (opened.push(x), x) });
+        } finally {
+          for (const x of opened) await x.close();
+          await notebook.end();
+        }
+      },
+      90_000,
+    );
+  }
+
+  scenario(
     "a terminal job longer than the limit keeps the notebook up, with its tab open but silent; then the notebook stops",
-    async () => {
-      const { nb, ecs, home, end } = await idleNotebook();
+    async ({ nb, ecs, home, keep }) => {
       const done = path.join(home, "terminal-job-done");
-      let term: TerminalSocket | undefined;
-      try {
-        // GIVEN a terminal tab, its shell ready
-        term = await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN));
-        await until("the shell's prompt", () => term!.output().length > 0, 20_000);
-        // WHEN a job that outlasts the limit twice over starts, and the tab then stays silent
-        const typedAt = Date.now();
-        term.type(`sleep 14; echo done > ${done}\r`);
-        // THEN the notebook keeps running and the job finishes
-        await fileWrittenWhileRunning(nb, done, 40_000);
-        expect(Date.now() - typedAt).toBeGreaterThan(2 * LIMIT_MS);
-        expect(fs.readFileSync(done, "utf8")).toBe("done\n");
-        expect(ecs.requests).toEqual([]);
-        // AND once nothing runs any more, it stops by itself (the tab still open) and scales to 0
-        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
-        expect(nb.logs()).toMatch(/terminal \w+ without a running process/);
-      } finally {
-        await term?.close();
-        await end();
-      }
+      // GIVEN a terminal tab, its shell ready
+      const term = keep(await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN)));
+      await until("the shell's prompt", () => term.output().length > 0, 20_000);
+      // WHEN a job that outlasts the limit twice over starts, and the tab then stays silent
+      const typedAt = Date.now();
+      term.type(`sleep 14; echo done > ${done}\r`);
+      // THEN the notebook keeps running and the job finishes
+      await fileWrittenWhileRunning(nb, done, 40_000);
+      expect(Date.now() - typedAt).toBeGreaterThan(2 * LIMIT_MS);
+      expect(fs.readFileSync(done, "utf8")).toBe("done\n");
+      expect(ecs.requests).toEqual([]);
+      // AND once nothing runs any more, it stops by itself (the tab still open) and scales to 0
+      await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+      expect(nb.logs()).toMatch(/terminal \w+ without a running process/);
     },
-    90_000,
   );
 
-  test.concurrent(
-    "a kernel waiting in input() with no client connected lets the notebook stop",
-    async () => {
-      const { nb, ecs, end } = await idleNotebook();
-      let channels: KernelChannels | undefined;
-      try {
-        // GIVEN a notebook tab whose cell waits for the user's input, a kernel Jupyter itself
-        // counts as busy (what kept the notebook up forever)
-        const kernelId = await startKernel(nb.port, TOKEN);
-        channels = await openKernel(nb.port, TOKEN, kernelId);
-        const state = async () => (await api(nb.port, TOKEN, "GET", `/api/kernels/${kernelId}`)).json.execution_state;
-        // (Jupyter's watcher may miss a new kernel's first status messages: run empty cells
-        // until it has seen one, so that it sees the cell below start as well)
-        await until(
-          "jupyter to see the kernel's status",
-          async () => {
-            await channels!.reply(channels!.execute("pass"), "execute_reply");
-            return (await state()) === "idle";
-          },
-          20_000,
-        );
-        const request = channels.execute('answer = input("your name? ")', { allowStdin: true });
-        await channels.reply(request, "input_request");
-        await until("jupyter to see the kernel busy", async () => (await state()) === "busy", 20_000);
-        // WHEN the tab goes away (the laptop closed) and nobody answers
-        await channels.close();
-        // THEN the notebook stops by itself soon after the limit, and scales to 0
-        await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
-        expect(nb.logs()).toMatch(/kernel \w+ \(busy\) without a client, cpu use or output/);
-      } finally {
-        await channels?.close();
-        await end();
-      }
-    },
-    90_000,
-  );
+  scenario("a kernel waiting in input() with no client connected lets the notebook stop", async ({ nb, ecs, keep }) => {
+    // GIVEN a notebook tab whose cell waits for the user's input, a kernel Jupyter itself
+    // counts as busy (what kept the notebook up forever)
+    const kernelId = await startKernel(nb.port, TOKEN);
+    const channels = keep(await openKernel(nb.port, TOKEN, kernelId));
+    const state = async () => (await api(nb.port, TOKEN, "GET", `/api/kernels/${kernelId}`)).json.execution_state;
+    // (Jupyter's watcher may miss a new kernel's first status messages: run empty cells
+    // until it has seen one, so that it sees the cell below start as well)
+    await until(
+      "jupyter to see the kernel's status",
+      async () => {
+        await channels.reply(channels.execute("pass"), "execute_reply");
+        return (await state()) === "idle";
+      },
+      20_000,
+    );
+    const request = channels.execute('answer = input("your name? ")', { allowStdin: true });
+    await channels.reply(request, "input_request");
+    await until("jupyter to see the kernel busy", async () => (await state()) === "busy", 20_000);
+    // WHEN the tab goes away (the laptop closed) and nobody answers
+    await channels.close();
+    // THEN the notebook stops by itself soon after the limit, and scales to 0
+    await expectIdleStop(nb, ecs, LIMIT_MS + 25_000);
+    expect(nb.logs()).toMatch(/kernel \w+ \(busy\) without a client, cpu use or output/);
+  });
 
-  test.concurrent(
-    "a computing kernel keeps the notebook up with no client connected; then the notebook stops",
-    async () => {
-      const { nb, ecs, home, end } = await idleNotebook();
-      const done = path.join(home, "cell-done");
-      let channels: KernelChannels | undefined;
-      try {
-        // GIVEN a cell that keeps a core busy for 16 s, then writes a file
-        // WHEN its tab goes away
-        let closedAt: number;
-        ({ closedAt, channels } = await cellLeftRunning(nb, [
-          "import time",
-          "start = time.time()",
-          "while time.time() - start < 16:",
-          "    pass",
-          `open(${JSON.stringify(done)}, "w").write("done")`,
-        ]));
-        // THEN the notebook keeps running well past the limit, the cell finishes, and then it stops and scales to 0
-        await keepsRunningUntilDone(nb, ecs, done, closedAt);
-      } finally {
-        await channels?.close();
-        await end();
-      }
-    },
-    90_000,
-  );
+  scenario("a computing kernel keeps the notebook up with no client connected; then the notebook stops", async ({ nb, ecs, home, keep }) => {
+    const done = path.join(home, "cell-done");
+    // GIVEN a cell that keeps a core busy for 16 s, then writes a file
+    // WHEN its tab goes away
+    const { closedAt, channels } = await cellLeftRunning(nb, [
+      "import time",
+      "start = time.time()",
+      "while time.time() - start < 16:",
+      "    pass",
+      `open(${JSON.stringify(done)}, "w").write("done")`,
+    ]);
+    keep(channels);
+    // THEN the notebook keeps running well past the limit, the cell finishes, and then it stops and scales to 0
+    await keepsRunningUntilDone(nb, ecs, done, closedAt);
+  });
 
-  test.concurrent(
-    "a job detached from its terminal (nohup ... &, then exit) keeps the notebook up until it ends",
-    async () => {
-      const { nb, ecs, home, end } = await idleNotebook();
-      const done = path.join(home, "detached-job-done");
-      let term: TerminalSocket | undefined;
-      try {
-        // GIVEN a job started with nohup in a terminal, whose shell then exits (the terminal closes)
-        term = await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN));
-        await until("the shell's prompt", () => term!.output().length > 0, 20_000);
-        const typedAt = Date.now();
-        term.type(`nohup sh -c 'sleep 14; echo done > ${done}' >/dev/null 2>&1 &\rexit\r`);
-        // THEN the notebook keeps running until the job is done, and then stops by itself
-        await keepsRunningUntilDone(nb, ecs, done, typedAt);
-      } finally {
-        await term?.close();
-        await end();
-      }
-    },
-    90_000,
-  );
+  scenario("a job detached from its terminal (nohup ... &, then exit) keeps the notebook up until it ends", async ({ nb, ecs, home, keep }) => {
+    const done = path.join(home, "detached-job-done");
+    // GIVEN a job started with nohup in a terminal, whose shell then exits (the terminal closes)
+    const term = keep(await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN)));
+    await until("the shell's prompt", () => term.output().length > 0, 20_000);
+    const typedAt = Date.now();
+    term.type(`nohup sh -c 'sleep 14; echo done > ${done}' >/dev/null 2>&1 &\rexit\r`);
+    // THEN the notebook keeps running until the job is done, and then stops by itself
+    await keepsRunningUntilDone(nb, ecs, done, typedAt);
+  });
 
-  test.concurrent(
-    "a program that replaced the terminal's shell (exec) keeps the notebook up until it ends",
-    async () => {
-      const { nb, ecs, end } = await idleNotebook();
-      let term: TerminalSocket | undefined;
-      try {
-        // GIVEN `exec sleep 14` typed in a terminal, its tab then silent
-        term = await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN));
-        await until("the shell's prompt", () => term!.output().length > 0, 20_000);
-        const typedAt = Date.now();
-        term.type("exec sleep 14\r");
-        // THEN the notebook is still up after twice the limit, and stops by itself after the program ended
-        await exitWithin(nb, LIMIT_MS + 40_000);
-        expect(Date.now() - typedAt).toBeGreaterThan(14_000);
-        expect(ecs.requests).toHaveLength(1);
-      } finally {
-        await term?.close();
-        await end();
-      }
-    },
-    90_000,
-  );
+  scenario("a program that replaced the terminal's shell (exec) keeps the notebook up until it ends", async ({ nb, ecs, keep }) => {
+    // GIVEN `exec sleep 14` typed in a terminal, its tab then silent
+    const term = keep(await openTerminal(nb.port, TOKEN, await startTerminal(nb.port, TOKEN)));
+    await until("the shell's prompt", () => term.output().length > 0, 20_000);
+    const typedAt = Date.now();
+    term.type("exec sleep 14\r");
+    // THEN the notebook is still up after twice the limit, and stops by itself after the program ended
+    await exitWithin(nb, LIMIT_MS + 40_000);
+    expect(Date.now() - typedAt).toBeGreaterThan(14_000);
+    expect(ecs.requests).toHaveLength(1);
+  });
 
-  test.concurrent(
-    "a cell that reads and writes data with little CPU (a download) keeps the notebook up with no client connected",
-    async () => {
-      const { nb, ecs, home, end } = await idleNotebook();
-      const done = path.join(home, "io-cell-done");
-      let channels: KernelChannels | undefined;
-      try {
-        // GIVEN a cell writing 64 KiB every 0.2 s for 16 s (about 320 KiB/s, a few % of a core at most)
-        const data = path.join(home, "download.bin");
-        // WHEN its tab goes away
-        let closedAt: number;
-        ({ closedAt, channels } = await cellLeftRunning(nb, [
-          "import os, time",
-          "start = time.time()",
-          `with open(${JSON.stringify(data)}, "wb") as f:`,
-          "    while time.time() - start < 16:",
-          "        f.write(os.urandom(65536)); f.flush(); time.sleep(0.2)",
-          `open(${JSON.stringify(done)}, "w").write("done")`,
-        ]));
-        // THEN the notebook keeps running and the cell finishes; then it stops
-        await keepsRunningUntilDone(nb, ecs, done, closedAt);
-      } finally {
-        await channels?.close();
-        await end();
-      }
-    },
-    90_000,
-  );
+  scenario("a cell that reads and writes data with little CPU (a download) keeps the notebook up with no client connected", async ({ nb, ecs, home, keep }) => {
+    const done = path.join(home, "io-cell-done");
+    // GIVEN a cell writing 64 KiB every 0.2 s for 16 s (about 320 KiB/s, a few % of a core at most)
+    const data = path.join(home, "download.bin");
+    // WHEN its tab goes away
+    const { closedAt, channels } = await cellLeftRunning(nb, [
+      "import os, time",
+      "start = time.time()",
+      `with open(${JSON.stringify(data)}, "wb") as f:`,
+      "    while time.time() - start < 16:",
+      "        f.write(os.urandom(65536)); f.flush(); time.sleep(0.2)",
+      `open(${JSON.stringify(done)}, "w").write("done")`,
+    ]);
+    keep(channels);
+    // THEN the notebook keeps running and the cell finishes; then it stops
+    await keepsRunningUntilDone(nb, ecs, done, closedAt);
+  });
 });
