@@ -33,6 +33,15 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
     return dir;
   };
   afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  /** A home with a repository to clone and, in the work directory, its checkout with `.git` but no commit (a killed clone's). */
+  const checkoutWithoutCommit = () => {
+    const dir = home();
+    const repo = makeRepository(dir, "team-analysis");
+    const checkout = path.join(dir, "work", "team-analysis");
+    fs.mkdirSync(checkout, { recursive: true });
+    git(checkout, "init", "--quiet");
+    return { dir, repo, checkout };
+  };
 
   const workEntries = (dir: string) => fs.readdirSync(path.join(dir, "work")).sort();
 
@@ -104,11 +113,7 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
       try {
         // GIVEN the work directory after a clone was killed: an older script's in-place clone
         // (.git without a commit) and this script's temporary directory
-        const dir = home();
-        const repo = makeRepository(dir, "team-analysis");
-        const checkout = path.join(dir, "work", "team-analysis");
-        fs.mkdirSync(checkout, { recursive: true });
-        git(checkout, "init", "--quiet");
+        const { dir, repo, checkout } = checkoutWithoutCommit();
         const leftover = path.join(dir, "work", LEFTOVER, "team-analysis", ".git", "objects", "pack");
         fs.mkdirSync(leftover, { recursive: true });
         fs.writeFileSync(path.join(leftover, "tmp_pack_XyZ123"), "PACK half");
@@ -176,11 +181,8 @@ describeWithTool("git preload that cannot finish", "jupyter server", jupyterStat
       let nb: Notebook | undefined;
       try {
         // GIVEN a checkout without a valid HEAD in which the user has been working
-        const dir = home();
-        const repo = makeRepository(dir, "team-analysis");
-        const checkout = path.join(dir, "work", "team-analysis");
-        fs.mkdirSync(path.join(checkout, "data"), { recursive: true });
-        git(checkout, "init", "--quiet");
+        const { dir, repo, checkout } = checkoutWithoutCommit();
+        fs.mkdirSync(path.join(checkout, "data"));
         fs.writeFileSync(path.join(checkout, "notes.ipynb"), '{"cells": []}');
         fs.writeFileSync(path.join(checkout, "data", "sales.csv"), "month,total\n");
         const before = snapshot(checkout);
