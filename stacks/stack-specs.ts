@@ -1,4 +1,5 @@
 import * as path from "path";
+import type { StateLocation } from "../modules/state-location";
 import { SettingsError } from "./settings-error";
 import type { EnvironmentSettings, Settings } from "./settings";
 import { DEFAULT_MAX_NOTEBOOKS } from "./settings";
@@ -13,9 +14,8 @@ import type { TeamMember } from "./team";
 /** Environment name of the `notebook` stack (local state). */
 export const LOCAL_ENVIRONMENT = "local";
 
-export type BackendSpec =
-  | { readonly type: "local"; readonly path: string }
-  | { readonly type: "s3"; readonly bucket: string; readonly key: string; readonly region: string };
+/** Where a stack keeps its state. */
+export type BackendSpec = StateLocation;
 
 /** One notebook stack the app synthesizes. */
 export interface NotebookStackSpec {
@@ -43,22 +43,22 @@ export interface NotebookStackSpec {
   readonly keepSuffix?: string;
 }
 
-/** Where a notebook finds its environment's platform stack, and how many notebooks it holds. */
+/** Where a notebook finds its environment's platform stack (the rest it reads from that stack's outputs). */
 export interface PlatformSpec {
   /** `platform-<env>`, or `platform` for the `notebook` stack. */
   readonly stackId: string;
   /** Where the platform stack keeps its state (the notebook reads its outputs there). */
   readonly backend: BackendSpec;
-  /** Load balancers the platform creates. */
-  readonly loadBalancers: number;
-  /** Notebooks one load balancer holds. */
-  readonly notebooksPerLoadBalancer: number;
 }
 
 /** `platform-<env>` (or `platform` for the local stack): the administrator's cluster, network, load balancers and EFS. */
 export interface PlatformStackSpec extends PlatformSpec {
   /** Environment name used in names and tags (`local` for the `platform` stack). */
   readonly environment: string;
+  /** Load balancers the platform creates. */
+  readonly loadBalancers: number;
+  /** Notebooks one load balancer holds (its `notebooks_per_load_balancer` output, which placement reads). */
+  readonly notebooksPerLoadBalancer: number;
 }
 
 /** The stack that creates an environment's state bucket: its own state is local. */
@@ -104,7 +104,7 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
   const user = settings.user;
   // Without a user, only the team roll-out (whose users the team file names) is possible.
   const own = <T>(spec: () => T): T[] => (user === undefined ? [] : [spec()]);
-  const localPlatform = settings.localPlatform ? { platform: localPlatformSpec(settings) } : {};
+  const localPlatform = settings.localPlatform ? { platform: readsPlatform(localPlatformStack(settings)) } : {};
   const local = own<NotebookStackSpec>(() => ({
     id: "notebook",
     environment: LOCAL_ENVIRONMENT,
@@ -117,7 +117,7 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
     // The current user's own stack shares its state with their team stack: same settings,
     // and no second stack for the same state.
     const self = env.team.find((member) => member.name === user);
-    const platform = env.platform ? { platform: environmentPlatformSpec(env) } : {};
+    const platform = env.platform ? { platform: readsPlatform(environmentPlatformStack(env)) } : {};
     return [
       ...own<NotebookStackSpec>(() => ({
         id: `notebook-${env.name}`,
@@ -181,9 +181,10 @@ export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpe
 }
 
 /** The platform of an environment that has one: its state next to its notebooks' states. */
-function environmentPlatformSpec(env: EnvironmentSettings): PlatformSpec {
+function environmentPlatformStack(env: EnvironmentSettings): PlatformStackSpec {
   return {
     stackId: `platform-${env.name}`,
+    environment: env.name,
     backend: { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: platformStateKey(env.stateKeyPrefix, env.name) },
     loadBalancers: env.loadBalancers,
     notebooksPerLoadBalancer: env.maxNotebooks,
@@ -191,16 +192,24 @@ function environmentPlatformSpec(env: EnvironmentSettings): PlatformSpec {
 }
 
 /** The `platform` stack of the `notebook` stack: one load balancer, its state a local file. */
-function localPlatformSpec(settings: Settings): PlatformSpec {
-  return { stackId: "platform", backend: { type: "local", path: path.join(settings.projectDir, "platform.tfstate") }, loadBalancers: 1, notebooksPerLoadBalancer: DEFAULT_MAX_NOTEBOOKS };
+function localPlatformStack(settings: Settings): PlatformStackSpec {
+  return {
+    stackId: "platform",
+    environment: LOCAL_ENVIRONMENT,
+    backend: { type: "local", path: path.join(settings.projectDir, "platform.tfstate") },
+    loadBalancers: 1,
+    notebooksPerLoadBalancer: DEFAULT_MAX_NOTEBOOKS,
+  };
+}
+
+/** What a notebook stack needs to know of its platform stack: the rest comes from its outputs. */
+function readsPlatform(platform: PlatformStackSpec): PlatformSpec {
+  return { stackId: platform.stackId, backend: platform.backend };
 }
 
 /** One platform stack per environment that has one, and `platform` with localPlatform. */
 export function platformStackSpecs(settings: Settings): PlatformStackSpec[] {
-  return [
-    ...(settings.localPlatform ? [{ ...localPlatformSpec(settings), environment: LOCAL_ENVIRONMENT }] : []),
-    ...settings.environments.filter((env) => env.platform).map((env) => ({ ...environmentPlatformSpec(env), environment: env.name })),
-  ];
+  return [...(settings.localPlatform ? [localPlatformStack(settings)] : []), ...settings.environments.filter((env) => env.platform).map(environmentPlatformStack)];
 }
 
 /** The `notebook` stack's state file: one per user, in the project directory (git-ignored). */

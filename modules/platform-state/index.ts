@@ -5,20 +5,17 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsResourcegroupstaggingapiResources } from "@cdktf/provider-aws/lib/data-aws-resourcegroupstaggingapi-resources";
 import { NotebookPlatform } from "../notebook/platform";
+import { StateLocation } from "../state-location";
 import { LOAD_BALANCER_TAG, LoadBalancerPlacement } from "./placement";
 
 export { LOAD_BALANCER_TAG, preferenceOrder } from "./placement";
 
-/** Where the platform stack keeps its state. */
-export type PlatformStateLocation =
-  | { readonly type: "local"; readonly path: string }
-  | { readonly type: "s3"; readonly bucket: string; readonly key: string; readonly region: string };
 
 export interface PlatformStateProps {
   /** The platform stack's id (`platform-<env>`), for messages. */
   readonly platformStackId: string;
   /** Where its state is: the outputs of that stack are read there. */
-  readonly state: PlatformStateLocation;
+  readonly state: StateLocation;
   /** The notebook's owner: where it is placed, and its own target group not counted. */
   readonly owner: string;
   /**
