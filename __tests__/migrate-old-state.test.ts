@@ -28,10 +28,6 @@ describe("reading the old configuration's state", () => {
       region: "eu-west-1",
       clusterName: "data-science",
       loadBalancerArn: LB,
-      subnets: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
-      vpcId: "vpc-0123456789abcdef0",
-      cpu: 1024,
-      memory: 4096,
     });
   });
 

@@ -138,6 +138,7 @@ describe("npm run migrate", () => {
     expect(await refuse({ ...VARS, domain: "" })).toContain('domain is "", but the old URL\'s domain is "notebooks.example.com": set domain = "notebooks.example.com"');
     expect(await refuse({ ...VARS, hostname_prefix: "nb" })).toContain('hostname_prefix is "nb", but the old hostname starts with "jupyter"');
     expect(await refuse({ ...VARS, token: "another-token-of-length" })).toContain("token in vars.tfvars is not the old notebook's token");
+    expect(await refuse({ ...VARS, ecs_cluster_name: "other-team" })).toContain('ecs_cluster_name is "other-team", but the old notebook ran on "data-science": use the vars file it was deployed with');
     const emptyToken = await refuse({ ...VARS, token: "" });
     expect(emptyToken).toContain("token is empty, so the new notebook would get a new token and the bookmarked URL would stop working");
     // No message ever quotes the token.

@@ -138,6 +138,12 @@ export async function planMigration(args: MigrateArgs, projectDir: string, env: 
   if (String(vars.domain ?? "") !== old.domain) {
     problems.push(`domain is ${JSON.stringify(String(vars.domain ?? ""))}, but the old URL's domain is "${old.domain}": set domain = "${old.domain}" (an empty one would take the zone's name, which may differ)`);
   }
+  // The vars file it was deployed with: the new notebook runs where the old one did.
+  for (const [name, value] of [["region", old.region], ["ecs_cluster_name", old.clusterName], ["loadbalancer_arn", old.loadBalancerArn]] as const) {
+    if (String(vars[name] ?? "") !== value) {
+      problems.push(`${name} is ${JSON.stringify(String(vars[name] ?? ""))}, but the old notebook ran on "${value}": use the vars file it was deployed with`);
+    }
+  }
   if (String(vars.hosted_zone_id ?? "") !== old.hostedZoneId) {
     problems.push(`hosted_zone_id is ${JSON.stringify(String(vars.hosted_zone_id ?? ""))}, but the old record is in zone ${old.hostedZoneId}: set that zone`);
   }

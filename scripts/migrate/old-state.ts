@@ -3,8 +3,8 @@ import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH, SUFFIX_LENGTH, TOKEN_CHARACTERS } f
 /**
  * Reading a notebook's state from the team's old plain-Terraform configuration (issue 14's
  * `npm run migrate`): what the move keeps (the suffix, hence the hostname, and the token)
- * and what the new stack needs to know (cluster, load balancer, zone, domain, network,
- * size). A state of another shape is refused with one line that says why.
+ * and where it ran (region, cluster, load balancer, zone, domain), which the vars file of the
+ * move must name too. A state of another shape is refused with one line that says why.
  */
 
 /** What the old state says about its notebook. */
@@ -19,13 +19,10 @@ export interface OldNotebook {
   readonly token: string;
   /** Why the new stack's token rule would refuse that token (empty: it would not). */
   readonly tokenProblems: string[];
+  /** Where it ran: the vars file of the move must name the same. */
   readonly region: string;
   readonly clusterName: string;
   readonly loadBalancerArn: string;
-  readonly subnets: string[];
-  readonly vpcId: string;
-  readonly cpu: number;
-  readonly memory: number;
 }
 
 /** A state that is not the old configuration's, or not one notebook's: `message` says why. */
@@ -93,8 +90,6 @@ export function readOldState(text: string, file: string): OldNotebook {
   const token = tokenOf(one("aws_ecs_task_definition", "the notebook's task"), file);
   const service = one("aws_ecs_service", "the notebook's service");
   const rule = one("aws_lb_listener_rule", "the notebook's host rule");
-  const targetGroup = one("aws_lb_target_group", "the notebook's target group");
-  const task = attributes(managed("aws_ecs_task_definition")[0]);
 
   // The service names its cluster by ARN or by name (as the configuration gave it).
   const cluster = String(service.cluster ?? "");
@@ -104,7 +99,6 @@ export function readOldState(text: string, file: string): OldNotebook {
     throw new ForeignStateError(`${file}: its host rule's listener (${JSON.stringify(listenerArn)}) is not an Application Load Balancer listener's ARN`);
   }
   const region = loadBalancerArn.split(":")[3];
-  const network = (service.network_configuration as Array<{ subnets?: string[] }> | undefined)?.[0];
   return {
     suffix,
     hostname,
@@ -115,10 +109,6 @@ export function readOldState(text: string, file: string): OldNotebook {
     region,
     clusterName: cluster.includes("cluster/") ? cluster.slice(cluster.indexOf("cluster/") + "cluster/".length) : cluster,
     loadBalancerArn,
-    subnets: [...(network?.subnets ?? [])].sort(),
-    vpcId: String(targetGroup.vpc_id ?? ""),
-    cpu: Number(task.cpu),
-    memory: Number(task.memory),
   };
 }
 
