@@ -1,8 +1,8 @@
 import { ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import * as path from "path";
-import { readSettings, requireUser, SettingsError } from "../stacks/settings";
-import { NotebookStackSpec, notebookStackSpecs } from "../stacks/stack-specs";
-import { cdktfConfig, readStackState, TerraformState } from "./state";
+import { SettingsError } from "../stacks/settings";
+import { NotebookStackSpec } from "../stacks/stack-specs";
+import { findNotebookStack, managedAttributes, readStackState, TerraformState } from "./state";
 
 /**
  * `npm run stop [-- <stack>]` and `npm run start [-- <stack>]`: stop a notebook now (its
@@ -29,13 +29,9 @@ export interface DeployedNotebook {
 
 /** The deployed notebook of a stack the caller may use, from its state. */
 export function deployedNotebook(stackId: string, projectDir: string, env: Record<string, string | undefined>): DeployedNotebook {
-  const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
-  const specs = notebookStackSpecs(settings);
-  const spec = specs.find((s) => s.id === stackId);
-  if (!spec && settings.user === undefined) requireUser(settings);
-  if (!spec) throw new SettingsError(`unknown stack "${stackId}": expected one of ${specs.map((s) => s.id).join(", ")}`);
+  const spec = findNotebookStack(stackId, projectDir, env);
   const state: TerraformState | undefined = readStackState(spec, env);
-  const service = state?.resources?.find((r) => r.mode === "managed" && r.type === "aws_ecs_service")?.instances[0]?.attributes;
+  const service = managedAttributes(state, "aws_ecs_service");
   const url = state?.outputs?.url?.value;
   const notebookUrl = state?.outputs?.notebook_url?.value;
   if (!service || typeof url !== "string" || typeof notebookUrl !== "string") {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { SettingsError } from "../stacks/settings";
-import { NotebookStackSpec } from "../stacks/stack-specs";
+import { readSettings, requireUser, Settings, SettingsError } from "../stacks/settings";
+import { NotebookStackSpec, notebookStackSpecs } from "../stacks/stack-specs";
 import { deniedMessage, pullS3State } from "../stacks/state-access";
 
 /** Terraform state as the day-2 commands need it: outputs and resources. */
@@ -40,4 +40,25 @@ export function readStackState(spec: NotebookStackSpec, env: Record<string, stri
     throw new SettingsError(`cannot read s3://${backend.bucket}/${backend.key} for ${spec.id}: ${pulled.error}`);
   }
   return pulled.text === "" ? undefined : JSON.parse(pulled.text);
+}
+
+/** The project's settings as the scripts read them: environments from cdktf.json, the rest from `env`. */
+export function projectSettings(projectDir: string, env: Record<string, string | undefined>): Settings {
+  return readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
+}
+
+/** The notebook stack a script was asked about, or a SettingsError naming the ones there are. */
+export function findNotebookStack(stackId: string, projectDir: string, env: Record<string, string | undefined>): NotebookStackSpec {
+  const settings = projectSettings(projectDir, env);
+  const specs = notebookStackSpecs(settings);
+  const spec = specs.find((s) => s.id === stackId);
+  // Without a user only team stacks exist: say why the user's own are missing.
+  if (!spec && settings.user === undefined) requireUser(settings);
+  if (!spec) throw new SettingsError(`unknown stack "${stackId}": expected one of ${specs.map((s) => s.id).join(", ")}`);
+  return spec;
+}
+
+/** The attributes of the state's one managed resource of `type` (the notebook's service, its suffix), if it has one. */
+export function managedAttributes(state: TerraformState | undefined, type: string): Record<string, unknown> | undefined {
+  return state?.resources?.find((r) => r.mode === "managed" && r.type === type)?.instances[0]?.attributes;
 }

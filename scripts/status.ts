@@ -1,8 +1,8 @@
 import { DescribeServicesCommand, ECSClient } from "@aws-sdk/client-ecs";
 import * as path from "path";
-import { readSettings, requireUser, SettingsError } from "../stacks/settings";
+import { requireUser, SettingsError } from "../stacks/settings";
 import { NotebookStackSpec, notebookStackSpecs } from "../stacks/stack-specs";
-import { cdktfConfig, readStackState, TerraformState } from "./state";
+import { managedAttributes, projectSettings, readStackState, TerraformState } from "./state";
 
 /**
  * `npm run status [-- --all] [-- --offline]`: the current user's notebook stacks (with
@@ -20,7 +20,7 @@ export interface StackStatus {
 }
 
 export async function notebookStatus(projectDir: string, env: Record<string, string | undefined>, options: { all: boolean; offline: boolean }): Promise<StackStatus[]> {
-  const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
+  const settings = projectSettings(projectDir, env);
   // Without --all, the current user's stacks: there must be a user.
   if (!options.all) requireUser(settings);
   const specs = notebookStackSpecs(settings).filter((s) => options.all || s.user === settings.user);
@@ -39,7 +39,7 @@ async function stackStatus(spec: NotebookStackSpec, env: Record<string, string |
     return { ...base, status: `unknown: ${err.message}` };
   }
   if (!state) return { ...base, status: "no state" };
-  const service = state.resources?.find((r) => r.mode === "managed" && r.type === "aws_ecs_service")?.instances[0]?.attributes;
+  const service = managedAttributes(state, "aws_ecs_service");
   const hostname = typeof state.outputs?.hostname?.value === "string" ? (state.outputs.hostname.value as string) : undefined;
   if (!service) return { ...base, hostname, status: "not deployed" };
   if (offline) return { ...base, hostname, status: `desired ${service.desired_count} (from state)` };

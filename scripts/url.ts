@@ -1,7 +1,6 @@
 import * as path from "path";
-import { readSettings, requireUser, SettingsError } from "../stacks/settings";
-import { notebookStackSpecs } from "../stacks/stack-specs";
-import { cdktfConfig, readStackState } from "./state";
+import { SettingsError } from "../stacks/settings";
+import { findNotebookStack, readStackState } from "./state";
 
 /**
  * `npm run url [-- <stack>]`: prints the `url` output (with the token) of the current
@@ -9,14 +8,7 @@ import { cdktfConfig, readStackState } from "./state";
  * (scripts/state.ts reads the state: a local file, or S3 through terraform.)
  */
 export function notebookUrl(stackId: string, projectDir: string, env: Record<string, string | undefined>): string {
-  const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
-  const specs = notebookStackSpecs(settings);
-  const spec = specs.find((s) => s.id === stackId);
-  // Without a user only team stacks exist: say why the user's own are missing.
-  if (!spec && settings.user === undefined) requireUser(settings);
-  if (!spec) {
-    throw new SettingsError(`unknown stack "${stackId}": expected one of ${specs.map((s) => s.id).join(", ")}`);
-  }
+  const spec = findNotebookStack(stackId, projectDir, env);
   const where = spec.backend.type === "local" ? spec.backend.path : `s3://${spec.backend.bucket}/${spec.backend.key}`;
   const state = readStackState(spec, env);
   if (!state) {

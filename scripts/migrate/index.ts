@@ -2,11 +2,11 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
-import { readSettings, requireUser, SettingsError } from "../../stacks/settings";
+import { requireUser, SettingsError } from "../../stacks/settings";
 import { NotebookStackSpec, notebookStackSpecs } from "../../stacks/stack-specs";
 import { holdsResources } from "../../stacks/platform-guard";
 import { valuesOfVarFile } from "../../stacks/var-files";
-import { cdktfConfig, readStackState } from "../state";
+import { managedAttributes, projectSettings, readStackState } from "../state";
 import { notebookUrl } from "../url";
 import { EmptyStateError, ForeignStateError, OldNotebook, readOldState } from "./old-state";
 
@@ -116,7 +116,7 @@ export async function planMigration(args: MigrateArgs, projectDir: string, env: 
     throw err;
   }
 
-  const settings = readSettings({ env, environmentsContext: cdktfConfig(projectDir).context?.environments, projectDir });
+  const settings = projectSettings(projectDir, env);
   const user = requireUser(settings);
   const spec = notebookStackSpecs(settings).find((s) => s.id === args.stack);
   if (!spec || spec.user !== user) {
@@ -240,7 +240,7 @@ export async function runMigration(
   // cdktf may exit 0 without deploying (a dismissed approval): the state must say it did.
   const deployed = plan.steps[plan.steps.length - 1];
   const state = readStackState(plan.spec, env);
-  const suffix = state?.resources?.find((r) => r.mode === "managed" && r.type === "random_string")?.instances?.[0]?.attributes?.result;
+  const suffix = managedAttributes(state, "random_string")?.result;
   if (typeof state?.outputs?.url?.value !== "string" || String(suffix ?? "").toLowerCase() !== plan.old.suffix.toLowerCase()) {
     log(`\nerror: ${plan.spec.id} has no notebook with the suffix ${plan.old.suffix} after the deploy (was it approved?). ${deployed.ifFails}`);
     return false;
