@@ -2,6 +2,9 @@
 #   npx cdktf deploy notebook --var-file=vars.tfvars
 # A vars file written for the team's old Terraform configuration works unchanged:
 # the first twelve names below are exactly its variables.
+# In an environment with a platform stack ("platform": true in cdktf.json), the platform's
+# lines (vpc_id ... fargate_subnets, domain, listener_port, assign_public_ip, efs_*) go:
+# region and your own choices are enough (README, "Notebooks on the platform").
 
 # --- the old configuration's variables -------------------------------------------
 region           = "eu-west-1"                 # region of the cluster, load balancer and notebook
