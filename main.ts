@@ -10,18 +10,19 @@ async function main(): Promise<void> {
     env: process.env,
     environmentsContext: app.node.tryGetContext("environments"),
     localPlatformContext: app.node.tryGetContext("localPlatform"),
+    localAcceleratorsContext: app.node.tryGetContext("localAccelerators"),
     projectDir: __dirname,
   });
   // Without a user the notebook and notebook-<env> stacks are left out (cdktf then says it
   // cannot find them): this line says why. state-backend-<env> and team stacks need no user.
   if (settings.userProblem) console.error(`note: no notebook stack of your own: ${settings.userProblem}`);
-  const { notebooks, stateBackends, platforms } = createStacks(app, settings);
-  await checkVarFilesOfCommand([...notebooks, ...stateBackends, ...platforms], __dirname, process.env, process.ppid);
+  const { notebooks, stateBackends, platforms, accelerators } = createStacks(app, settings);
+  await checkVarFilesOfCommand([...notebooks, ...stateBackends, ...platforms, ...accelerators], __dirname, process.env, process.ppid);
   await checkStateAccessOfCommand(notebooks, process.env, process.ppid);
   await checkPlatformChangeOfCommand(settings, process.env, process.ppid);
   app.synth();
-  removeOtherFormat(app.outdir, [...notebooks, ...stateBackends, ...platforms].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
-  // Notebook stacks only: a state-backend or platform stack's backend changes only to move its state (--migrate-state).
+  removeOtherFormat(app.outdir, [...notebooks, ...stateBackends, ...platforms, ...accelerators].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
+  // Notebook stacks only: a state-backend, platform or accelerators stack's backend changes only to move its state (--migrate-state).
   forgetStaleBackends(app.outdir, notebooks.map((s) => s.node.id));
 }
 

@@ -7,6 +7,9 @@ import { MAX_DOMAIN_LENGTH } from "../stacks/variables";
 import { notebookAddress, notebookResource, onlyData, onlyDataAddress, onlyResource, settingsFor, synthStack } from "./helpers/synth";
 import { REQUIRED_VARIABLES } from "./helpers/vars";
 
+/** The service's launch type: FARGATE on demand; none (a capacity provider) on Spot or an instance. */
+const SPOT_OR_ACCELERATED_LAUNCH_TYPE = '${((var.accelerator != "none") || (!(var.accelerator != "none") && (var.capacity_provider == "FARGATE_SPOT"))) ? null : "FARGATE"}';
+
 const OLD_VARIABLES = [
   "vpc_id", "region", "profile_name", "ecs_cluster_name", "loadbalancer_arn", "hosted_zone_id",
   "fargate_subnets", "token", "jupyter_docker_tag", "cpu", "memory", "domain",
@@ -18,7 +21,7 @@ const NEW_VARIABLES = [
   "cognito_user_pool_arn", "cognito_user_pool_client_id", "cognito_user_pool_domain",
   "oidc_issuer", "oidc_authorization_endpoint", "oidc_token_endpoint", "oidc_user_info_endpoint", "oidc_client_id", "oidc_client_secret",
   "auth_session_timeout_seconds", "task_role_policy_arns", "capacity_provider", "ephemeral_storage_gib", "enable_execute_command",
-  "environment",
+  "environment", "accelerator", "instance_type", "gpu_count",
 ];
 /** Secrets: checked by the stack's secret checks (preconditions), not by a validation that would print them. */
 const SECRET_VARIABLES = ["token", "git_token", "oidc_client_secret"];
@@ -81,12 +84,15 @@ describe("notebook stack", () => {
     });
 
     test("every variable is non-nullable (null in a vars file means the default), but the one whose default is null", () => {
-      for (const [name, v] of Object.entries<any>(json.variable)) expect([name, v.nullable]).toEqual([name, name === "ephemeral_storage_gib"]);
+      const nullable = ["ephemeral_storage_gib", "cpu", "memory", "image", "gpu_count"];
+      for (const [name, v] of Object.entries<any>(json.variable)) expect([name, v.nullable]).toEqual([name, nullable.includes(name)]);
+      for (const name of nullable) expect(json.variable[name].default).toBeNull();
       expect(json.variable.ephemeral_storage_gib.default).toBeNull();
     });
 
     test("defaults: quay.io data-science image, port 443, prefix jupyter, all addresses, no public IP, 30 days", () => {
-      expect(json.variable.image.default).toBe("quay.io/jupyter/datascience-notebook");
+      // null: the accelerator's default image, quay.io's datascience-notebook on Fargate.
+      expect(json.variable.image.default).toBeNull();
       expect(json.variable.listener_port.default).toBe(443);
       expect(json.variable.hostname_prefix.default).toBe("jupyter");
       expect(json.variable.allowed_cidrs.default).toEqual(["0.0.0.0/0", "::/0"]);
@@ -114,7 +120,7 @@ describe("notebook stack", () => {
 
     test("owns no resource: every resource belongs to the notebook module, but the stack's check of its secret variables", () => {
       for (const [type, resources] of Object.entries<any>(json.resource)) {
-        for (const id of Object.keys(resources)) expect(`${type}.${id}`).toMatch(/^(.*\.notebook_.*|terraform_data\.secret_input_check)$/);
+        for (const id of Object.keys(resources)) expect(`${type}.${id}`).toMatch(/^(.*\.notebook_.*|terraform_data\.(secret|compute)_input_check)$/);
       }
     });
 
@@ -176,16 +182,15 @@ describe("notebook stack", () => {
   describe("task", () => {
     test("is a Fargate task sized by cpu and memory, image from image and jupyter_docker_tag, logs to its group", () => {
       const task = onlyResource(json, "aws_ecs_task_definition");
-      expect(task).toMatchObject({
-        requires_compatibilities: ["FARGATE"],
-        network_mode: "awsvpc",
-        cpu: "${var.cpu}",
-        memory: "${var.memory}",
-      });
+      // Fargate unless an accelerator is chosen (what each gives is evaluated in terraform-switches).
+      expect(task).toMatchObject({ requires_compatibilities: '${(var.accelerator != "none") ? ["MANAGED_INSTANCES"] : ["FARGATE"]}', network_mode: "awsvpc" });
+      expect(task.cpu).toMatch(/^\$\{tostring\(coalesce\(var\.cpu, .* : 1024\)\)\}$/);
+      expect(task.memory).toMatch(/^\$\{tostring\(coalesce\(var\.memory, .* : 4096\)\)\}$/);
       expect(task.execution_role_arn).toMatch(/^\$\{aws_iam_role\.[^.]+\.arn\}$/);
       const defs = task.container_definitions as string;
       expect(defs).toContain(`"name" = "${CONTAINER_NAME}"`);
-      expect(defs).toContain('"image" = "${var.image}:${var.jupyter_docker_tag}"');
+      expect(defs).toContain('"image" = try((length(var.image) >= 1), false) ? format("%s:%s", var.image, var.jupyter_docker_tag) : ');
+      expect(defs).toContain('format("quay.io/jupyter/datascience-notebook:%s", var.jupyter_docker_tag)');
       expect(defs).toContain(`"portMappings" = [{"containerPort" = ${NOTEBOOK_PORT}, "protocol" = "tcp"}]`);
       expect(defs).toMatch(/"logDriver" = "awslogs", "options" = \{"awslogs-group" = aws_cloudwatch_log_group\.[^.]+\.name/);
       expect(onlyResource(json, "aws_cloudwatch_log_group").retention_in_days).toBe("${var.log_retention_days}");
@@ -276,7 +281,7 @@ describe("notebook stack", () => {
     test("runs one Fargate task, one at a time, waits for steady state, after the listener rule exists", () => {
       const svc = onlyResource(json, "aws_ecs_service");
       expect(svc).toMatchObject({
-        launch_type: '${(var.capacity_provider == "FARGATE_SPOT") ? null : "FARGATE"}',
+        launch_type: SPOT_OR_ACCELERATED_LAUNCH_TYPE,
         desired_count: 1,
         deployment_minimum_healthy_percent: 0,
         deployment_maximum_percent: 100,
@@ -294,7 +299,8 @@ describe("notebook stack", () => {
       expect(svc.network_configuration).toEqual({
         subnets: "${var.fargate_subnets}",
         security_groups: expect.stringMatching(/^\$\{concat\(\[aws_security_group\.[^.]+\.id\], \(length\(var\.efs_file_system_id\) >= 1\) \? \[var\.efs_security_group_id\] : \[\]\)\}$/),
-        assign_public_ip: "${var.assign_public_ip}",
+        // ECS gives no public IP to a task on an instance.
+        assign_public_ip: '${(var.accelerator != "none") ? false : var.assign_public_ip}',
       });
       expect(svc.load_balancer).toEqual([
         { target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\./), container_name: CONTAINER_NAME, container_port: NOTEBOOK_PORT },
@@ -408,7 +414,7 @@ describe("notebook stack", () => {
     test("resuming: the service's desired count is a plain 1, so a deploy after an idle stop sets it back, and nothing else", () => {
       const svc = onlyResource(json, "aws_ecs_service");
       expect(svc.desired_count).toBe(1);
-      expect(svc.lifecycle).toBeUndefined(); // no ignore_changes that would keep it at 0
+      expect(svc.lifecycle?.ignore_changes).toBeUndefined(); // no ignore_changes that would keep it at 0
     });
   });
 
@@ -527,19 +533,25 @@ describe("notebook stack", () => {
 
     test("Spot: the FARGATE_SPOT capacity provider instead of the launch type, and a 120 s stop timeout", () => {
       const svc = onlyResource(json, "aws_ecs_service");
-      expect(svc.launch_type).toBe('${(var.capacity_provider == "FARGATE_SPOT") ? null : "FARGATE"}');
+      expect(svc.launch_type).toBe(SPOT_OR_ACCELERATED_LAUNCH_TYPE);
       expect(svc.dynamic.capacity_provider_strategy).toEqual([
-        { for_each: '${(var.capacity_provider == "FARGATE_SPOT") ? ["FARGATE_SPOT"] : []}', content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
+        {
+          for_each: '${(var.accelerator != "none") ? [""] : (!(var.accelerator != "none") && (var.capacity_provider == "FARGATE_SPOT")) ? ["FARGATE_SPOT"] : []}',
+          content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 },
+        },
       ]);
       // On demand it stays unset, so an upgrade leaves existing task definitions alone.
-      expect(onlyResource(json, "aws_ecs_task_definition").container_definitions).toContain('"stopTimeout" = (var.capacity_provider == "FARGATE_SPOT") ? 120 : null');
+      expect(onlyResource(json, "aws_ecs_task_definition").container_definitions).toContain(
+        '"stopTimeout" = (!(var.accelerator != "none") && (var.capacity_provider == "FARGATE_SPOT")) ? 120 : null',
+      );
       // The deregistration delay stays far below Spot's two-minute notice.
       expect(Number(onlyResource(json, "aws_lb_target_group").deregistration_delay)).toBeLessThan(30);
     });
 
     test("ephemeral_storage_gib: an ephemeral_storage block only when set", () => {
       expect(onlyResource(json, "aws_ecs_task_definition").dynamic.ephemeral_storage).toEqual([
-        { for_each: "${(var.ephemeral_storage_gib == null) ? [] : [var.ephemeral_storage_gib]}", content: { size_in_gib: "${ephemeral_storage.value}" } },
+        // None on an instance: ECS refuses ephemeralStorage there.
+        { for_each: '${(var.accelerator != "none") ? [] : (var.ephemeral_storage_gib == null) ? [] : [var.ephemeral_storage_gib]}', content: { size_in_gib: "${ephemeral_storage.value}" } },
       ]);
     });
 

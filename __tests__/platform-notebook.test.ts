@@ -80,7 +80,8 @@ describe("a notebook stack of an environment with a platform", () => {
     const service = onlyResource(json, "aws_ecs_service");
     expect(service.cluster).toBe(`\${${outputs}.cluster_arn}`);
     expect(service.network_configuration.subnets).toBe(`\${${outputs}.notebook_subnet_ids}`);
-    expect(service.network_configuration.assign_public_ip).toBe(`\${${outputs}.assign_public_ip}`);
+    // (ECS gives no public IP to a task on an instance.)
+    expect(service.network_configuration.assign_public_ip).toBe(`\${(var.accelerator != "none") ? false : ${outputs}.assign_public_ip}`);
     expect(onlyResource(json, "aws_route53_record").name).toContain(`${outputs}.domain`);
     expect(JSON.stringify(json.resource.aws_efs_access_point)).toContain(`${outputs}.efs_file_system_id`);
   });
@@ -91,7 +92,7 @@ describe("a notebook stack of an environment with a platform", () => {
     // Every output the platform stack has, with an empty stand-in.
     expect(Object.keys(state.defaults).sort()).toEqual(
       [
-        "assign_public_ip", "cluster_arn", "cluster_name", "domain", "efs_file_system_arn", "efs_file_system_id", "efs_security_group_id", "hosted_zone_id",
+        "accelerator_capacity_providers", "assign_public_ip", "cluster_arn", "cluster_name", "domain", "efs_file_system_arn", "efs_file_system_id", "efs_security_group_id", "hosted_zone_id",
         "listener_port", "load_balancers", "notebook_subnet_ids", "notebooks_per_load_balancer", "region", "vpc_id", "zone_name",
       ].sort(),
     );
@@ -249,7 +250,8 @@ describeWithTerraform("a platform notebook's expressions, evaluated by terraform
     load_balancer_groups: onlyResource(json, "aws_security_group").ingress[0].security_groups,
     cluster: onlyResource(json, "aws_ecs_service").cluster,
     subnets: onlyResource(json, "aws_ecs_service").network_configuration.subnets,
-    assign_public_ip: onlyResource(json, "aws_ecs_service").network_configuration.assign_public_ip,
+    // A Fargate notebook (accelerator "none"): the platform's choice.
+    assign_public_ip: onlyResource(json, "aws_ecs_service").network_configuration.assign_public_ip.replace('(var.accelerator != "none")', "false"),
     efs_access_points: onlyResource(json, "aws_efs_access_point").count,
     service_groups: onlyResource(json, "aws_ecs_service").network_configuration.security_groups.replace(/aws_security_group\.\w+\.id/, '"sg-notebook"'),
   };

@@ -51,6 +51,14 @@ function readmeFileSystemPolicy(): unknown {
 
 /** The documented construct paths (under the stack) of every resource and data source: the contract. */
 const CONSTRUCT_PATHS: Array<[string, string[]]> = [
+  ["data.aws_partition", ["accelerators", "partition"]],
+  ["aws_iam_role", ["accelerators", "infrastructure_role"]],
+  ["aws_iam_role_policy_attachment", ["accelerators", "infrastructure_policy"]],
+  ["aws_iam_role", ["accelerators", "instance_role"]],
+  ["aws_iam_role_policy_attachment", ["accelerators", "instance_policy"]],
+  ["aws_iam_instance_profile", ["accelerators", "instance_profile"]],
+  ["aws_security_group", ["accelerators", "security_group"]],
+  ["aws_ecs_capacity_provider", ["accelerators", "capacity_provider"]],
   ["data.aws_availability_zones", ["platform", "network", "availability_zones"]],
   ["aws_vpc", ["platform", "network", "vpc"]],
   ["aws_internet_gateway", ["platform", "network", "internet_gateway"]],
@@ -84,6 +92,7 @@ const CONSTRUCT_PATHS: Array<[string, string[]]> = [
 ];
 
 const OUTPUTS = [
+  "accelerator_capacity_providers",
   "region",
   "cluster_name",
   "cluster_arn",
@@ -102,6 +111,9 @@ const OUTPUTS = [
 ];
 
 const VARIABLES = [
+  "accelerator_instance_types",
+  "accelerator_volume_gib",
+  "accelerator_idle_seconds",
   "region",
   "profile_name",
   "hosted_zone_id",
@@ -171,6 +183,8 @@ describe("the platform stack, synthesized", () => {
       cluster_name: `\${aws_ecs_cluster.${stack.platform.cluster.cluster.friendlyUniqueId}.name}`,
       capacity_providers: ["FARGATE", "FARGATE_SPOT"],
       default_capacity_provider_strategy: [{ capacity_provider: "FARGATE", weight: 1, base: 0 }],
+      // ECS lists the accelerated capacity providers created in the cluster there too.
+      lifecycle: { ignore_changes: ["capacity_providers"] },
     });
   });
 
@@ -247,7 +261,7 @@ describe("the platform stack, synthesized", () => {
     }
     expect(Object.keys(resourcesOf(json, "aws_acm_certificate"))).toHaveLength(1);
     expect(Object.keys(resourcesOf(json, "aws_acm_certificate_validation"))).toHaveLength(1);
-    expect(Object.keys(resourcesOf(json, "aws_security_group"))).toHaveLength(2); // the load balancers', and EFS's (counted)
+    expect(Object.keys(resourcesOf(json, "aws_security_group"))).toHaveLength(3); // the load balancers', EFS's and the accelerated instances' (counted)
   });
 
   test("keeps every name within AWS's limits for the longest environment name and the most load balancers", () => {
@@ -442,6 +456,12 @@ const ALWAYS = {
   aws_ecs_cluster_capacity_providers: 1,
   aws_lb: 1,
   aws_lb_listener: 2,
+  // Accelerated capacity: none without accelerator_instance_types.
+  "data.aws_partition": 1,
+  aws_iam_role: 0,
+  aws_iam_role_policy_attachment: 0,
+  aws_iam_instance_profile: 0,
+  aws_ecs_capacity_provider: 0,
 };
 const NEW_PUBLIC_VPC = {
   "data.aws_availability_zones": 1,
@@ -477,7 +497,8 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
   const at = (expression: string, index: number) => expression.replace(/count\.index/g, String(index));
   /** Values of the stack, evaluated with each vars file (references replaced by placeholders, see withPlaceholders). */
   const common: Record<string, unknown> = {
-    ...Object.fromEntries(Object.entries<any>(json.output).map(([name, o]) => [`output_${name}`, o.value])),
+    // (The capacity providers' output reads a for_each resource: see the accelerator tests.)
+    ...Object.fromEntries(Object.entries<any>(json.output).filter(([name]) => name !== "accelerator_capacity_providers").map(([name, o]) => [`output_${name}`, o.value])),
     container_insights: blockOf(json, p.cluster.cluster).setting[0].value,
     access_logs_enabled: alb.access_logs.enabled,
     load_balancer_subnets: alb.subnets,
@@ -679,6 +700,10 @@ interface GoodCase {
 const GOOD: GoodCase[] = [
   { name: "only the required variables", vars: PLATFORM_REQUIRED },
   {
+    name: "accelerated capacity of four instance types, private tasks",
+    vars: { ...PLATFORM_REQUIRED, task_network: "private", accelerator_instance_types: ["g6.xlarge", "g5.12xlarge", "inf2.xlarge", "trn1.2xlarge"], accelerator_volume_gib: 200, accelerator_idle_seconds: 0 },
+  },
+  {
     name: "a new VPC in 3 zones with private tasks, efs, access logs, insights, 20 CIDRs, tags",
     vars: {
       ...PLATFORM_REQUIRED,
@@ -718,6 +743,16 @@ interface BadCase {
 }
 
 const BAD: BadCase[] = [
+  { name: "an unknown accelerated instance type", set: { task_network: "private", accelerator_instance_types: ["g6.xlarge", "p5.48xlarge"] }, variable: "accelerator_instance_types", message: 'got ["p5.48xlarge"]' },
+  { name: "an instance type twice", set: { task_network: "private", accelerator_instance_types: ["g6.xlarge", "g6.xlarge"] }, variable: "accelerator_instance_types", message: "accelerator_instance_types may list at most 20 distinct instance types" },
+  {
+    name: "accelerated capacity with public task networking",
+    set: { accelerator_instance_types: ["g6.xlarge"] },
+    variable: "accelerator_instance_types",
+    message: "accelerator_instance_types needs task_network 'private': ECS gives no public IP to a notebook on an instance",
+  },
+  { name: "an instance volume of 20 GiB", set: { accelerator_volume_gib: 20 }, variable: "accelerator_volume_gib", message: "accelerator_volume_gib must be a whole number of GiB from 30 to 16384, got 20" },
+  { name: "instances kept 2 hours", set: { accelerator_idle_seconds: 7200 }, variable: "accelerator_idle_seconds", message: "accelerator_idle_seconds must be a whole number of seconds from 0 to 3600, got 7200" },
   { name: 'region "europe"', set: { region: "europe" }, variable: "region", message: "region must be an AWS region such as eu-west-1, got 'europe'" },
   { name: "null for a required variable", set: { hosted_zone_id: null }, variable: "hosted_zone_id", message: "hosted_zone_id", error: "Error: Required variable not set" },
   { name: "a profile name with a space", set: { profile_name: "data science" }, variable: "profile_name", message: "profile_name must be a profile name without white space, or empty for the default credential chain, got 'data science'" },

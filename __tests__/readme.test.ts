@@ -73,7 +73,7 @@ describe("README", () => {
     // and every cdktf.json context key the app reads
     const main = fs.readFileSync(path.join(root, "main.ts"), "utf8");
     const contextKeys = [...main.matchAll(/tryGetContext\("(\w+)"\)/g)].map((m) => m[1]);
-    expect(contextKeys).toEqual(["environments", "localPlatform"]);
+    expect(contextKeys).toEqual(["environments", "localPlatform", "localAccelerators"]);
     for (const key of contextKeys) expect(settings).toContain(key);
   });
 

@@ -99,7 +99,7 @@ describe("environments", () => {
   test("come from cdktf.json context, with a default key prefix", () => {
     const s = read({ NOTEBOOK_USER: "bob" }, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" } });
     expect(s.environments).toEqual([
-      { name: "dev", stateBucket: "acme-nb-state", stateRegion: "eu-west-1", stateKeyPrefix: "jupyter-notebooks", team: [], maxNotebooks: 90, bootstrapStateInBucket: false, platform: false, loadBalancers: 1 },
+      { name: "dev", stateBucket: "acme-nb-state", stateRegion: "eu-west-1", stateKeyPrefix: "jupyter-notebooks", team: [], maxNotebooks: 90, bootstrapStateInBucket: false, platform: false, loadBalancers: 1, accelerators: false },
     ]);
     expect(notebookStackSpecs(s).map((x) => x.id)).toEqual(["notebook", "notebook-dev"]);
     expect(stateBackendStackSpecs(s).map((x) => x.id)).toEqual(["state-backend-dev"]);

@@ -192,7 +192,7 @@ const BAD: BadCase[] = [
     name: "an image with a tag",
     set: { image: "quay.io/jupyter/base-notebook:latest" },
     variable: "image",
-    message: "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got 'quay.io/jupyter/base-notebook:latest'",
+    message: "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, or null for the default, got 'quay.io/jupyter/base-notebook:latest'",
   },
   { name: 'hostname_prefix "sg" (security group names may not start with "sg-")', set: { hostname_prefix: "sg" }, variable: "hostname_prefix", message: "hostname_prefix must not be 'sg' or start with 'sg-'" },
   { name: "an image of one component with a tag", set: { image: "base-notebook:2024" }, variable: "image", message: "image must be a lower-case image repository without tag or digest" },

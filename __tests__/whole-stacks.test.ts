@@ -150,19 +150,16 @@ describeWithTerraform("the notebook module used as a library, with literal props
         loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
         hostedZoneId: "Z0123456789ABCDEFGHIJ",
       };
-      new Notebook(minimal, "notebook", { platform: new ExistingPlatform(minimal, "platform", platformProps), subnets: ["subnet-0123456789abcdef0"], cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook:2026-05-31", owner: "alice" });
+      new Notebook(minimal, "notebook", { platform: new ExistingPlatform(minimal, "platform", platformProps), subnets: ["subnet-0123456789abcdef0"], compute: { cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook", imageTag: "2026-05-31" }, owner: "alice" });
       new Notebook(full, "notebook", {
         platform: new ExistingPlatform(full, "platform", { ...platformProps, efsFileSystemId: "fs-0123456789abcdef0" }),
         subnets: ["subnet-0123456789abcdef0"],
-        cpu: 1024,
-        memory: 4096,
-        image: "quay.io/jupyter/base-notebook:2026-05-31",
+        compute: { cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook", imageTag: "2026-05-31", capacityProvider: "FARGATE_SPOT" },
         owner: "alice",
         token: "a-long-enough-token-1234",
         efsSecurityGroupId: "sg-0123456789abcdef0",
         gitRepositoryUrl: "https://github.com/acme/analysis.git",
         allowedCidrs: ["2001:DB8::/32"],
-        capacityProvider: "FARGATE_SPOT",
         enableExecuteCommand: true,
       });
       app.synth();
@@ -188,7 +185,7 @@ describeWithTerraform("the notebook module used as a library, with literal props
       loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
       hostedZoneId: "Z0123456789ABCDEFGHIJ",
     });
-    new Notebook(team, "notebook", { platform, subnets: ["subnet-0123456789abcdef0"], cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook:2026-05-31", owner: "alice" });
+    new Notebook(team, "notebook", { platform, subnets: ["subnet-0123456789abcdef0"], compute: { cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook", imageTag: "2026-05-31" }, owner: "alice" });
     const json = JSON.parse(Testing.synth(stack));
     // THEN resources that moved into sub-constructs keep the id of the notebook's direct child
     expect(Object.keys(json.resource.aws_lb_target_group)).toEqual([makeUniqueId(["team", "alice", "notebook", "target_group"])]);

@@ -35,4 +35,9 @@ access_logs_prefix   = ""                    # folder in that bucket, without le
 container_insights = false                   # CloudWatch Container Insights, billed per metric
 efs                = false                   # an encrypted EFS file system for persistent notebook homes
 
+# Accelerated notebooks (README: "Accelerated notebooks"); they need task_network = "private"
+accelerator_instance_types = []              # e.g. ["g6.xlarge", "inf2.xlarge"]: one ECS Managed Instances capacity provider each
+accelerator_volume_gib     = 100             # 30-16384 GiB per instance: images (CUDA, Neuron: several GB) and scratch space
+accelerator_idle_seconds   = 300             # 0-3600: how long an instance without notebooks keeps running
+
 tags = {}                                    # e.g. { CostCenter = "ds-123" }, added to the default tags

@@ -1,13 +1,15 @@
 import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { NotebookStack } from "./notebook-stack";
 import { Settings } from "./settings";
-import { notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs } from "./stack-specs";
+import { acceleratorsStackSpecs, notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs } from "./stack-specs";
+import { AcceleratorsStack } from "./accelerators-stack";
 import { PlatformStack } from "./platform-stack";
 import { checkPlatformDestroy, checkPlatformShrink } from "./platform-guard";
 import { StateBackendStack } from "./state-backend-stack";
 import { checkStateAccess } from "./state-access";
 import { checkVarFiles, COMMANDS_WITH_VAR_FILES, findCdktfCommand, stackSelected, varFilesOf } from "./var-files";
 
+export { AcceleratorsStack } from "./accelerators-stack";
 export { NotebookStack } from "./notebook-stack";
 export { PlatformStack } from "./platform-stack";
 export { StateBackendStack } from "./state-backend-stack";
@@ -18,13 +20,18 @@ export { forgetStaleBackends, removeOtherFormat } from "./working-dir";
 /**
  * Every stack for these settings: `notebook`; per environment `notebook-<env>`, one
  * `notebook-<env>-<user>` per team-file user, and `state-backend-<env>`; `platform-<env>`
- * for an environment with a platform, and `platform` with localPlatform.
+ * for an environment with a platform, and `platform` with localPlatform; `accelerators-<env>`
+ * for an environment with accelerators on its own cluster, and `accelerators` with localAccelerators.
  */
-export function createStacks(app: App, settings: Settings): { notebooks: NotebookStack[]; stateBackends: StateBackendStack[]; platforms: PlatformStack[] } {
+export function createStacks(
+  app: App,
+  settings: Settings,
+): { notebooks: NotebookStack[]; stateBackends: StateBackendStack[]; platforms: PlatformStack[]; accelerators: AcceleratorsStack[] } {
   return {
     notebooks: notebookStackSpecs(settings).map((spec) => new NotebookStack(app, spec)),
     stateBackends: stateBackendStackSpecs(settings).map((spec) => new StateBackendStack(app, spec)),
     platforms: platformStackSpecs(settings).map((spec) => new PlatformStack(app, spec)),
+    accelerators: acceleratorsStackSpecs(settings).map((spec) => new AcceleratorsStack(app, spec)),
   };
 }
 

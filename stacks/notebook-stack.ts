@@ -6,7 +6,9 @@ import { roleBoundaryArn } from "../modules/access-policies";
 import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
 import { NotebookPlatform } from "../modules/notebook/platform";
+import { AcceleratorCapacityState } from "../modules/accelerators/capacity-state";
 import { PlatformState } from "../modules/platform-state";
+import { computeChecks } from "./compute-variables";
 import { LOCAL_ENVIRONMENT, NotebookStackSpec } from "./stack-specs";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 import { declareNotebookVariables, declarePlatformNotebookVariables, NotebookVariables, PlatformNotebookVariables } from "./variables";
@@ -30,11 +32,15 @@ export class NotebookStack extends TerraformStack {
     configureBackend(this, spec.backend);
 
     const platformSpec = spec.platform;
+    const capacitySpec = spec.acceleratorCapacity;
+    const capacity = { source: capacitySpec && { stack: capacitySpec.stackId }, noCapacityHint: noCapacityHint(spec.environment) };
     const vars = (this.variables = platformSpec
-      ? declarePlatformNotebookVariables(this, spec.environment)
-      : declareNotebookVariables(this, spec.environment));
-    // A team file's per-user settings replace the vars file's.
+      ? declarePlatformNotebookVariables(this, spec.environment, capacity)
+      : declareNotebookVariables(this, spec.environment, capacity));
+    // A team file's per-user settings replace the vars file's; a member's compute (cpu,
+    // memory, accelerator, ...) is all the team file's when it sets any of it.
     const overrides = spec.overrides ?? {};
+    const teamCompute = overrides.accelerator !== undefined;
     const tags = { Owner: spec.user, Environment: spec.environment, Project: PROJECT_TAG };
 
     new AwsProvider(this, "aws", {
@@ -53,6 +59,7 @@ export class NotebookStack extends TerraformStack {
     // What the platform decides for the notebook: where it runs, whether it gets a public IP,
     // its domain (empty: the zone's) and the group that reaches EFS.
     let network: { subnets: string[]; assignPublicIp: boolean | IResolvable; domain: string; efsSecurityGroupId: string };
+    let capacityProviderNames: Record<string, string> | undefined;
     if (platformSpec) {
       const platform = new PlatformState(this, "platform", {
         platformStackId: platformSpec.stackId,
@@ -61,6 +68,7 @@ export class NotebookStack extends TerraformStack {
         notebookTags: { Project: tags.Project, Environment: tags.Environment },
       });
       this.platform = platform;
+      capacityProviderNames = platform.acceleratorCapacityProviders;
       network = { subnets: platform.subnets, assignPublicIp: platform.assignPublicIp, domain: platform.domain, efsSecurityGroupId: platform.efsSecurityGroupId };
     } else {
       const own = vars as NotebookVariables;
@@ -78,14 +86,40 @@ export class NotebookStack extends TerraformStack {
         domain: own.domain.stringValue,
         efsSecurityGroupId: own.efsSecurityGroupId.stringValue,
       };
+      if (capacitySpec?.backend) {
+        capacityProviderNames = new AcceleratorCapacityState(this, "accelerators", { state: capacitySpec.backend }).capacityProviderNames;
+      }
     }
+    // The rules that combine the notebook's compute with its options, on the values it gets.
+    const literal = (value: string | number | undefined, name: string, unset: string) => (teamCompute ? (value === undefined ? unset : JSON.stringify(value)) : `var.${name}`);
+    computeChecks(this, {
+      accelerator: literal(overrides.accelerator, "accelerator", '"none"'),
+      instanceType: literal(overrides.instanceType, "instance_type", '""'),
+      gpuCount: literal(overrides.gpuCount, "gpu_count", "null"),
+      cpu: literal(overrides.cpu, "cpu", "null"),
+      memory: literal(overrides.memory, "memory", "null"),
+      capacityProvider: "var.capacity_provider",
+      ephemeralStorageGib: "var.ephemeral_storage_gib",
+      assignPublicIp: platformSpec ? undefined : "var.assign_public_ip",
+    });
+    const fromTeam = <T>(value: T | undefined, unset: T, variable: T): T => (teamCompute ? (value === undefined ? unset : value) : variable);
 
     const notebook = (this.notebook = new Notebook(this, "notebook", {
       platform: this.platform,
       subnets: network.subnets,
-      cpu: overrides.cpu ?? vars.cpu.numberValue,
-      memory: overrides.memory ?? vars.memory.numberValue,
-      image: `${vars.image.stringValue}:${overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue}`,
+      compute: {
+        cpu: fromTeam<number | undefined>(overrides.cpu, undefined, vars.cpu.numberValue),
+        memory: fromTeam<number | undefined>(overrides.memory, undefined, vars.memory.numberValue),
+        accelerator: fromTeam(overrides.accelerator, "none", vars.accelerator.stringValue),
+        instanceType: fromTeam(overrides.instanceType, "", vars.instanceType.stringValue),
+        gpuCount: fromTeam<number | undefined>(overrides.gpuCount, undefined, vars.gpuCount.numberValue),
+        capacityProvider: vars.capacityProvider.stringValue,
+        capacityProviderNames,
+        instanceTable: vars.instanceTable.expression as IResolvable,
+        image: vars.image.stringValue,
+        imageTag: overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue,
+      },
+      acceleratorCapacityStack: capacitySpec?.stackId,
       // A team member's notebook never takes the vars file's token (one for everybody):
       // it gets its own, whether the member's stack or the roll-out deploys it.
       token: spec.teamMember ? undefined : vars.token.stringValue,
@@ -112,7 +146,6 @@ export class NotebookStack extends TerraformStack {
         sessionTimeoutSeconds: vars.authSessionTimeoutSeconds.numberValue,
       },
       taskRolePolicyArns: vars.taskRolePolicyArns.listValue,
-      capacityProvider: vars.capacityProvider.stringValue,
       ephemeralStorageGib: vars.ephemeralStorageGib.numberValue,
       enableExecuteCommand: vars.enableExecuteCommand.booleanValue,
       // An environment's notebook user policy lets its users create roles with this boundary only.
@@ -147,4 +180,13 @@ export class NotebookStack extends TerraformStack {
       description: "Security group of the notebook's task: admit it in a database's group to let the notebook reach it.",
     });
   }
+}
+
+/** How an administrator gives an environment accelerated capacity, for the message that refuses an accelerator without it. */
+function noCapacityHint(environment: string): string {
+  const how =
+    environment === LOCAL_ENVIRONMENT
+      ? "an administrator sets localAccelerators to true in cdktf.json and deploys the accelerators stack"
+      : `an administrator sets accelerators to true for environment ${environment} in cdktf.json and deploys accelerators-${environment}`;
+  return `${how} (README, Accelerated notebooks), or set accelerator to none.`;
 }

@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AcceleratorCapacity } from "../modules/accelerators/capacity";
+import { CAPACITY_PROVIDERS_OUTPUT } from "../modules/accelerators/capacity-state";
 import { HTTPS_PORT, Platform, PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER } from "../modules/platform";
 import { declarePlatformVariables, PlatformVariables } from "./platform-variables";
 import { SettingsError } from "./settings-error";
@@ -19,6 +21,8 @@ export class PlatformStack extends TerraformStack {
   public readonly variables: PlatformVariables;
   public readonly platform: Platform;
   public readonly spec: PlatformStackSpec;
+  /** Accelerated capacity (none without accelerator_instance_types). */
+  public readonly accelerators: AcceleratorCapacity;
 
   constructor(scope: Construct, spec: PlatformStackSpec) {
     super(scope, spec.stackId);
@@ -64,6 +68,21 @@ export class PlatformStack extends TerraformStack {
       notFoundMessage: `No notebook here. Check the address, or deploy your notebook (npx cdktf deploy ${notebookStack}).`,
     }));
 
+    // Accelerated capacity on the platform's cluster, in the notebook subnets (private ones:
+    // accelerator_instance_types requires task_network "private").
+    this.accelerators = new AcceleratorCapacity(this, "accelerators", {
+      environment: env,
+      clusterName: platform.cluster.cluster.name,
+      subnetIds: platform.network.notebookSubnetIds,
+      vpcId: platform.network.vpcId,
+      instanceTypes: vars.acceleratorInstanceTypes.listValue,
+      volumeGib: vars.acceleratorVolumeGib.numberValue,
+      idleSeconds: vars.acceleratorIdleSeconds.numberValue,
+    });
+    // The cluster's own list keeps Fargate's providers; ECS lists the capacity providers created
+    // in it there too, and the AWS provider would otherwise try to drop them (terraform-provider-aws#46346).
+    platform.cluster.capacityProviders.addOverride("lifecycle.ignore_changes", ["capacity_providers"]);
+
     // Some outputs share their names with variables (region, domain, hosted_zone_id), and
     // construct ids must be unique: the outputs live in a scope of their own, named exactly.
     const outputs = new Construct(this, "outputs");
@@ -94,5 +113,6 @@ export class PlatformStack extends TerraformStack {
     output("efs_file_system_id", platform.fileSystem.fileSystemId, 'EFS file system for notebook homes; "" without efs.');
     output("efs_file_system_arn", platform.fileSystem.fileSystemArn, 'ARN of that file system; "" without efs.');
     output("efs_security_group_id", platform.fileSystem.securityGroupId, 'Security group of the mount targets, which notebooks join to reach them; "" without efs.');
+    output(CAPACITY_PROVIDERS_OUTPUT, this.accelerators.capacityProviderNames, "Accelerated capacity: instance type => ECS capacity provider; empty without accelerator_instance_types.");
   }
 }

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { NETWORK_ADDRESS, NOTEBOOK_DOMAIN_RE, SUBNET_RE, VPC_RE, ZONE_RE } from "./patterns";
+import { acceleratorCapacityVariables } from "./accelerator-variables";
 import { profileNameVariable, regionVariable, tagsVariable } from "./variables";
 import { oneOfRule, patternRule, re, variable, wholeNumberRule } from "./variable-rules";
 
@@ -187,6 +188,14 @@ export function declarePlatformVariables(stack: Construct) {
       default: false,
       description: "Create an encrypted EFS file system for persistent notebook homes, with a mount target in each notebook subnet.",
     }),
+    ...acceleratorCapacityVariables(stack, [
+      {
+        // Tasks on instances get no public IP: they reach the internet and AWS only through NAT.
+        condition: '${length(var.accelerator_instance_types) == 0 || var.task_network == "private"}',
+        errorMessage:
+          "accelerator_instance_types needs task_network 'private': ECS gives no public IP to a notebook on an instance, so it reaches AWS (idle stop) and the internet only through a NAT gateway; got task_network '${var.task_network}'.",
+      },
+    ]),
     tags: tagsVariable(stack, "Environment, Project, ManagedBy and Purpose", "this stack"),
   };
 }

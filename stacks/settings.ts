@@ -15,7 +15,7 @@ import { SettingsError } from "./settings-error";
 import { MAX_USER_LENGTH, readTeamFile, TeamMember, USER_NAME } from "./team";
 export { MAX_USER_LENGTH } from "./team";
 import { REGION_RE } from "./patterns";
-import { bootstrapStateKey, LOCAL_ENVIRONMENT, platformStateKey, userStateKey } from "./stack-specs";
+import { acceleratorsStateKey, bootstrapStateKey, LOCAL_ENVIRONMENT, platformStateKey, userStateKey } from "./stack-specs";
 
 export interface EnvironmentSettings {
   /** Environment name, part of the stack id `notebook-<name>` and of the state key. */
@@ -40,6 +40,12 @@ export interface EnvironmentSettings {
   readonly platform: boolean;
   /** Load balancers the platform stack creates; each holds maxNotebooks notebooks. @default 1 */
   readonly loadBalancers: number;
+  /**
+   * The environment has an `accelerators-<env>` stack: accelerated capacity added to the team's
+   * own cluster, which its notebooks read from that stack's state. (A platform environment's
+   * accelerated capacity is its platform stack's.) @default false
+   */
+  readonly accelerators: boolean;
 }
 
 export interface Settings {
@@ -61,6 +67,11 @@ export interface Settings {
    */
   readonly localPlatform: boolean;
   /**
+   * The `notebook` stack (local state, the team's own cluster) reads accelerated capacity from
+   * an `accelerators` stack with local state. @default false
+   */
+  readonly localAccelerators: boolean;
+  /**
    * `npm run migrate` deploys a notebook of the old configuration's state with its suffix:
    * the stack and the suffix to import (NOTEBOOK_KEEP_SUFFIX=<stack>=<suffix>).
    */
@@ -81,6 +92,8 @@ export interface SettingsInput {
   readonly environmentsContext?: unknown;
   /** The `localPlatform` context value from cdktf.json (may be undefined). */
   readonly localPlatformContext?: unknown;
+  /** The `localAccelerators` context value from cdktf.json (may be undefined). */
+  readonly localAcceleratorsContext?: unknown;
   readonly projectDir: string;
   /** Name of the operating-system user. @default os.userInfo().username */
   readonly osUser?: () => string;
@@ -106,7 +119,7 @@ const RESERVED_BUCKET_TEXT = `prefixes ${RESERVED_BUCKET_PREFIXES.join(", ")}; s
 const MAX_S3_KEY_BYTES = 1024;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 /** The fields of an environment in cdktf.json's `environments` context. */
-export const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket", "platform", "loadBalancers"];
+export const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket", "platform", "loadBalancers", "accelerators"];
 
 export function readSettings(input: SettingsInput): Settings {
   let user: string | undefined;
@@ -135,6 +148,15 @@ export function readSettings(input: SettingsInput): Settings {
   if (typeof localPlatform !== "boolean") {
     throw new SettingsError(`cdktf.json context "localPlatform" must be true or false, got ${JSON.stringify(localPlatform)}`);
   }
+  const localAccelerators = input.localAcceleratorsContext ?? false;
+  if (typeof localAccelerators !== "boolean") {
+    throw new SettingsError(`cdktf.json context "localAccelerators" must be true or false, got ${JSON.stringify(localAccelerators)}`);
+  }
+  if (localAccelerators && localPlatform) {
+    throw new SettingsError(
+      'cdktf.json context sets both "localPlatform" and "localAccelerators": the platform stack offers accelerated capacity itself (its accelerator_instance_types); remove "localAccelerators"',
+    );
+  }
   const keep = input.env.NOTEBOOK_KEEP_SUFFIX;
   let keepSuffix: Settings["keepSuffix"];
   if (keep !== undefined && keep !== "") {
@@ -149,6 +171,7 @@ export function readSettings(input: SettingsInput): Settings {
     environments: readEnvironments(environments, source, input.projectDir),
     projectDir: input.projectDir,
     localPlatform,
+    localAccelerators,
   };
 }
 
@@ -248,6 +271,7 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
       Buffer.byteLength(userStateKey(prefix, name, "u".repeat(MAX_USER_LENGTH))),
       Buffer.byteLength(bootstrapStateKey(prefix, name)),
       Buffer.byteLength(platformStateKey(prefix, name)),
+      Buffer.byteLength(acceleratorsStateKey(prefix, name)),
     );
     if (longestKey > MAX_S3_KEY_BYTES) {
       const room = MAX_S3_KEY_BYTES - (longestKey - Buffer.byteLength(prefix));
@@ -270,11 +294,26 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     if (!platform && fields.loadBalancers !== undefined) {
       throw new SettingsError(`${where} sets loadBalancers without platform: true; the platform stack creates the load balancers, a team's own platform has the one its vars files name`);
     }
+    const accelerators = fields.accelerators ?? false;
+    if (typeof accelerators !== "boolean") {
+      throw new SettingsError(`${where} has accelerators ${JSON.stringify(accelerators)}: expected true (an accelerators-${name} stack adds accelerated capacity to the team's cluster) or false`);
+    }
+    if (accelerators && platform) {
+      throw new SettingsError(
+        `${where} sets accelerators with platform: true; platform-${name} offers accelerated capacity itself (its accelerator_instance_types variable): remove accelerators`,
+      );
+    }
     const teamFile = fields.teamFile;
     if (teamFile !== undefined && (typeof teamFile !== "string" || teamFile === "")) {
       throw new SettingsError(`${where} has teamFile ${JSON.stringify(teamFile)}: expected the path of a JSON file, relative to the project`);
     }
     const team = teamFile === undefined ? [] : readTeamFile(teamFile, projectDir);
+    const accelerated = team.find((member) => member.accelerator !== undefined && member.accelerator !== "none");
+    if (accelerated && !platform && !accelerators) {
+      throw new SettingsError(
+        `${where}: team file ${teamFile} gives ${accelerated.name} accelerator ${accelerated.accelerator}, but environment ${name} has no accelerated capacity: set "accelerators": true for it (and deploy accelerators-${name}), or remove the accelerator`,
+      );
+    }
     // Each notebook takes one target group of one load balancer.
     const capacity = maxNotebooks * loadBalancers;
     if (team.length > capacity) {
@@ -289,6 +328,6 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     if (typeof bootstrapStateInBucket !== "boolean") {
       throw new SettingsError(`${where} has bootstrapStateInBucket ${JSON.stringify(bootstrapStateInBucket)}: expected true or false`);
     }
-    return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix, team, maxNotebooks, bootstrapStateInBucket, platform, loadBalancers };
+    return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix, team, maxNotebooks, bootstrapStateInBucket, platform, loadBalancers, accelerators };
   });
 }

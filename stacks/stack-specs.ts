@@ -26,7 +26,15 @@ export interface NotebookStackSpec {
   readonly user: string;
   readonly backend: BackendSpec;
   /** Per-user settings from a team file, used instead of the vars file's. */
-  readonly overrides?: { readonly cpu?: number; readonly memory?: number; readonly jupyterDockerTag?: string };
+  readonly overrides?: {
+    readonly cpu?: number;
+    readonly memory?: number;
+    readonly jupyterDockerTag?: string;
+    /** Set (with instanceType and gpuCount, cpu and memory) when the team file sets any of them: the member's compute is all the team file's. */
+    readonly accelerator?: string;
+    readonly instanceType?: string;
+    readonly gpuCount?: number;
+  };
   /**
    * The user is listed in the environment's team file. Their notebook then has one
    * configuration whichever stack deploys it (the administrator's `notebook-<env>-<user>`
@@ -41,6 +49,27 @@ export interface NotebookStackSpec {
   readonly platform?: PlatformSpec;
   /** A suffix kept from the old configuration's notebook, imported at the first deploy (npm run migrate). */
   readonly keepSuffix?: string;
+  /**
+   * Where the environment's accelerated capacity comes from: its platform stack (`platform`
+   * set), or an `accelerators-<env>` stack whose state the notebook reads. Absent: none.
+   */
+  readonly acceleratorCapacity?: AcceleratorCapacitySpec;
+}
+
+/** The stack that offers an environment's accelerated capacity. */
+export interface AcceleratorCapacitySpec {
+  /** `platform-<env>` or `accelerators-<env>` (`platform`, `accelerators` for the local stack). */
+  readonly stackId: string;
+  /** Where an accelerators stack keeps its state (absent for the platform, read with the platform). */
+  readonly backend?: BackendSpec;
+}
+
+/** `accelerators-<env>` (`accelerators` for the local stack): accelerated capacity on the team's own cluster. */
+export interface AcceleratorsStackSpec {
+  readonly stackId: string;
+  /** Environment name used in names and tags (`local` for the `accelerators` stack). */
+  readonly environment: string;
+  readonly backend: BackendSpec;
 }
 
 /** Where a notebook finds its environment's platform stack (the rest it reads from that stack's outputs). */
@@ -91,6 +120,11 @@ export function platformStateKey(prefix: string, environment: string): string {
   return `${prefix}/_platform/${environment}/terraform.tfstate`;
 }
 
+/** "_" never appears in an environment or user name: no notebook shares this key. */
+export function acceleratorsStateKey(prefix: string, environment: string): string {
+  return `${prefix}/_accelerators/${environment}/terraform.tfstate`;
+}
+
 /** Where a user's notebook keeps its state in an environment: the same for their own and the team's stack. */
 function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
   return { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: userStateKey(env.stateKeyPrefix, env.name, user) };
@@ -104,7 +138,11 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
   const user = settings.user;
   // Without a user, only the team roll-out (whose users the team file names) is possible.
   const own = <T>(spec: () => T): T[] => (user === undefined ? [] : [spec()]);
-  const localPlatform = settings.localPlatform ? { platform: readsPlatform(localPlatformStack(settings)) } : {};
+  const localPlatform = settings.localPlatform
+    ? { platform: readsPlatform(localPlatformStack(settings)), acceleratorCapacity: { stackId: "platform" } }
+    : settings.localAccelerators
+      ? { acceleratorCapacity: readsAccelerators(localAcceleratorsStack(settings)) }
+      : {};
   const local = own<NotebookStackSpec>(() => ({
     id: "notebook",
     environment: LOCAL_ENVIRONMENT,
@@ -112,12 +150,23 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
     backend: { type: "local", path: localStatePath(settings.projectDir, user!) },
     ...localPlatform,
   }));
-  const overridesOf = (member: TeamMember) => ({ cpu: member.cpu, memory: member.memory, jupyterDockerTag: member.jupyterDockerTag });
+  const overridesOf = (member: TeamMember): NonNullable<NotebookStackSpec["overrides"]> => ({
+    cpu: member.cpu,
+    memory: member.memory,
+    jupyterDockerTag: member.jupyterDockerTag,
+    accelerator: member.accelerator,
+    instanceType: member.instanceType,
+    gpuCount: member.gpuCount,
+  });
   const remote = settings.environments.flatMap((env): NotebookStackSpec[] => {
     // The current user's own stack shares its state with their team stack: same settings,
     // and no second stack for the same state.
     const self = env.team.find((member) => member.name === user);
-    const platform = env.platform ? { platform: readsPlatform(environmentPlatformStack(env)) } : {};
+    const platform = env.platform
+      ? { platform: readsPlatform(environmentPlatformStack(env)), acceleratorCapacity: { stackId: `platform-${env.name}` } }
+      : env.accelerators
+        ? { acceleratorCapacity: readsAccelerators(environmentAcceleratorsStack(env)) }
+        : {};
     return [
       ...own<NotebookStackSpec>(() => ({
         id: `notebook-${env.name}`,
@@ -215,4 +264,27 @@ export function platformStackSpecs(settings: Settings): PlatformStackSpec[] {
 /** The `notebook` stack's state file: one per user, in the project directory (git-ignored). */
 export function localStatePath(projectDir: string, user: string): string {
   return path.join(projectDir, `notebook-${user}.tfstate`);
+}
+
+/** The accelerators stack of an environment on the team's own cluster: its state next to its notebooks' states. */
+function environmentAcceleratorsStack(env: EnvironmentSettings): AcceleratorsStackSpec {
+  return {
+    stackId: `accelerators-${env.name}`,
+    environment: env.name,
+    backend: { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: acceleratorsStateKey(env.stateKeyPrefix, env.name) },
+  };
+}
+
+/** The `accelerators` stack of the `notebook` stack: its state a local file. */
+function localAcceleratorsStack(settings: Settings): AcceleratorsStackSpec {
+  return { stackId: "accelerators", environment: LOCAL_ENVIRONMENT, backend: { type: "local", path: path.join(settings.projectDir, "accelerators.tfstate") } };
+}
+
+function readsAccelerators(stack: AcceleratorsStackSpec): AcceleratorCapacitySpec {
+  return { stackId: stack.stackId, backend: stack.backend };
+}
+
+/** One accelerators stack per environment that has one (on the team's own cluster), and `accelerators` with localAccelerators. */
+export function acceleratorsStackSpecs(settings: Settings): AcceleratorsStackSpec[] {
+  return [...(settings.localAccelerators ? [localAcceleratorsStack(settings)] : []), ...settings.environments.filter((env) => env.accelerators).map(environmentAcceleratorsStack)];
 }

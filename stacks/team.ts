@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { Accelerator, ACCELERATORS, DEFAULT_INSTANCE_TYPE, INSTANCE_TYPES, instanceTypesOf, MIN_TASK_CPU, MIN_TASK_MEMORY_MIB, taskCpuOf, taskMemoryOf } from "../modules/accelerators/instance-types";
 import { FARGATE_MEMORY, TAG_RE } from "./patterns";
 import { parseJsonStrictly } from "./json-text";
 import { SettingsError } from "./settings-error";
@@ -7,7 +8,10 @@ import { SettingsError } from "./settings-error";
 /**
  * A team file names the users an administrator rolls notebooks out to, with optional
  * per-user overrides:
- *   {"users": [{"name": "alice"}, {"name": "bob", "cpu": 2048, "memory": 8192, "jupyter_docker_tag": "2026-05-31"}]}
+ *   {"users": [{"name": "alice"}, {"name": "bob", "cpu": 2048, "memory": 8192, "jupyter_docker_tag": "2026-05-31"},
+ *              {"name": "carol", "accelerator": "nvidia", "instance_type": "g5.12xlarge", "gpu_count": 1}]}
+ * A member who sets any of cpu, memory, accelerator, instance_type and gpu_count gets all of
+ * them from the team file (accelerator "none" unless given), none from the vars file.
  */
 export interface TeamMember {
   /** The user, exactly as their NOTEBOOK_USER reads (a lower-case DNS label). */
@@ -15,9 +19,14 @@ export interface TeamMember {
   readonly cpu?: number;
   readonly memory?: number;
   readonly jupyterDockerTag?: string;
+  /** Set ("none" by default) when the member's compute comes from the team file. */
+  readonly accelerator?: string;
+  readonly instanceType?: string;
+  readonly gpuCount?: number;
 }
 
-const MEMBER_FIELDS = ["name", "cpu", "memory", "jupyter_docker_tag"];
+const MEMBER_FIELDS = ["name", "cpu", "memory", "jupyter_docker_tag", "accelerator", "instance_type", "gpu_count"];
+const COMPUTE_FIELDS = ["cpu", "memory", "accelerator", "instance_type", "gpu_count"];
 /** A user name as NOTEBOOK_USER is normalised: lower case, single dashes, at most 32 characters. */
 export const MAX_USER_LENGTH = 32;
 export const USER_NAME = new RegExp(`^(?=.{1,${MAX_USER_LENGTH}}$)[a-z0-9]+(-[a-z0-9]+)*$`);
@@ -58,23 +67,60 @@ export function readTeamFile(file: string, projectDir: string): TeamMember[] {
     }
     if (seen.has(name)) throw new SettingsError(`${where}: user ${JSON.stringify(name)} is listed twice`);
     seen.add(name);
-    const { cpu, memory } = fields;
-    if ((cpu === undefined) !== (memory === undefined)) {
-      throw new SettingsError(`${where} (${name}) sets ${cpu === undefined ? "memory" : "cpu"} alone: give cpu and memory together`);
-    }
-    if (cpu !== undefined) {
-      const offered = FARGATE_MEMORY[cpu as number];
-      if (typeof cpu !== "number" || !offered) {
-        throw new SettingsError(`${where} (${name}) has cpu ${JSON.stringify(cpu)}: expected one of ${Object.keys(FARGATE_MEMORY).join(", ")}`);
-      }
-      if (typeof memory !== "number" || !offered.includes(memory)) {
-        throw new SettingsError(`${where} (${name}) has memory ${JSON.stringify(memory)}: Fargate offers ${offered.join(", ")} with cpu ${cpu}`);
-      }
-    }
     const tag = fields.jupyter_docker_tag;
     if (tag !== undefined && (typeof tag !== "string" || !TAG.test(tag))) {
       throw new SettingsError(`${where} (${name}) has jupyter_docker_tag ${JSON.stringify(tag)}: expected an image tag`);
     }
-    return { name, cpu: cpu as number | undefined, memory: memory as number | undefined, jupyterDockerTag: tag as string | undefined };
+    const member = { name, jupyterDockerTag: tag as string | undefined };
+    if (!COMPUTE_FIELDS.some((field) => fields[field] !== undefined)) return member;
+    return { ...member, ...readCompute(fields, `${where} (${name})`) };
   });
+}
+
+/** A member's cpu, memory, accelerator, instance_type and gpu_count, checked as the notebook stack's rules check them. */
+function readCompute(fields: Record<string, unknown>, where: string): Omit<TeamMember, "name" | "jupyterDockerTag"> {
+  const { cpu, memory } = fields;
+  const accelerator = fields.accelerator ?? "none";
+  if (typeof accelerator !== "string" || !(ACCELERATORS as readonly string[]).includes(accelerator)) {
+    throw new SettingsError(`${where} has accelerator ${JSON.stringify(accelerator)}: expected one of ${ACCELERATORS.join(", ")}`);
+  }
+  if (accelerator === "none") {
+    for (const field of ["instance_type", "gpu_count"]) {
+      if (fields[field] !== undefined) throw new SettingsError(`${where} sets ${field} without an accelerator: add "accelerator": "nvidia" or "neuron"`);
+    }
+    if ((cpu === undefined) !== (memory === undefined)) {
+      throw new SettingsError(`${where} sets ${cpu === undefined ? "memory" : "cpu"} alone: give cpu and memory together`);
+    }
+    if (cpu !== undefined) {
+      const offered = FARGATE_MEMORY[cpu as number];
+      if (typeof cpu !== "number" || !offered) {
+        throw new SettingsError(`${where} has cpu ${JSON.stringify(cpu)}: expected one of ${Object.keys(FARGATE_MEMORY).join(", ")}`);
+      }
+      if (typeof memory !== "number" || !offered.includes(memory)) {
+        throw new SettingsError(`${where} has memory ${JSON.stringify(memory)}: Fargate offers ${offered.join(", ")} with cpu ${cpu}`);
+      }
+    }
+    return { accelerator, cpu: cpu as number | undefined, memory: memory as number | undefined };
+  }
+  const instanceType = fields.instance_type ?? DEFAULT_INSTANCE_TYPE[accelerator as Accelerator];
+  const type = typeof instanceType === "string" ? INSTANCE_TYPES[instanceType] : undefined;
+  if (!type || type.accelerator !== accelerator) {
+    throw new SettingsError(`${where} has instance_type ${JSON.stringify(instanceType)}: expected one of the ${accelerator} instance types ${instanceTypesOf(accelerator as Accelerator).join(", ")}`);
+  }
+  const gpuCount = fields.gpu_count;
+  if (gpuCount !== undefined) {
+    if (accelerator !== "nvidia") throw new SettingsError(`${where} sets gpu_count with accelerator ${accelerator}: a neuron notebook gets all of its instance's devices`);
+    if (typeof gpuCount !== "number" || !Number.isInteger(gpuCount) || gpuCount < 1 || gpuCount > type.devices) {
+      throw new SettingsError(`${where} has gpu_count ${JSON.stringify(gpuCount)}: ${instanceType} has ${type.devices} GPU${type.devices === 1 ? "" : "s"}, ask for 1 to ${type.devices}`);
+    }
+  }
+  const limit = (field: string, value: unknown, min: number, max: number, unit: string) => {
+    if (value === undefined) return;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      throw new SettingsError(`${where} has ${field} ${JSON.stringify(value)}: a task on ${instanceType} gets ${min} to ${max} ${unit}`);
+    }
+  };
+  limit("cpu", cpu, MIN_TASK_CPU, taskCpuOf(type), "CPU units");
+  limit("memory", memory, MIN_TASK_MEMORY_MIB, taskMemoryOf(type), "MiB");
+  return { accelerator, instanceType: instanceType as string, gpuCount: gpuCount as number | undefined, cpu: cpu as number | undefined, memory: memory as number | undefined };
 }

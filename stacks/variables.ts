@@ -1,8 +1,10 @@
 import { Construct } from "constructs";
 import { TerraformResource, TerraformStack, TerraformVariable } from "cdktf";
 import { address } from "../modules/expressions";
-import { FARGATE_MEMORY, FARGATE_TABLE_TEXT, LABEL, LOG_RETENTION_DAYS, NETWORK_ADDRESS, NOTEBOOK_DOMAIN_RE, REGION_RE, SUBNET_RE, TAG_RE, VPC_RE, ZONE_RE } from "./patterns";
+import { LABEL, LOG_RETENTION_DAYS, NETWORK_ADDRESS, NOTEBOOK_DOMAIN_RE, REGION_RE, SUBNET_RE, TAG_RE, VPC_RE, ZONE_RE } from "./patterns";
 import { oneOfRule, patternRule, re, variable, wholeNumberRule } from "./variable-rules";
+import { CapacitySource, computeVariables } from "./compute-variables";
+import { DEFAULT_IMAGE, NEURON_IMAGE, NEURON_IMAGE_TAG, NVIDIA_IMAGE, NVIDIA_TAG_PREFIX } from "../modules/accelerators/images";
 import {
   HOSTNAME_PREFIX_PATTERN,
   MAX_HOSTNAME_LENGTH,
@@ -50,21 +52,15 @@ const TAG_CHARS = `can(regex(${re(TAG_CHARS_RE)}, k)) && can(regex(${re(TAG_CHAR
 
 
 
-/** HCL for the Fargate table: `{ "256" = [512, ...], ... }`. */
-function fargateTableHcl(): string {
-  const rows = Object.entries(FARGATE_MEMORY).map(([cpu, mems]) => `"${cpu}" = [${mems.join(", ")}]`);
-  return `{ ${rows.join(", ")} }`;
-}
-
 /**
  * Declares the notebook stack's variables directly on `stack`, so their names carry no hash
  * suffix; `environment` is the stack's environment, which a vars file may name to guard
  * itself. One function per README section declares its variables; the type of the whole
  * comes from those declarations, so no variable is listed twice.
  */
-export function declareNotebookVariables(stack: Construct, environment: string) {
+export function declareNotebookVariables(stack: Construct, environment: string, capacity: AcceleratorCapacityOption) {
   return {
-    ...commonVariables(stack, environment),
+    ...commonVariables(stack, environment, capacity),
     ...ownPlatformVariables(stack),
     ...persistentHomeVariables(stack),
   };
@@ -79,18 +75,28 @@ export type NotebookVariables = ReturnType<typeof declareNotebookVariables>;
  * variables naming them are not declared (a vars file that still sets one is refused, with
  * the stack's name, before Terraform runs).
  */
-export function declarePlatformNotebookVariables(stack: Construct, environment: string) {
-  return commonVariables(stack, environment);
+export function declarePlatformNotebookVariables(stack: Construct, environment: string, capacity: AcceleratorCapacityOption) {
+  return commonVariables(stack, environment, capacity);
 }
 
 export type PlatformNotebookVariables = ReturnType<typeof declarePlatformNotebookVariables>;
 
+/**
+ * The environment's accelerated capacity: the stack that offers it, or (`source` undefined)
+ * how an administrator adds some, for the message that refuses an accelerator without it.
+ */
+export interface AcceleratorCapacityOption {
+  readonly source?: CapacitySource;
+  readonly noCapacityHint: string;
+}
+
 /** The variables of every notebook stack, whichever platform it runs on. */
-function commonVariables(stack: Construct, environment: string) {
+function commonVariables(stack: Construct, environment: string, capacity: AcceleratorCapacityOption) {
   return {
     ...environmentGuard(stack, environment),
     ...regionVariables(stack),
     ...serverVariables(stack),
+    ...computeVariables(stack, capacity.source, capacity.noCapacityHint),
     ...imageVariables(stack),
     ...signInVariables(stack),
     ...awsAccessVariables(stack),
@@ -233,33 +239,15 @@ function serverVariables(stack: Construct) {
           patternRule("jupyter_docker_tag", TAG_RE, "must be an image tag (1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-')"),
         ],
       }),
-    cpu: variable(stack, "cpu", {
-        type: "number",
-        default: 1024,
-        description: "Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU).",
-        validation: [
-          oneOfRule("cpu", Object.keys(FARGATE_MEMORY).map(Number), `one of the Fargate CPU values ${Object.keys(FARGATE_MEMORY).join(", ")}`),
-        ],
-      }),
-    memory: variable(stack, "memory", {
-        type: "number",
-        default: 4096,
-        description: "Fargate memory in MiB; must be one Fargate offers for the chosen cpu.",
-        validation: [
-          {
-            condition: `\${contains(lookup(${fargateTableHcl()}, tostring(var.cpu), []), var.memory)}`,
-            errorMessage: `memory \${var.memory} is not offered by Fargate with cpu \${var.cpu}; allowed memory (MiB) per cpu: ${FARGATE_TABLE_TEXT}.`,
-          },
-        ],
-      }),
     image: variable(stack, "image", {
         type: "string",
-        default: "quay.io/jupyter/datascience-notebook",
-        description: "Notebook image repository without tag (the tag is jupyter_docker_tag), e.g. an ECR repository.",
+        default: null,
+        description:
+          `Notebook image repository without tag (the tag is jupyter_docker_tag), e.g. an ECR repository; null: ${DEFAULT_IMAGE}, with nvidia ${NVIDIA_IMAGE} (tag ${NVIDIA_TAG_PREFIX}<jupyter_docker_tag>), with neuron ${NEURON_IMAGE}:${NEURON_IMAGE_TAG}.`,
         validation: [
           {
-            condition: `\${length(var.image) <= 255 && can(regex(${re(IMAGE_RE)}, var.image))}`,
-            errorMessage: "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, got '${var.image}'.",
+            condition: `\${var.image == null ? true : length(var.image) <= 255 && can(regex(${re(IMAGE_RE)}, var.image))}`,
+            errorMessage: "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, or null for the default, got '${var.image}'.",
           },
         ],
       }),
@@ -481,22 +469,6 @@ export function taskRolePolicyArnsVariable(stack: Construct, description: string
 /** Cost and capacity. */
 function costVariables(stack: Construct) {
   return {
-    capacityProvider: variable(stack, "capacity_provider", {
-        type: "string",
-        default: "FARGATE",
-        description: "FARGATE (on demand) or FARGATE_SPOT (cheaper, may be stopped with 2 minutes' notice; the cluster must have it).",
-        validation: [
-          oneOfRule("capacity_provider", ["FARGATE", "FARGATE_SPOT"], "'FARGATE' or 'FARGATE_SPOT'"),
-        ],
-      }),
-    ephemeralStorageGib: variable(stack, "ephemeral_storage_gib", {
-        type: "number",
-        default: null,
-        description: "Task storage in GiB, 21 to 200; unset (null) for Fargate's default of 20.",
-        validation: [
-          wholeNumberRule("ephemeral_storage_gib", 21, 200, { nullable: "the default 20" }),
-        ],
-      }),
     enableExecuteCommand: variable(stack, "enable_execute_command", {
         type: "bool",
         default: false,

@@ -122,11 +122,13 @@ export async function evaluatePlan(
     for (const [type, blocks] of Object.entries<Record<string, any>>(json[kind] ?? {})) {
       for (const [id, block] of Object.entries(blocks)) {
         const address = `${kind === "data" ? "data." : ""}${type}.${id}`;
-        if (block.count === undefined) instances[address] = 1;
-        else if (typeof block.count === "number") instances[address] = block.count;
+        // for_each over a list: as many instances as it has elements.
+        const count = block.for_each !== undefined ? `\${length(${String(block.for_each).slice(2, -1)})}` : block.count;
+        if (count === undefined) instances[address] = 1;
+        else if (typeof count === "number") instances[address] = count;
         else {
           const key = `count_${n++}`;
-          countExpressions[key] = block.count;
+          countExpressions[key] = count;
           addressOf[key] = address;
         }
       }

@@ -135,7 +135,7 @@ export function runTerraform(dir: string, args: string[], env: Record<string, st
 /**
  * The `variable` blocks of a synthesized stack (and its `terraform.required_version`),
  * plus its `terraform_data` resources (built into terraform: the input checks that are
- * preconditions), without providers, backend, data sources, other resources or outputs:
+ * preconditions) and the locals they read, without providers, backend, data sources, other resources or outputs:
  * terraform can plan it offline, and a plan evaluates every validation rule and precondition.
  */
 export function variablesOnly(synthesized: any): Record<string, unknown> {
@@ -146,6 +146,9 @@ export function variablesOnly(synthesized: any): Record<string, unknown> {
   if (requiredVersion) config.terraform = { required_version: requiredVersion };
   const checks = synthesized?.resource?.terraform_data;
   if (checks) config.resource = { terraform_data: checks };
+  // Locals the rules read (the instance types table); a local reading a resource has no place here.
+  const locals = Object.fromEntries(Object.entries(synthesized?.locals ?? {}).filter(([, value]) => !/\b(?:aws_[a-z0-9_]+|random_[a-z0-9_]+|data)\./.test(JSON.stringify(value))));
+  if (Object.keys(locals).length > 0) config.locals = locals;
   return config;
 }
 

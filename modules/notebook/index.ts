@@ -11,6 +11,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
+import { NotebookCompute, NotebookComputeProps } from "./compute";
 import { NotebookPlatform } from "./platform";
 import { PersistentHome } from "./persistent-home";
 import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
@@ -21,6 +22,8 @@ import { NotebookService } from "./service";
 import { SignInProps } from "./sign-in";
 import { NotebookTaskDefinition } from "./task-definition";
 
+export { DEFAULT_FARGATE_CPU, DEFAULT_FARGATE_MEMORY, NotebookCompute } from "./compute";
+export type { NotebookComputeProps } from "./compute";
 export { CONTAINER_NAME, MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 
 /** Shortest token accepted; shorter ones are guessable. */
@@ -42,12 +45,17 @@ export interface NotebookProps {
   readonly platform: NotebookPlatform;
   /** Subnets the notebook task runs in (at least one). */
   readonly subnets: string[];
-  /** Fargate CPU units (256 = 1/4 vCPU ... 16384 = 16 vCPU). */
-  readonly cpu: number;
-  /** Fargate memory in MiB, one that Fargate offers for `cpu`. */
-  readonly memory: number;
-  /** Container image with its tag, e.g. `quay.io/jupyter/datascience-notebook:latest`. */
-  readonly image: string;
+  /**
+   * Where and on what the notebook runs: Fargate or an accelerated instance, its cpu, memory,
+   * devices and image (see NotebookComputeProps for each and its default).
+   */
+  readonly compute: NotebookComputeProps;
+  /**
+   * The stack whose accelerated capacity the notebook uses (`platform-<env>` or
+   * `accelerators-<env>`), named when it offers no capacity for the notebook's instance type.
+   * @default none: the environment offers no accelerated capacity
+   */
+  readonly acceleratorCapacityStack?: string;
   /**
    * Jupyter access token. Undefined, an empty string, or an expression that evaluates to
    * one means a 32-character token is generated. Its rules are the caller's to check.
@@ -116,12 +124,7 @@ export interface NotebookProps {
    */
   readonly taskRolePolicyArns?: string[];
   /**
-   * "FARGATE" (on demand) or "FARGATE_SPOT".
-   * @default "FARGATE"
-   */
-  readonly capacityProvider?: string;
-  /**
-   * Task storage in GiB (21 to 200); null or undefined for Fargate's default 20.
+   * Task storage in GiB (21 to 200) on Fargate; null or undefined for Fargate's default 20.
    * @default Fargate's 20 GiB
    */
   readonly ephemeralStorageGib?: number;
@@ -149,7 +152,7 @@ export interface NotebookProps {
 /**
  * Everything one user's notebook owns, every name derived from one random suffix:
  * token secret, execution role, log group, task definition, security group,
- * target group, Fargate service, listener rule and DNS record.
+ * target group, ECS service (Fargate, or an accelerated instance), listener rule and DNS record.
  */
 export class Notebook extends Construct {
   /** The random suffix shared by every resource name of this notebook. */
@@ -188,6 +191,8 @@ export class Notebook extends Construct {
   public readonly routing: NotebookRouting;
   /** The owner's work directory on EFS (resources with count 0 without a file system). */
   public readonly home: PersistentHome;
+  /** Fargate or an accelerated instance: the task's size, devices, image and capacity. */
+  public readonly compute: NotebookCompute;
 
   constructor(scope: Construct, id: string, props: NotebookProps) {
     super(scope, id);
@@ -200,8 +205,7 @@ export class Notebook extends Construct {
     const idleTimeoutMinutes = props.idleTimeoutMinutes ?? 120;
     const gitRepositoryUrl = props.gitRepositoryUrl ?? "";
     const gitToken = props.gitToken ?? "";
-    const capacityProvider = props.capacityProvider ?? "FARGATE";
-    const spot = Op.eq(capacityProvider, "FARGATE_SPOT");
+    const compute = (this.compute = new NotebookCompute(this, "compute", props.compute));
     const enableExecuteCommand = props.enableExecuteCommand ?? false;
     checkHostnamePrefix(hostnamePrefix);
 
@@ -295,9 +299,7 @@ export class Notebook extends Construct {
       platform,
       family: this.name,
       serviceName: Fn.join("-", [hostnamePrefix, this.suffixValue]),
-      cpu: props.cpu,
-      memory: props.memory,
-      image: props.image,
+      compute,
       executionRole: this.executionRole,
       taskRole: this.taskRole,
       logGroup: this.logGroup,
@@ -305,7 +307,6 @@ export class Notebook extends Construct {
       secrets: this.secrets,
       idleTimeoutMinutes,
       gitRepositoryUrl,
-      spot,
       ephemeralStorageGib: props.ephemeralStorageGib,
       // The first task must find the token's value and the permission to read it.
       dependsOn: [tokenValue, gitTokenValue, managedPolicy, readSecrets],
@@ -335,7 +336,8 @@ export class Notebook extends Construct {
       securityGroupIds: Token.asList(Fn.concat([[this.securityGroup.id], this.home.securityGroupIds])),
       assignPublicIp,
       targetGroup: this.targetGroup,
-      spot,
+      compute,
+      capacityMissingMessage: capacityMissingMessage(compute, props.compute.capacityProviderNames ?? {}, props.acceleratorCapacityStack),
       enableExecuteCommand,
       secrets: this.secrets,
       // ECS refuses a target group that no listener forwards to yet; the first task needs
@@ -344,6 +346,21 @@ export class Notebook extends Construct {
     }).resource;
     this.roles.allowScalingOwnService(this.service);
   }
+}
+
+/**
+ * The precondition's message when the environment offers no capacity for the notebook's
+ * instance type: what it offers, and who adds more.
+ */
+function capacityMissingMessage(compute: NotebookCompute, names: Record<string, string>, stack: string | undefined): string {
+  if (stack === undefined) {
+    return Fn.format("instance_type %s: this environment has no accelerated capacity; run the notebook without accelerator.", [compute.instanceType]);
+  }
+  const offered = Fn.join(", ", Fn.keys(names));
+  return Fn.format(
+    `instance_type %s has no capacity in ${stack}, which offers %s: choose one of those, or ask an administrator to add %s to accelerator_instance_types and deploy ${stack}.`,
+    [compute.instanceType, conditional(Op.gte(Fn.lengthOf(Fn.keys(names)), 1), offered, "none (it is not deployed, or lists no instance type)"), compute.instanceType],
+  );
 }
 
 /** Throws early for a literal prefix that cannot work; Terraform expressions are checked by the variable's validation. */

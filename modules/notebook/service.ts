@@ -1,8 +1,10 @@
 import { Construct } from "constructs";
-import { conditional, Fn, IResolvable, ITerraformDependable, Token } from "cdktf";
+import { Fn, IResolvable, ITerraformDependable } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { when } from "../platform/conditions";
+import { NotebookCompute } from "./compute";
 import { NotebookPlatform } from "./platform";
 import { splat } from "../expressions";
 import { CONTAINER_NAME, NOTEBOOK_PORT } from "./constants";
@@ -21,22 +23,21 @@ export interface NotebookServiceProps {
   /** The task's security groups. */
   readonly securityGroupIds: string[];
   /**
-   * Give the task a public IP.
+   * Give the task a public IP (on Fargate: ECS gives none to a task on an instance).
    * @default false
    */
   readonly assignPublicIp?: boolean | IResolvable;
   /** Where the load balancer sends the notebook's requests. */
   readonly targetGroup: LbTargetGroup;
-  /**
-   * Whether the task runs on Fargate Spot (a Terraform expression).
-   * @default on demand
-   */
-  readonly spot?: boolean | IResolvable;
+  /** Fargate on demand or Spot, or the accelerated capacity of the notebook's instance type. */
+  readonly compute: NotebookCompute;
   /**
    * Allow ECS Exec into the notebook.
    * @default false
    */
   readonly enableExecuteCommand?: boolean | IResolvable;
+  /** Why planning stops when the environment offers no capacity for the notebook's instance type. */
+  readonly capacityMissingMessage: string;
   /** The secrets whose new versions redeploy the service. */
   readonly secrets: NotebookSecrets;
   /** What must exist before the first task starts. */
@@ -44,7 +45,8 @@ export interface NotebookServiceProps {
 }
 
 /**
- * The notebook's ECS service: one Fargate task (on demand or Spot), one at a time, behind
+ * The notebook's ECS service: one task (Fargate on demand or Spot, or on an instance of the
+ * environment's accelerated capacity), one at a time, behind
  * the target group; a deploy waits until it answers, fails fast through the circuit
  * breaker, and starts a new task when a secret's value changes. Keeps the Terraform
  * address it had as the notebook's child.
@@ -54,15 +56,16 @@ export class NotebookService extends Construct {
 
   constructor(scope: Construct, id: string, props: NotebookServiceProps) {
     super(scope, id);
-    const spot = props.spot ?? false;
+    const compute = props.compute;
 
     this.resource = new EcsService(this, "service", {
       name: props.name,
       cluster: props.platform.clusterArn,
       taskDefinition: props.taskDefinition.arn,
       // On demand: the FARGATE launch type (no capacity provider needed on the cluster);
-      // Spot: the FARGATE_SPOT capacity provider, which the cluster must have.
-      launchType: Token.asString(conditional(spot, Token.nullValue(), "FARGATE")),
+      // Spot: the FARGATE_SPOT capacity provider, which the cluster must have; an
+      // accelerator: the capacity provider of its instance type.
+      launchType: compute.launchType,
       enableExecuteCommand: props.enableExecuteCommand ?? false,
       // A change of capacity provider or of ECS Exec needs a new task: the provider refuses
       // a capacity provider change without it.
@@ -89,7 +92,7 @@ export class NotebookService extends Construct {
       networkConfiguration: {
         subnets: props.subnets,
         securityGroups: props.securityGroupIds,
-        assignPublicIp: props.assignPublicIp ?? false,
+        assignPublicIp: when(compute.accelerated, false, props.assignPublicIp ?? false),
       },
       loadBalancer: [
         {
@@ -99,10 +102,12 @@ export class NotebookService extends Construct {
         },
       ],
       dependsOn: props.dependsOn,
+      // (A literal condition, a Fargate notebook of a team file, is no precondition Terraform takes.)
+      lifecycle: typeof compute.capacityOffered === "boolean" ? undefined : { precondition: [{ condition: compute.capacityOffered, errorMessage: props.capacityMissingMessage }] },
     });
     keepLogicalId(this.resource, props.owner, "service");
     this.resource.addOverride("dynamic.capacity_provider_strategy", [
-      { for_each: conditional(spot, ["FARGATE_SPOT"], []), content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
+      { for_each: compute.capacityProviders, content: { capacity_provider: "${capacity_provider_strategy.value}", weight: 1 } },
     ]);
   }
 }

@@ -1,8 +1,10 @@
 import { Construct } from "constructs";
-import { conditional, Fn, IResolvable, ITerraformDependable, Op, Token } from "cdktf";
+import { conditional, Fn, ITerraformDependable, Op, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { when } from "../platform/conditions";
+import { NotebookCompute } from "./compute";
 import { NotebookPlatform } from "./platform";
 import { CONTAINER_NAME, NOTEBOOK_PORT } from "./constants";
 import { keepLogicalId } from "./logical-ids";
@@ -17,12 +19,8 @@ export interface NotebookTaskDefinitionProps {
   readonly family: string;
   /** The ECS service's name, which the image scales to 0 after an idle stop. */
   readonly serviceName: string;
-  /** Fargate CPU units. */
-  readonly cpu: number;
-  /** Fargate memory in MiB, one Fargate offers for `cpu`. */
-  readonly memory: number;
-  /** Container image with its tag. */
-  readonly image: string;
+  /** Where the task runs, its size, devices and image. */
+  readonly compute: NotebookCompute;
   readonly executionRole: IamRole;
   readonly taskRole: IamRole;
   readonly logGroup: CloudwatchLogGroup;
@@ -41,12 +39,8 @@ export interface NotebookTaskDefinitionProps {
    */
   readonly gitRepositoryUrl?: string;
   /**
-   * Whether the task runs on Fargate Spot (a Terraform expression): the longest stop timeout then.
-   * @default on demand
-   */
-  readonly spot?: boolean | IResolvable;
-  /**
-   * Task storage in GiB (21 to 200); undefined or null for Fargate's 20.
+   * Task storage in GiB (21 to 200) on Fargate; undefined or null for Fargate's 20. Not used on
+   * an instance: its volume is the capacity's.
    * @default Fargate's 20 GiB
    */
   readonly ephemeralStorageGib?: number;
@@ -55,10 +49,11 @@ export interface NotebookTaskDefinitionProps {
 }
 
 /**
- * The notebook's Fargate task definition: one container running Jupyter on port 8888, its
+ * The notebook's task definition, for Fargate or an accelerated instance (ECS Managed
+ * Instances, with its GPUs or Neuron devices): one container running Jupyter on port 8888, its
  * token and git token injected by ECS from Secrets Manager, the idle stop and git preload
  * settings for the image's start script, logs to the notebook's log group, the EFS home and
- * extra storage when set. Keeps the Terraform address it had as the notebook's child.
+ * extra Fargate storage when set. Keeps the Terraform address it had as the notebook's child.
  */
 export class NotebookTaskDefinition extends Construct {
   public readonly resource: EcsTaskDefinition;
@@ -67,26 +62,31 @@ export class NotebookTaskDefinition extends Construct {
     super(scope, id);
     const platform = props.platform;
     const gitRepositoryUrl = props.gitRepositoryUrl ?? "";
+    const compute = props.compute;
 
     this.resource = new EcsTaskDefinition(this, "task_definition", {
       family: props.family,
-      requiresCompatibilities: ["FARGATE"],
+      requiresCompatibilities: compute.requiresCompatibilities,
       networkMode: "awsvpc",
-      cpu: asString(props.cpu),
-      memory: asString(props.memory),
+      cpu: compute.cpu,
+      memory: compute.memory,
       executionRoleArn: props.executionRole.arn,
       taskRoleArn: props.taskRole.arn,
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
       containerDefinitions: Fn.jsonencode([
         {
           name: CONTAINER_NAME,
-          image: props.image,
+          image: compute.image,
+          // null: the image's own command (all but the default Neuron image).
+          command: compute.command,
           essential: true,
           portMappings: [{ containerPort: NOTEBOOK_PORT, protocol: "tcp" }],
           mountPoints: props.home.mountPoints,
           // Fargate Spot gives 2 minutes' notice: use the longest stop timeout to save work
           // (on demand: ECS's default, left unset so existing task definitions do not change).
-          stopTimeout: conditional(props.spot ?? false, 120, Token.nullValue()),
+          stopTimeout: when<unknown>(compute.spot, 120, Token.nullValue()),
+          // The GPUs asked for, or all Neuron devices of the instance; null on Fargate.
+          resourceRequirements: compute.resourceRequirements,
           // Jupyter Server reads its token from JUPYTER_TOKEN; ECS fetches it from the secret.
           secrets: Fn.concat([
             [{ name: "JUPYTER_TOKEN", valueFrom: props.secrets.tokenSecret.arn }],
@@ -119,14 +119,9 @@ export class NotebookTaskDefinition extends Construct {
     });
     keepLogicalId(this.resource, props.owner, "task_definition");
     this.resource.addOverride("dynamic.volume", [{ for_each: conditional(props.home.enabled, ["home"], []), content: props.home.volume }]);
-    this.resource.addOverride("dynamic.ephemeral_storage", [
-      { for_each: conditional(Op.eq(props.ephemeralStorageGib ?? Token.nullValue(), Token.nullValue()), [], [props.ephemeralStorageGib]), content: { size_in_gib: "${ephemeral_storage.value}" } },
-    ]);
+    // Fargate only (ECS refuses ephemeralStorage on Managed Instances).
+    const storage = conditional(Op.eq(props.ephemeralStorageGib ?? Token.nullValue(), Token.nullValue()), [], [props.ephemeralStorageGib]);
+    this.resource.addOverride("dynamic.ephemeral_storage", [{ for_each: when<unknown>(compute.accelerated, [], storage), content: { size_in_gib: "${ephemeral_storage.value}" } }]);
 
   }
-}
-
-/** A number as the string the task definition wants (a Terraform expression stays one). */
-function asString(value: number): string {
-  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
 }

@@ -4,6 +4,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsResourcegroupstaggingapiResources } from "@cdktf/provider-aws/lib/data-aws-resourcegroupstaggingapi-resources";
+import { CAPACITY_PROVIDERS_OUTPUT } from "../accelerators/capacity-state";
 import { NotebookPlatform } from "../notebook/platform";
 import { StateLocation } from "../state-location";
 import { LOAD_BALANCER_TAG, LoadBalancerPlacement } from "./placement";
@@ -57,6 +58,8 @@ export class PlatformState extends Construct implements NotebookPlatform {
   public readonly domain: string;
   /** Security group that reaches the file system ("" without one). */
   public readonly efsSecurityGroupId: string;
+  /** The platform's accelerated capacity: instance type => capacity provider (empty without). */
+  public readonly acceleratorCapacityProviders: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: PlatformStateProps) {
     super(scope, id);
@@ -128,6 +131,7 @@ export class PlatformState extends Construct implements NotebookPlatform {
     this.efsFileSystemIds = Token.asList(Fn.compact([output("efs_file_system_id")]));
     this.efsFileSystemArns = Token.asList(Fn.compact([output("efs_file_system_arn")]));
     this.targetGroupTags = { [LOAD_BALANCER_TAG]: this.loadBalancerName };
+    this.acceleratorCapacityProviders = Token.asStringMap(outputRef(CAPACITY_PROVIDERS_OUTPUT));
   }
 }
 
@@ -148,6 +152,8 @@ const NOT_DEPLOYED: Record<string, unknown> = {
   efs_file_system_id: "",
   efs_file_system_arn: "",
   efs_security_group_id: "",
+  // Also the value of a platform deployed before it had accelerated capacity.
+  [CAPACITY_PROVIDERS_OUTPUT]: {},
 };
 
 function address(resource: { terraformResourceType: string; friendlyUniqueId: string }): string {

@@ -41,6 +41,12 @@ export function and(a: Condition, b: Condition): Condition {
   return Op.and(a, b);
 }
 
+export function or(a: Condition, b: Condition): Condition {
+  if (typeof a === "boolean") return a ? true : b;
+  if (typeof b === "boolean") return b ? true : a;
+  return Op.or(a, b);
+}
+
 /** `a` when the condition holds, otherwise `b`. */
 export function when<T>(condition: Condition, a: T, b: T): T | IResolvable {
   if (typeof condition === "boolean") return condition ? a : b;
