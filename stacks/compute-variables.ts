@@ -144,11 +144,6 @@ export interface ComputeValues {
   readonly assignPublicIp?: string;
 }
 
-/** A value as HCL: the literal when a team file sets it, else the variable. */
-export function hclOf(literal: string | number | undefined, variableName: string): string {
-  return literal === undefined ? `var.${variableName}` : JSON.stringify(literal);
-}
-
 /**
  * The rules combining what the notebook runs on with its size and options, as preconditions
  * of a `terraform_data` (which needs no provider: a plan stops at them before any AWS call):

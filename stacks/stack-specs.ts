@@ -25,16 +25,8 @@ export interface NotebookStackSpec {
   readonly environment: string;
   readonly user: string;
   readonly backend: BackendSpec;
-  /** Per-user settings from a team file, used instead of the vars file's. */
-  readonly overrides?: {
-    readonly cpu?: number;
-    readonly memory?: number;
-    readonly jupyterDockerTag?: string;
-    /** Set (with instanceType and gpuCount, cpu and memory) when the team file sets any of them: the member's compute is all the team file's. */
-    readonly accelerator?: string;
-    readonly instanceType?: string;
-    readonly gpuCount?: number;
-  };
+  /** Per-user settings from a team file, used instead of the vars file's (see TeamMember). */
+  readonly overrides?: Omit<TeamMember, "name">;
   /**
    * The user is listed in the environment's team file. Their notebook then has one
    * configuration whichever stack deploys it (the administrator's `notebook-<env>-<user>`
@@ -150,14 +142,8 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
     backend: { type: "local", path: localStatePath(settings.projectDir, user!) },
     ...localPlatform,
   }));
-  const overridesOf = (member: TeamMember): NonNullable<NotebookStackSpec["overrides"]> => ({
-    cpu: member.cpu,
-    memory: member.memory,
-    jupyterDockerTag: member.jupyterDockerTag,
-    accelerator: member.accelerator,
-    instanceType: member.instanceType,
-    gpuCount: member.gpuCount,
-  });
+  // Everything a team file sets for a member but the name.
+  const overridesOf = ({ name: _name, ...overrides }: TeamMember): NonNullable<NotebookStackSpec["overrides"]> => overrides;
   const remote = settings.environments.flatMap((env): NotebookStackSpec[] => {
     // The current user's own stack shares its state with their team stack: same settings,
     // and no second stack for the same state.

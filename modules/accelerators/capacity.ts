@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, ref, TerraformIterator, TerraformStack, Token } from "cdktf";
+import { Fn, Op, ref, TerraformIterator, TerraformStack, Token } from "cdktf";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { EcsCapacityProvider } from "@cdktf/provider-aws/lib/ecs-capacity-provider";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -9,7 +9,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { address, splat } from "../expressions";
 import { lengthOf } from "../platform/conditions";
 import { inlineRule } from "../platform/inline-rule";
-import { INSTANCE_TYPES } from "./instance-types";
+import { instanceTypesHcl } from "./instance-types";
 
 /** AWS's managed policies of ECS Managed Instances: what ECS may do to launch instances, and what an instance may do. */
 export const INFRASTRUCTURE_POLICY = "AmazonECSInfrastructureRolePolicyForManagedInstances";
@@ -128,7 +128,7 @@ export class AcceleratorCapacity extends Construct {
     });
 
     const types = TerraformIterator.fromList(props.instanceTypes);
-    const table = Fn.lookup(INSTANCE_TYPES_HCL, types.value, {});
+    const table = Fn.lookup(instanceTypesHcl(), types.value, {});
     this.capacityProviders = new EcsCapacityProvider(this, "capacity_provider", {
       forEach: types,
       name: Fn.format(`jupyter-${env}-%s`, [Fn.replace(types.value, ".", "-")]),
@@ -147,7 +147,7 @@ export class AcceleratorCapacity extends Construct {
             // Exactly this instance type: a notebook asks for it by name.
             allowedInstanceTypes: [types.value],
             vcpuCount: { min: Token.asNumber(Fn.lookup(table, "vcpus", 1)) },
-            memoryMib: { min: Token.asNumber(Fn.lookup(table, "memory_mib", 1024)) },
+            memoryMib: { min: Token.asNumber(Op.mul(Fn.lookup(table, "memory_gib", 1), 1024)) },
           },
         },
       },
@@ -159,8 +159,3 @@ export class AcceleratorCapacity extends Construct {
     );
   }
 }
-
-/** The table's sizes as an HCL object (instance type => vcpus, memory_mib) for the providers' instance requirements. */
-const INSTANCE_TYPES_HCL = Object.fromEntries(
-  Object.entries(INSTANCE_TYPES).map(([name, type]) => [name, { vcpus: type.vcpus, memory_mib: type.memoryGib * 1024 }]),
-);

@@ -1,6 +1,5 @@
 import { NOTEBOOK_PORT } from "../notebook/constants";
 import { WORK_DIR } from "../notebook/persistent-home";
-import { Accelerator } from "./instance-types";
 
 /**
  * The images a notebook runs when its vars file names none (`image` unset), per accelerator.
@@ -35,10 +34,3 @@ export const NEURON_START_SCRIPT = [
   `exec jupyter-lab --ServerApp.ip=0.0.0.0 --ServerApp.port=${NOTEBOOK_PORT} --ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir=${WORK_DIR} --ServerApp.allow_root=True`,
 ].join("\n");
 export const NEURON_START_COMMAND = ["bash", "-c", NEURON_START_SCRIPT];
-
-/** The default image of each accelerator, as `repository:tag` given the vars file's tag. */
-export function defaultImage(accelerator: Accelerator | "none", tag: string): string {
-  if (accelerator === "nvidia") return `${NVIDIA_IMAGE}:${NVIDIA_TAG_PREFIX}${tag}`;
-  if (accelerator === "neuron") return `${NEURON_IMAGE}:${NEURON_IMAGE_TAG}`;
-  return `${DEFAULT_IMAGE}:${tag}`;
-}

@@ -98,18 +98,6 @@ export function taskMemoryOf(type: InstanceType): number {
 }
 
 /**
- * A task's default cpu and memory on an instance: the share of what tasks may use that its
- * devices are of the instance's (a whole g6.xlarge for its one GPU; a quarter of a
- * g5.12xlarge for one of its four, so that four notebooks fit on it).
- */
-export function defaultTaskSize(type: InstanceType, devices: number): { cpu: number; memory: number } {
-  return {
-    cpu: Math.floor((taskCpuOf(type) * devices) / type.devices),
-    memory: Math.floor((taskMemoryOf(type) * devices) / type.devices / 256) * 256,
-  };
-}
-
-/**
  * The table as an HCL object for the notebook stack's `locals`: per type its accelerator,
  * device count and the cpu and memory tasks may have. Validation rules and the task's size
  * read it there.
