@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
-import { conditional, Fn, IResolvable, Op, TerraformLocal, Token } from "cdktf";
+import { Fn, IResolvable, Op, TerraformLocal, Token } from "cdktf";
 import { DEFAULT_IMAGE, NEURON_IMAGE, NEURON_IMAGE_TAG, NEURON_START_COMMAND, NVIDIA_IMAGE, NVIDIA_TAG_PREFIX } from "../accelerators/images";
 import { DEFAULT_INSTANCE_TYPE, instanceTypesHcl } from "../accelerators/instance-types";
-import { and, Condition, not, or, when } from "../platform/conditions";
+import { and, Condition, once, not, or, when } from "../platform/conditions";
 
 /** Fargate's cpu and memory when the vars file gives none. */
 export const DEFAULT_FARGATE_CPU = 1024;
@@ -104,13 +104,13 @@ export class NotebookCompute extends Construct {
     this.accelerated = literalOr(
       accelerator,
       (a) => a !== "none",
-      () => Op.neq(accelerator, "none"),
+      () => once(Op.neq(accelerator, "none")),
     );
     const isAccelerator = (name: string) =>
       literalOr(
         accelerator,
         (a) => a === name,
-        () => Op.eq(accelerator, name),
+        () => once(Op.eq(accelerator, name)),
       );
     const nvidia = isAccelerator("nvidia");
     const neuron = isAccelerator("neuron");
@@ -119,7 +119,7 @@ export class NotebookCompute extends Construct {
       literalOr(
         props.capacityProvider ?? "FARGATE",
         (p) => p === "FARGATE_SPOT",
-        () => Op.eq(props.capacityProvider!, "FARGATE_SPOT"),
+        () => once(Op.eq(props.capacityProvider!, "FARGATE_SPOT")),
       ),
     );
 
@@ -128,7 +128,7 @@ export class NotebookCompute extends Construct {
     // `a * c ? x : y` without parentheses, which Terraform reads as `(a * c) ? x : y`.)
     const defaultType = when<string>(nvidia, DEFAULT_INSTANCE_TYPE.nvidia, DEFAULT_INSTANCE_TYPE.neuron);
     const chosenType = Token.isUnresolved(instanceTypeInput)
-      ? conditional(Op.gte(Fn.lengthOf(instanceTypeInput), 1), instanceTypeInput, defaultType)
+      ? when(once(Op.gte(Fn.lengthOf(instanceTypeInput), 1)), instanceTypeInput, defaultType)
       : instanceTypeInput === ""
       ? defaultType
       : instanceTypeInput;
@@ -143,9 +143,13 @@ export class NotebookCompute extends Construct {
       "devices",
       props.gpuCount === undefined ? instanceDevices : when<unknown>(nvidia, Fn.coalesce([props.gpuCount, instanceDevices]), instanceDevices),
     ).asNumber;
-    const share = (field: string) => Op.div(Op.mul(row(field), devices), Fn.max([instanceDevices, 1]));
+    const share = (field: string) => Token.asNumber(once(Op.div(once(Op.mul(row(field), devices)), Fn.max([instanceDevices, 1]))));
     const defaultCpu = when<unknown>(this.accelerated, Fn.floor(share("task_cpu")), DEFAULT_FARGATE_CPU);
-    const defaultMemory = when<unknown>(this.accelerated, Op.mul(Fn.floor(Op.div(share("task_memory"), 256)), 256), DEFAULT_FARGATE_MEMORY);
+    const defaultMemory = when<unknown>(
+      this.accelerated,
+      once(Op.mul(Fn.floor(Token.asNumber(once(Op.div(share("task_memory"), 256)))), 256)),
+      DEFAULT_FARGATE_MEMORY,
+    );
     this.cpu = size(props.cpu, defaultCpu);
     this.memory = size(props.memory, defaultMemory);
 
@@ -156,7 +160,7 @@ export class NotebookCompute extends Construct {
     if (names === undefined && typeof this.accelerated === "boolean" && this.accelerated) {
       throw new Error(`accelerator ${accelerator} needs capacityProviderNames: the environment's accelerated capacity`);
     }
-    this.capacityOffered = names === undefined ? true : or(not(this.accelerated), Op.gte(Fn.lengthOf(this.capacityProviderName), 1));
+    this.capacityOffered = names === undefined ? true : or(not(this.accelerated), once(Op.gte(Fn.lengthOf(this.capacityProviderName), 1)));
     this.launchType = Token.asString(when<unknown>(or(this.accelerated, this.spot), Token.nullValue(), "FARGATE"));
     this.capacityProviders = Token.asList(when<unknown>(this.accelerated, [this.capacityProviderName], when<string[]>(this.spot, ["FARGATE_SPOT"], [])));
     this.resourceRequirements = when<unknown>(
@@ -169,7 +173,7 @@ export class NotebookCompute extends Construct {
     const image = props.image;
     const tag = props.imageTag ?? "latest";
     // try(): length() of a null image (the variable unset) fails, and means "not given".
-    const given: Condition = image === undefined ? false : Token.isUnresolved(image) ? Fn.try([Op.gte(Fn.lengthOf(image), 1), false]) : image.length > 0;
+    const given: Condition = image === undefined ? false : Token.isUnresolved(image) ? Fn.try([once(Op.gte(Fn.lengthOf(image), 1)), false]) : image.length > 0;
     const defaultImage = when<string>(
       nvidia,
       Fn.format(`${NVIDIA_IMAGE}:${NVIDIA_TAG_PREFIX}%s`, [tag]),

@@ -1,9 +1,9 @@
 import { Construct } from "constructs";
-import { conditional, Fn, ITerraformDependable, Op, Token } from "cdktf";
+import { Fn, ITerraformDependable, Op, Token } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { when } from "../platform/conditions";
+import { once, when } from "../platform/conditions";
 import { NotebookCompute } from "./compute";
 import { NotebookPlatform } from "./platform";
 import { CONTAINER_NAME, NOTEBOOK_PORT } from "./constants";
@@ -88,23 +88,31 @@ export class NotebookTaskDefinition extends Construct {
           // The GPUs asked for, or all Neuron devices of the instance; null on Fargate.
           resourceRequirements: compute.resourceRequirements,
           // Jupyter Server reads its token from JUPYTER_TOKEN; ECS fetches it from the secret.
-          secrets: Fn.concat([
-            [{ name: "JUPYTER_TOKEN", valueFrom: props.secrets.tokenSecret.arn }],
-            // One entry per git token secret: none without a git token.
-            conditional(Op.gte(Fn.lengthOf(props.secrets.gitSecretArns), 1), [{ name: "NOTEBOOK_GIT_TOKEN", valueFrom: Fn.one(props.secrets.gitSecretArns) }], []),
-          ]),
+          secrets: once(
+            Fn.concat([
+              [{ name: "JUPYTER_TOKEN", valueFrom: props.secrets.tokenSecret.arn }],
+              // One entry per git token secret: none without a git token.
+              when(
+                once(Op.gte(Fn.lengthOf(props.secrets.gitSecretArns), 1)),
+                [{ name: "NOTEBOOK_GIT_TOKEN", valueFrom: Fn.one(props.secrets.gitSecretArns) }],
+                [],
+              ),
+            ]),
+          ),
           // Read by notebook-image/start-notebook.sh (ignored by other images). No value is
           // ever empty: ECS drops empty ones, and the provider would then see a change on
           // every plan and replace the task definition.
-          environment: Fn.concat([
-            [
-              { name: "NOTEBOOK_IDLE_MINUTES", value: Fn.tostring(props.idleTimeoutMinutes ?? 120) },
-              { name: "NOTEBOOK_ECS_CLUSTER", value: platform.clusterArn },
-              { name: "NOTEBOOK_ECS_SERVICE", value: props.serviceName },
-              { name: "AWS_DEFAULT_REGION", value: platform.regionName },
-            ],
-            conditional(Op.gte(Fn.lengthOf(gitRepositoryUrl), 1), [{ name: "NOTEBOOK_GIT_REPOSITORY", value: gitRepositoryUrl }], []),
-          ]),
+          environment: once(
+            Fn.concat([
+              [
+                { name: "NOTEBOOK_IDLE_MINUTES", value: Fn.tostring(props.idleTimeoutMinutes ?? 120) },
+                { name: "NOTEBOOK_ECS_CLUSTER", value: platform.clusterArn },
+                { name: "NOTEBOOK_ECS_SERVICE", value: props.serviceName },
+                { name: "AWS_DEFAULT_REGION", value: platform.regionName },
+              ],
+              when(once(Op.gte(Fn.lengthOf(gitRepositoryUrl), 1)), [{ name: "NOTEBOOK_GIT_REPOSITORY", value: gitRepositoryUrl }], []),
+            ]),
+          ),
           logConfiguration: {
             logDriver: "awslogs",
             options: {
@@ -118,10 +126,11 @@ export class NotebookTaskDefinition extends Construct {
       dependsOn: props.dependsOn,
     });
     keepLogicalId(this.resource, props.owner, "task_definition");
-    this.resource.addOverride("dynamic.volume", [{ for_each: conditional(props.home.enabled, ["home"], []), content: props.home.volume }]);
+    this.resource.addOverride("dynamic.volume", [{ for_each: when(props.home.enabled, ["home"], []), content: props.home.volume }]);
     // Fargate only (ECS refuses ephemeralStorage on Managed Instances).
-    const storage = conditional(Op.eq(props.ephemeralStorageGib ?? Token.nullValue(), Token.nullValue()), [], [props.ephemeralStorageGib]);
-    this.resource.addOverride("dynamic.ephemeral_storage", [{ for_each: when<unknown>(compute.accelerated, [], storage), content: { size_in_gib: "${ephemeral_storage.value}" } }]);
-
+    const storage = when<unknown>(once(Op.eq(props.ephemeralStorageGib ?? Token.nullValue(), Token.nullValue())), [], [props.ephemeralStorageGib]);
+    this.resource.addOverride("dynamic.ephemeral_storage", [
+      { for_each: when<unknown>(compute.accelerated, [], storage), content: { size_in_gib: "${ephemeral_storage.value}" } },
+    ]);
   }
 }
