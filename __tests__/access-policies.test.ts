@@ -67,7 +67,8 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
   }, 60_000);
 
   test("the state-backend stack creates the user and administrator policies (two parts each) and the role boundary, under the project's path", () => {
-    for (const suffix of ["user", "user-resources", "administrator", "administrator-resources", "role-boundary"]) expect(policyNamed(suffix)).toMatchObject({ path: "/jupyter-notebooks/" });
+    for (const suffix of ["user", "user-resources", "administrator", "administrator-resources", "role-boundary"])
+      expect(policyNamed(suffix)).toMatchObject({ path: "/jupyter-notebooks/" });
   });
 
   test("alice gets and puts her state and its lock file, and lists her own prefix; not bob's, nor another environment's", async () => {
@@ -92,28 +93,59 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
     expect(await decide(byAlice("tag:GetResources", "*"), { identity: user })).toBe("Allowed");
   });
 
+  test("alice reads the accelerators stack's state (its capacity providers), never changes it, and no other environment's", async () => {
+    const acceleratorsState = `${BUCKET}/jupyter-notebooks/_accelerators/dev/terraform.tfstate`;
+    expect(await decide(byAlice("s3:GetObject", acceleratorsState), { identity: user })).toBe("Allowed");
+    for (const action of ["s3:PutObject", "s3:DeleteObject"])
+      expect(await decide(byAlice(action, acceleratorsState), { identity: user })).toBe("ImplicitlyDenied");
+    expect(await decide(byAlice("s3:GetObject", `${BUCKET}/jupyter-notebooks/_accelerators/prod/terraform.tfstate`), { identity: user })).toBe(
+      "ImplicitlyDenied",
+    );
+    expect(await decide(byAlice("s3:GetObject", `${BUCKET}/jupyter-notebooks/_accelerators/dev/other.tfstate`), { identity: user })).toBe("ImplicitlyDenied");
+  });
+
   test("an identity without the NotebookUser tag reaches no state, or one with bob's tag reaches bob's only", async () => {
     expect(await decide(byAlice("s3:GetObject", state("alice"), {}, null), { identity: user })).toBe("ImplicitlyDenied");
     expect(await decide(byAlice("s3:GetObject", state("bob"), {}, "bob"), { identity: user })).toBe("Allowed");
   });
 
   test("alice creates her secrets and reads her own; she may not read, change or claim bob's", async () => {
-    expect(await decide(byAlice("secretsmanager:CreateSecret", secret("jupyter-ab12cd34"), { "aws:RequestTag/Owner": "alice", "aws:TagKeys": ["Owner"] }), { identity: user })).toBe("Allowed");
-    expect(await decide(byAlice("secretsmanager:CreateSecret", secret("jupyter-ab12cd34"), { "aws:RequestTag/Owner": "bob", "aws:TagKeys": ["Owner"] }), { identity: user })).toBe("ImplicitlyDenied");
+    expect(
+      await decide(byAlice("secretsmanager:CreateSecret", secret("jupyter-ab12cd34"), { "aws:RequestTag/Owner": "alice", "aws:TagKeys": ["Owner"] }), {
+        identity: user,
+      }),
+    ).toBe("Allowed");
+    expect(
+      await decide(byAlice("secretsmanager:CreateSecret", secret("jupyter-ab12cd34"), { "aws:RequestTag/Owner": "bob", "aws:TagKeys": ["Owner"] }), {
+        identity: user,
+      }),
+    ).toBe("ImplicitlyDenied");
     expect(await decide(byAlice("secretsmanager:GetSecretValue", secret("jupyter-ab12cd34"), ownedBy("alice")), { identity: user })).toBe("Allowed");
     for (const action of ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret"]) {
       expect(await decide(byAlice(action, secret("jupyter-zz99yy88"), ownedBy("bob")), { identity: user })).toBe("ImplicitlyDenied");
     }
     // Re-labelling bob's secret as hers is refused outright.
-    const claim = byAlice("secretsmanager:TagResource", secret("jupyter-zz99yy88"), { ...ownedBy("bob"), "aws:RequestTag/Owner": "alice", "aws:TagKeys": ["Owner"] });
+    const claim = byAlice("secretsmanager:TagResource", secret("jupyter-zz99yy88"), {
+      ...ownedBy("bob"),
+      "aws:RequestTag/Owner": "alice",
+      "aws:TagKeys": ["Owner"],
+    });
     expect(await decide(claim, { identity: user })).toBe("ExplicitlyDenied");
     // Nor may she give her own away, or remove its Owner.
-    const giveAway = byAlice("secretsmanager:TagResource", secret("jupyter-ab12cd34"), { ...ownedBy("alice"), "aws:RequestTag/Owner": "bob", "aws:TagKeys": ["Owner"] });
+    const giveAway = byAlice("secretsmanager:TagResource", secret("jupyter-ab12cd34"), {
+      ...ownedBy("alice"),
+      "aws:RequestTag/Owner": "bob",
+      "aws:TagKeys": ["Owner"],
+    });
     expect(await decide(giveAway, { identity: user })).toBe("ExplicitlyDenied");
     const unlabel = byAlice("secretsmanager:UntagResource", secret("jupyter-ab12cd34"), { ...ownedBy("alice"), "aws:TagKeys": ["Owner"] });
     expect(await decide(unlabel, { identity: user })).toBe("ExplicitlyDenied");
     // Other tags of her own secret are hers to change.
-    const retag = byAlice("secretsmanager:TagResource", secret("jupyter-ab12cd34"), { ...ownedBy("alice"), "aws:RequestTag/CostCenter": "42", "aws:TagKeys": ["CostCenter"] });
+    const retag = byAlice("secretsmanager:TagResource", secret("jupyter-ab12cd34"), {
+      ...ownedBy("alice"),
+      "aws:RequestTag/CostCenter": "42",
+      "aws:TagKeys": ["CostCenter"],
+    });
     expect(await decide(retag, { identity: user })).toBe("Allowed");
   });
 
@@ -129,7 +161,11 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
 
   test("alice's roles carry the boundary, get only the chosen managed policies, and go to ECS tasks only", async () => {
     const createRole = (boundaryArn: string | undefined, owner = "alice") =>
-      byAlice("iam:CreateRole", role("jupyter-ab12cd34-task"), { "aws:RequestTag/Owner": owner, "aws:TagKeys": ["Owner"], ...(boundaryArn ? { "iam:PermissionsBoundary": boundaryArn } : {}) });
+      byAlice("iam:CreateRole", role("jupyter-ab12cd34-task"), {
+        "aws:RequestTag/Owner": owner,
+        "aws:TagKeys": ["Owner"],
+        ...(boundaryArn ? { "iam:PermissionsBoundary": boundaryArn } : {}),
+      });
     expect(await decide(createRole(BOUNDARY), { identity: user })).toBe("Allowed");
     expect(await decide(createRole(undefined), { identity: user })).toBe("ImplicitlyDenied");
     expect(await decide(createRole(`arn:aws:iam::${ACCOUNT}:policy/anything`), { identity: user })).toBe("ImplicitlyDenied");
@@ -139,7 +175,8 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
     expect(await decide(put("jupyter-ab12cd34-task", "alice"), { identity: user })).toBe("Allowed");
     expect(await decide(put("jupyter-zz99yy88-task", "bob"), { identity: user })).toBe("ImplicitlyDenied");
 
-    const attach = (policy: string) => byAlice("iam:AttachRolePolicy", role("jupyter-ab12cd34-task"), { ...ownedBy("alice"), "iam:PermissionsBoundary": BOUNDARY, "iam:PolicyARN": policy });
+    const attach = (policy: string) =>
+      byAlice("iam:AttachRolePolicy", role("jupyter-ab12cd34-task"), { ...ownedBy("alice"), "iam:PermissionsBoundary": BOUNDARY, "iam:PolicyARN": policy });
     expect(await decide(attach(EXECUTION_POLICY), { identity: user })).toBe("Allowed");
     expect(await decide(attach(TEAM_DATA_POLICY), { identity: user })).toBe("Allowed");
     expect(await decide(attach("arn:aws:iam::aws:policy/AdministratorAccess"), { identity: user })).toBe("ImplicitlyDenied");
@@ -149,7 +186,9 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
     expect(await decide(pass("jupyter-ab12cd34-task", "alice", "ec2.amazonaws.com"), { identity: user })).toBe("ImplicitlyDenied");
     expect(await decide(pass("jupyter-zz99yy88-task", "bob", "ecs-tasks.amazonaws.com"), { identity: user })).toBe("ImplicitlyDenied");
     // Removing the boundary is not hers to do.
-    expect(await decide(byAlice("iam:DeleteRolePermissionsBoundary", role("jupyter-ab12cd34-task"), ownedBy("alice")), { identity: user })).toBe("ImplicitlyDenied");
+    expect(await decide(byAlice("iam:DeleteRolePermissionsBoundary", role("jupyter-ab12cd34-task"), ownedBy("alice")), { identity: user })).toBe(
+      "ImplicitlyDenied",
+    );
   });
 
   test("alice writes notebook-shaped CNAME records only", async () => {
@@ -165,16 +204,27 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
   });
 
   test("the administrator may do all of it, to everyone's notebooks", async () => {
-    const asAdmin = (action: string, resource: string, context: Record<string, string | string[]> = {}) => ({ principal: `arn:aws:iam::${ACCOUNT}:user/admin`, action, resource, context });
+    const asAdmin = (action: string, resource: string, context: Record<string, string | string[]> = {}) => ({
+      principal: `arn:aws:iam::${ACCOUNT}:user/admin`,
+      action,
+      resource,
+      context,
+    });
     expect(await decide(asAdmin("s3:GetObject", state("bob")), { identity: admin })).toBe("Allowed");
     expect(await decide(asAdmin("s3:PutObject", state("alice")), { identity: admin })).toBe("Allowed");
     expect(await decide(asAdmin("s3:ListBucket", BUCKET, { "s3:prefix": "jupyter-notebooks/dev/" }), { identity: admin })).toBe("Allowed");
     expect(await decide(asAdmin("secretsmanager:GetSecretValue", secret("jupyter-zz99yy88"), ownedBy("bob")), { identity: admin })).toBe("Allowed");
     expect(await decide(asAdmin("ecs:UpdateService", service("jupyter-zz99yy88"), ownedBy("bob")), { identity: admin })).toBe("Allowed");
     expect(await decide(asAdmin("ecs:DeleteService", service("jupyter-ab12cd34"), ownedBy("alice")), { identity: admin })).toBe("Allowed");
-    expect(await decide(asAdmin("ecs:CreateService", service("jupyter-zz99yy88"), { "aws:RequestTag/Owner": "bob", "aws:TagKeys": ["Owner"] }), { identity: admin })).toBe("Allowed");
+    expect(
+      await decide(asAdmin("ecs:CreateService", service("jupyter-zz99yy88"), { "aws:RequestTag/Owner": "bob", "aws:TagKeys": ["Owner"] }), { identity: admin }),
+    ).toBe("Allowed");
     // Also bound: notebook roles get the boundary whoever deploys them.
-    const createRole = (boundaryArn?: string) => asAdmin("iam:CreateRole", role("jupyter-zz99yy88-task"), { "aws:RequestTag/Owner": "bob", ...(boundaryArn ? { "iam:PermissionsBoundary": boundaryArn } : {}) });
+    const createRole = (boundaryArn?: string) =>
+      asAdmin("iam:CreateRole", role("jupyter-zz99yy88-task"), {
+        "aws:RequestTag/Owner": "bob",
+        ...(boundaryArn ? { "iam:PermissionsBoundary": boundaryArn } : {}),
+      });
     expect(await decide(createRole(BOUNDARY), { identity: admin })).toBe("Allowed");
     expect(await decide(createRole(), { identity: admin })).toBe("ImplicitlyDenied");
     // Another environment's states are not in this one's policy.
@@ -199,7 +249,9 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
     expect(await decide(asRole("s3:GetObject", "arn:aws:s3:::team-data/survey.csv"), policies)).toBe("Allowed");
     expect(await decide(asRole("s3:GetObject", state("bob")), policies)).toBe("ImplicitlyDenied");
     expect(await decide(asRole("iam:CreateUser", `arn:aws:iam::${ACCOUNT}:user/backdoor`), policies)).toBe("ImplicitlyDenied");
-    expect(await decide(asRole("elasticfilesystem:ClientMount", `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/fs-0123`), policies)).toBe("ImplicitlyDenied");
+    expect(await decide(asRole("elasticfilesystem:ClientMount", `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/fs-0123`), policies)).toBe(
+      "ImplicitlyDenied",
+    );
   });
 
   test("every action of every access policy is one AWS publishes", async () => {
@@ -213,8 +265,12 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
   test("every condition key is one its actions carry, and actions AWS authorizes on '*' only are given '*'", async () => {
     // The check itself catches both mistakes.
     expect(await statementProblems({ Sid: "X", Action: "ecs:DeregisterTaskDefinition", Resource: "arn:aws:ecs:*:1:task-definition/*" })).toHaveLength(1);
-    expect(await statementProblems({ Sid: "X", Action: "iam:TagRole", Resource: "*", Condition: { StringEquals: { "iam:PermissionsBoundary": "x" } } })).toHaveLength(1);
-    expect(await statementProblems({ Sid: "X", Action: "ecs:CreateService", Resource: "*", Condition: { StringEquals: { "aws:RequestTag/Owner": "x" } } })).toEqual([]);
+    expect(
+      await statementProblems({ Sid: "X", Action: "iam:TagRole", Resource: "*", Condition: { StringEquals: { "iam:PermissionsBoundary": "x" } } }),
+    ).toHaveLength(1);
+    expect(
+      await statementProblems({ Sid: "X", Action: "ecs:CreateService", Resource: "*", Condition: { StringEquals: { "aws:RequestTag/Owner": "x" } } }),
+    ).toEqual([]);
     const problems: string[] = [];
     for (const policy of Object.values(parts)) for (const s of statementsOf(policy)) if (s.Sid) problems.push(...(await statementProblems(s)));
     expect(problems).toEqual([]);

@@ -6,7 +6,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { NotebookAccessPolicies } from "../modules/access-policies";
 import { StateBucket } from "../modules/state-bucket";
 import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
-import { environmentStatePrefix, platformStateKey, StateBackendStackSpec } from "./stack-specs";
+import { acceleratorsStateKey, environmentStatePrefix, platformStateKey, StateBackendStackSpec } from "./stack-specs";
 import { wholeNumberRule } from "./variable-rules";
 import { taskRolePolicyArnsVariable } from "./variables";
 
@@ -64,7 +64,7 @@ export class StateBackendStack extends TerraformStack {
           account,
           stateBucketArn: this.stateBucket.bucket.arn,
           statePrefix: environmentStatePrefix(e.stateKeyPrefix, e.name),
-          platformStateKey: platformStateKey(e.stateKeyPrefix, e.name),
+          administratorStateKeys: [platformStateKey(e.stateKeyPrefix, e.name), acceleratorsStateKey(e.stateKeyPrefix, e.name)],
           taskRolePolicyArns: taskRolePolicyArns.listValue,
         }),
       ]),
@@ -77,7 +77,8 @@ export class StateBackendStack extends TerraformStack {
           { user: p.userPolicies.map((x) => x.arn), administrator: p.administratorPolicies.map((x) => x.arn), role_boundary: p.roleBoundary.arn },
         ]),
       ),
-      description: "Per environment, the ARNs of the notebook user policy (two parts: attach both), the administrator policy (likewise) and the notebook role boundary.",
+      description:
+        "Per environment, the ARNs of the notebook user policy (two parts: attach both), the administrator policy (likewise) and the notebook role boundary.",
     });
     new TerraformOutput(this, "key_prefix", {
       value: environmentStatePrefix(env.stateKeyPrefix, env.name),

@@ -39,8 +39,8 @@ export interface NotebookAccessPoliciesProps {
   readonly stateBucketArn: string;
   /** `<prefix>/<env>/`: the environment's states; each user's under `<user>/`. */
   readonly statePrefix: string;
-  /** Key of the environment's platform stack state in that bucket: notebooks read its outputs. */
-  readonly platformStateKey: string;
+  /** Keys of the environment's platform and accelerators stack states in that bucket: notebooks read their outputs. */
+  readonly administratorStateKeys: string[];
   /**
    * Managed policies users may attach to their notebooks' task roles (the vars file's
    * `task_role_policy_arns`); their statements join the role boundary.
@@ -76,7 +76,7 @@ export class NotebookAccessPolicies extends Construct {
       account: props.account,
       stateBucketArn: props.stateBucketArn,
       statePrefix: props.statePrefix,
-      platformStateKey: props.platformStateKey,
+      administratorStateKeys: props.administratorStateKeys,
       boundaryArn: roleBoundaryArn(props.partition, props.account, props.environment),
       attachablePolicyArns: Token.asList(Fn.concat([[executionPolicyArn], taskRolePolicyArns])),
     };
@@ -91,8 +91,18 @@ export class NotebookAccessPolicies extends Construct {
       policy("user_resources", names.userResources, `Notebook user in ${env}, part 2: own notebook resources (Owner tag = NotebookUser tag)`, own.resources),
     ];
     this.administratorPolicies = [
-      policy("administrator", names.administrator, `Notebook administrator in ${env}, part 1: every state, platform reads, every notebook role`, everyone.stateAndRoles),
-      policy("administrator_resources", names.administratorResources, `Notebook administrator in ${env}, part 2: every notebook's resources`, everyone.resources),
+      policy(
+        "administrator",
+        names.administrator,
+        `Notebook administrator in ${env}, part 1: every state, platform reads, every notebook role`,
+        everyone.stateAndRoles,
+      ),
+      policy(
+        "administrator_resources",
+        names.administratorResources,
+        `Notebook administrator in ${env}, part 2: every notebook's resources`,
+        everyone.resources,
+      ),
     ];
 
     const chosen = TerraformIterator.fromList(Fn.toset(taskRolePolicyArns));
@@ -100,7 +110,9 @@ export class NotebookAccessPolicies extends Construct {
     // Their statements follow the boundary's own, without Sids (two policies may use the
     // same one; a policy may not).
     const theirStatements = TerraformIterator.fromDataSources(this.taskRolePolicies).forExpressionForList("jsondecode(val.policy).Statement");
-    const withoutSids = TerraformIterator.fromList(Fn.flatten(Token.asList(theirStatements))).forExpressionForList('{ for k, v in val : k => v if k != "Sid" }');
+    const withoutSids = TerraformIterator.fromList(Fn.flatten(Token.asList(theirStatements))).forExpressionForList(
+      '{ for k, v in val : k => v if k != "Sid" }',
+    );
     this.roleBoundary = new IamPolicy(this, "role_boundary", {
       name: names.roleBoundary,
       path: ACCESS_POLICY_PATH,

@@ -31,8 +31,8 @@ export interface DeployStatementsProps {
   readonly stateBucketArn: string;
   /** `<prefix>/<env>/`: where the environment's notebook states live in the bucket. */
   readonly statePrefix: string;
-  /** Key of the environment's platform stack state, whose outputs notebook stacks read. */
-  readonly platformStateKey: string;
+  /** Keys of the environment's platform and accelerators stack states, whose outputs notebook stacks read. */
+  readonly administratorStateKeys: string[];
   /** ARN of the boundary every notebook role must carry. */
   readonly boundaryArn: string;
   /** Managed policies a notebook role may have attached: the execution policy and the administrator's choice. */
@@ -76,7 +76,10 @@ export function deployStatements(props: DeployStatementsProps): { stateAndRoles:
   const owned = () => (own ? { Condition: ownedCondition() } : {});
   /** Created with the person's name in Owner (the administrator: with some Owner). */
   const createdOwned = (extra: Conditions = {}) => ({
-    Condition: merge(extra, own ? { StringEquals: { [`aws:RequestTag/${OWNER_TAG}`]: PRINCIPAL_USER } } : { Null: { [`aws:RequestTag/${OWNER_TAG}`]: "false" } }),
+    Condition: merge(
+      extra,
+      own ? { StringEquals: { [`aws:RequestTag/${OWNER_TAG}`]: PRINCIPAL_USER } } : { Null: { [`aws:RequestTag/${OWNER_TAG}`]: "false" } },
+    ),
   });
   const secrets = [arn("secretsmanager", "secret:*/jupyter-token-*"), arn("secretsmanager", "secret:*/git-token-*")];
   // The pattern covers the log group's ARN with and without the `:*` some calls add.
@@ -101,9 +104,20 @@ export function deployStatements(props: DeployStatementsProps): { stateAndRoles:
       Resource: props.stateBucketArn,
       Condition: { StringLike: { "s3:prefix": `${userPrefix}*` } },
     },
-    { Sid: "ReadWriteOwnState", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${props.stateBucketArn}/${userPrefix}*` },
-    // The platform stack's outputs (cluster, network, load balancers), read by every notebook.
-    { Sid: "ReadPlatformState", Effect: "Allow", Action: "s3:GetObject", Resource: `${props.stateBucketArn}/${props.platformStateKey}` },
+    {
+      Sid: "ReadWriteOwnState",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      Resource: `${props.stateBucketArn}/${userPrefix}*`,
+    },
+    // The platform stack's outputs (cluster, network, load balancers) and the accelerators
+    // stack's (capacity providers), read by every notebook.
+    {
+      Sid: "ReadAdministratorStates",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: props.administratorStateKeys.map((key) => `${props.stateBucketArn}/${key}`),
+    },
     // The platform is read, never changed; these reads take no narrower resource.
     {
       Sid: "ReadSharedPlatform",
@@ -314,7 +328,13 @@ export function deployStatements(props: DeployStatementsProps): { stateAndRoles:
         Resource: "*",
         Condition: { StringNotEquals: { [`aws:RequestTag/${OWNER_TAG}`]: PRINCIPAL_USER }, Null: { [`aws:RequestTag/${OWNER_TAG}`]: "false" } },
       },
-      { Sid: "DenyRemovingOwner", Effect: "Deny", Action: UNTAG_ACTIONS, Resource: "*", Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": OWNER_TAG } } },
+      {
+        Sid: "DenyRemovingOwner",
+        Effect: "Deny",
+        Action: UNTAG_ACTIONS,
+        Resource: "*",
+        Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": OWNER_TAG } },
+      },
     );
   }
   return { stateAndRoles, resources };
