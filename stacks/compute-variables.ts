@@ -10,7 +10,7 @@ import {
 } from "../modules/accelerators/instance-types";
 import { DEFAULT_FARGATE_CPU, DEFAULT_FARGATE_MEMORY } from "../modules/notebook";
 import { FARGATE_MEMORY, FARGATE_TABLE_TEXT } from "./patterns";
-import { oneOfRule, variable, wholeNumberRule } from "./variable-rules";
+import { oneOfRule, shown, variable, wholeNumberRule } from "./variable-rules";
 
 /**
  * What a notebook runs on, and how big it is: Fargate (on demand or Spot) or an accelerated
@@ -95,7 +95,9 @@ export function computeVariables(stack: Construct, capacity: CapacitySource | un
       validation: [
         {
           condition: `\${var.cpu == null ? true : (var.accelerator == "none" ? contains([${fargateCpus}], var.cpu) : var.cpu >= ${MIN_TASK_CPU} && floor(var.cpu) == var.cpu)}`,
-          errorMessage: `cpu must be one of the Fargate CPU values ${fargateCpus} (or null for ${DEFAULT_FARGATE_CPU}); with an accelerator, a whole number of CPU units from ${MIN_TASK_CPU}; got \${var.cpu}.`,
+          errorMessage: `cpu must be one of the Fargate CPU values ${fargateCpus} (or null for ${DEFAULT_FARGATE_CPU}); with an accelerator, a whole number of CPU units from ${MIN_TASK_CPU}; got ${shown(
+            "cpu",
+          )}.`,
         },
       ],
     }),
@@ -110,7 +112,7 @@ export function computeVariables(stack: Construct, capacity: CapacitySource | un
         },
         {
           condition: `\${var.memory == null ? true : var.memory >= ${MIN_TASK_MEMORY_MIB} && floor(var.memory) == var.memory}`,
-          errorMessage: `memory must be a whole number of MiB from ${MIN_TASK_MEMORY_MIB}, or null, got \${var.memory}.`,
+          errorMessage: `memory must be a whole number of MiB from ${MIN_TASK_MEMORY_MIB}, or null, got ${shown("memory")}.`,
         },
       ],
     }),

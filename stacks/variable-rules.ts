@@ -21,6 +21,14 @@ export function variable(stack: Construct, name: string, config: TerraformVariab
 }
 
 /**
+ * A nullable variable's value inside a message: "null" for null. Terraform evaluates a rule's
+ * message even when the rule holds, and warns (a later version: fails) on a null in it.
+ */
+export function shown(name: string): string {
+  return `\${var.${name} == null ? "null" : var.${name}}`;
+}
+
+/**
  * The usual rule: the value matches `pattern` (or, with `optional`, is empty); the message
  * names the variable, says what it must be and quotes the value received.
  */
@@ -49,7 +57,7 @@ export function wholeNumberRule(
   if (text.nullable === undefined) return { condition: `\${${inRange}}`, errorMessage: `${name} must be ${range}, got \${${v}}.` };
   return {
     condition: `\${${v} == null ? true : (${inRange})}`,
-    errorMessage: `${name} must be ${range}, or null for ${text.nullable}, got \${${v} == null ? "null" : ${v}}.`,
+    errorMessage: `${name} must be ${range}, or null for ${text.nullable}, got ${shown(name)}.`,
   };
 }
 

@@ -155,7 +155,9 @@ export class NotebookCompute extends Construct {
 
     this.requiresCompatibilities = Token.asList(when(this.accelerated, ["MANAGED_INSTANCES"], ["FARGATE"]));
     const names = props.capacityProviderNames;
-    this.capacityProviderName = names === undefined ? "" : Token.asString(when<unknown>(this.accelerated, Fn.lookup(names, this.instanceType, ""), ""));
+    // try(): Fn.lookup with the default "" renders as an index, which fails on a type the capacity lacks (the precondition then names it).
+    this.capacityProviderName =
+      names === undefined ? "" : Token.asString(when<unknown>(this.accelerated, Fn.try([Fn.lookup(names, this.instanceType), ""]), ""));
     // Without capacity the caller refuses an accelerator itself (the stack: accelerator's validation).
     if (names === undefined && typeof this.accelerated === "boolean" && this.accelerated) {
       throw new Error(`accelerator ${accelerator} needs capacityProviderNames: the environment's accelerated capacity`);

@@ -1,0 +1,305 @@
+import { NEURON_IMAGE, NEURON_IMAGE_TAG, NEURON_START_COMMAND, NVIDIA_IMAGE } from "../modules/accelerators/images";
+import { settingsFor, synthStack } from "./helpers/synth";
+import {
+  describeVarsCases,
+  describeWithTerraform,
+  evaluateExpressions,
+  initVariablesDir,
+  planVars,
+  removeDir,
+  TerraformResult,
+  tfvars,
+} from "./helpers/terraform";
+import { OLD_VARS, Vars } from "./helpers/vars";
+
+/**
+ * Accelerated notebooks, in an environment whose capacity comes from an `accelerators-<env>`
+ * stack: the vars file's accelerator, instance type, GPU count and size, evaluated by the
+ * real terraform into what the task definition and service get (compatibility, placement,
+ * devices, size, image, command, network), and every impossible combination refused at plan
+ * time with a message naming its variables. Figures below are worked out by hand from AWS's
+ * instance sizes and the README's rule (90 % of an instance's memory, in steps of 256 MiB, is
+ * left to tasks), not read back from the code's table.
+ */
+
+const ENVIRONMENTS = { gpu: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", accelerators: true } };
+/** The old configuration's file without its Fargate size, which an accelerated notebook leaves to the instance. */
+const BASE: Vars = { ...OLD_VARS, cpu: null, memory: null };
+/** What the accelerators-gpu stack's state offers: instance type => capacity provider (its output). */
+const OFFERED: Record<string, string> = {
+  "g6.xlarge": "jupyter-gpu-g6-xlarge",
+  "g5.12xlarge": "jupyter-gpu-g5-12xlarge",
+  "inf2.xlarge": "jupyter-gpu-inf2-xlarge",
+  "inf2.24xlarge": "jupyter-gpu-inf2-24xlarge",
+};
+
+const hclMap = (map: Record<string, string>) =>
+  `{ ${Object.entries(map)
+    .map(([k, v]) => `${JSON.stringify(k)} = ${JSON.stringify(v)}`)
+    .join(", ")} }`;
+const inner = (expression: string) => expression.slice(2, -1);
+
+/**
+ * The task definition's and service's values that depend on the vars file, as expressions
+ * terraform can evaluate with only the variable blocks and the stack's locals: the
+ * accelerators state's output becomes `offered`, every other resource reference a string.
+ */
+function computeExpressions(json: any, offered: Record<string, string>) {
+  const task = Object.values<any>(json.resource.aws_ecs_task_definition)[0];
+  const service = Object.values<any>(json.resource.aws_ecs_service)[0];
+  const strategy = service.dynamic.capacity_provider_strategy[0];
+  const expressions = {
+    requires_compatibilities: task.requires_compatibilities,
+    cpu: task.cpu,
+    memory: task.memory,
+    container: `\${jsondecode(${inner(task.container_definitions)})}`,
+    ephemeral_storage_blocks: `\${length(${inner(task.dynamic.ephemeral_storage[0].for_each)})}`,
+    launch_type: `\${coalesce(${inner(service.launch_type)}, "none")}`,
+    capacity_providers: strategy.for_each,
+    assign_public_ip: service.network_configuration.assign_public_ip,
+    capacity_check: service.lifecycle.precondition[0].condition,
+    capacity_message: service.lifecycle.precondition[0].error_message,
+  };
+  expect(strategy.content.capacity_provider).toBe("${capacity_provider_strategy.value}");
+  const replacements: Array<[RegExp, string]> = [
+    [/data\.terraform_remote_state\.accelerators_state_[0-9A-F]{8}\.outputs\.accelerator_capacity_providers/g, hclMap(offered)],
+    [/((?:data\.)?(?:aws|random)_[a-z0-9_]+)\.([A-Za-z0-9_]+?)_[0-9A-F]{8}\[\*\]\.([a-z_]+)/g, '["<$1.$2[*].$3>"]'],
+    [/((?:data\.)?(?:aws|random)_[a-z0-9_]+)\.([A-Za-z0-9_]+?)_[0-9A-F]{8}\.([a-z_]+)/g, '"<$1.$2.$3>"'],
+  ];
+  const locals = JSON.parse(JSON.stringify(json.locals ?? {}), (_key, value) =>
+    typeof value === "string" ? replacements.reduce((text, [pattern, hcl]) => text.replace(pattern, hcl), value) : value,
+  );
+  return { expressions, replacements, locals };
+}
+
+async function evaluateCompute(json: any, vars: Vars, offered = OFFERED): Promise<Record<string, any>> {
+  const { expressions, replacements, locals } = computeExpressions(json, offered);
+  return evaluateExpressions(expressions, { replacements, locals, variables: json.variable, varsText: tfvars(vars) });
+}
+
+const container = (values: Record<string, any>) => (values.container as any[])[0];
+
+describeWithTerraform("an accelerated notebook's task definition and service, evaluated by terraform", () => {
+  const { json } = synthStack("notebook-gpu", settingsFor({}, ENVIRONMENTS));
+  const results: Record<string, Record<string, any>> = {};
+  const cases: Record<string, [Vars, Record<string, string>?]> = {
+    fargate: [BASE],
+    nvidia: [{ ...BASE, accelerator: "nvidia" }],
+    "nvidia half of g5.12xlarge": [{ ...BASE, accelerator: "nvidia", instance_type: "g5.12xlarge", gpu_count: 2 }],
+    "nvidia sized": [{ ...BASE, accelerator: "nvidia", instance_type: "g5.12xlarge", gpu_count: 1, cpu: 8192, memory: 32768 }],
+    "nvidia own image": [{ ...BASE, accelerator: "nvidia", image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/notebook" }],
+    neuron: [{ ...BASE, accelerator: "neuron", instance_type: "inf2.24xlarge" }],
+    "not offered": [{ ...BASE, accelerator: "nvidia", instance_type: "g6.2xlarge" }],
+    "nothing offered": [{ ...BASE, accelerator: "neuron" }, {}],
+  };
+
+  beforeAll(async () => {
+    await Promise.all(Object.entries(cases).map(async ([name, [vars, offered]]) => (results[name] = await evaluateCompute(json, vars, offered))));
+  }, 120_000);
+
+  test("without accelerator: Fargate on demand, 1 vCPU and 4 GiB, datascience-notebook, no device, the vars file's public IP", () => {
+    const r = results.fargate;
+    expect(r).toMatchObject({
+      requires_compatibilities: ["FARGATE"],
+      cpu: "1024",
+      memory: "4096",
+      launch_type: "FARGATE",
+      capacity_providers: [],
+      capacity_check: true,
+      ephemeral_storage_blocks: 0,
+    });
+    expect(container(r)).toMatchObject({ image: "quay.io/jupyter/datascience-notebook:2024-05-27", command: null, resourceRequirements: null });
+  });
+
+  test("nvidia: the default g6.xlarge through its capacity provider, all of it (4 vCPUs, 90 % of 16 GiB), its GPU, the CUDA image, no public IP", () => {
+    const r = results.nvidia;
+    expect(r).toMatchObject({
+      requires_compatibilities: ["MANAGED_INSTANCES"],
+      cpu: "4096",
+      memory: "14592", // 16 GiB × 0.9 = 14745.6 MiB, down to a multiple of 256
+      launch_type: "none",
+      capacity_providers: ["jupyter-gpu-g6-xlarge"],
+      assign_public_ip: false,
+      ephemeral_storage_blocks: 0,
+      capacity_check: true,
+    });
+    expect(container(r)).toMatchObject({ image: `${NVIDIA_IMAGE}:cuda12-2024-05-27`, command: null, resourceRequirements: [{ type: "GPU", value: "1" }] });
+  });
+
+  test("nvidia, 2 of g5.12xlarge's 4 GPUs: half its vCPUs and half the memory it leaves tasks", () => {
+    const r = results["nvidia half of g5.12xlarge"];
+    // 48 vCPUs / 2 = 24 × 1024; 192 GiB × 0.9 = 176947 MiB → 176896, half 88448 → 88320 (steps of 256)
+    expect(r).toMatchObject({ cpu: "24576", memory: "88320", capacity_providers: ["jupyter-gpu-g5-12xlarge"] });
+    expect(container(r).resourceRequirements).toEqual([{ type: "GPU", value: "2" }]);
+  });
+
+  test("cpu and memory given with an accelerator are the task's size", () => {
+    const r = results["nvidia sized"];
+    expect(r).toMatchObject({ cpu: "8192", memory: "32768", requires_compatibilities: ["MANAGED_INSTANCES"] });
+    expect(container(r).resourceRequirements).toEqual([{ type: "GPU", value: "1" }]);
+  });
+
+  test("an image of the vars file replaces the CUDA default, tagged jupyter_docker_tag", () => {
+    expect(container(results["nvidia own image"])).toMatchObject({
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/notebook:2024-05-27",
+      command: null,
+    });
+  });
+
+  test("neuron: every Neuron device of the instance, the Neuron SDK image and the command that adds JupyterLab", () => {
+    const r = results.neuron;
+    // inf2.24xlarge: 96 vCPUs, 384 GiB (× 0.9 = 353894 → 353792), 6 Inferentia2 chips, all of them the task's
+    expect(r).toMatchObject({
+      requires_compatibilities: ["MANAGED_INSTANCES"],
+      cpu: "98304",
+      memory: "353792",
+      capacity_providers: ["jupyter-gpu-inf2-24xlarge"],
+      assign_public_ip: false,
+    });
+    expect(container(r)).toMatchObject({
+      image: `${NEURON_IMAGE}:${NEURON_IMAGE_TAG}`,
+      command: NEURON_START_COMMAND,
+      resourceRequirements: [{ type: "NeuronDevice", value: "ALL" }],
+    });
+  });
+
+  test("an instance type the capacity does not offer: the service's precondition fails, naming the type, what is offered and the stack", () => {
+    const r = results["not offered"];
+    expect(r.capacity_check).toBe(false);
+    expect(r.capacity_message).toBe(
+      "instance_type g6.2xlarge has no capacity in accelerators-gpu, which offers g5.12xlarge, g6.xlarge, inf2.24xlarge, inf2.xlarge: choose one of those, or ask an administrator to add g6.2xlarge to accelerator_instance_types and deploy accelerators-gpu.",
+    );
+  });
+
+  test("capacity not deployed yet (the state's default, no providers): the precondition says so", () => {
+    const r = results["nothing offered"];
+    expect(r.capacity_check).toBe(false);
+    expect(r.capacity_message).toContain(
+      "instance_type inf2.xlarge has no capacity in accelerators-gpu, which offers none (it is not deployed, or lists no instance type)",
+    );
+  });
+});
+
+interface BadCase {
+  name: string;
+  set: Vars;
+  variable: string;
+  message: string;
+  error?: string;
+}
+
+const PRECONDITION = "Error: Resource precondition failed";
+
+const GOOD = [
+  { name: "nvidia with its defaults", vars: { ...BASE, accelerator: "nvidia" } },
+  {
+    name: "nvidia on g6e.48xlarge with 8 GPUs, cpu and memory given",
+    vars: { ...BASE, accelerator: "nvidia", instance_type: "g6e.48xlarge", gpu_count: 8, cpu: 196608, memory: 1415424 },
+  },
+  { name: "neuron on trn1.32xlarge", vars: { ...BASE, accelerator: "neuron", instance_type: "trn1.32xlarge" } },
+  { name: "neuron with a 1 vCPU task (cpu not a Fargate value)", vars: { ...BASE, accelerator: "neuron", cpu: 1000, memory: 3000 } },
+  { name: "the old configuration's file unchanged (Fargate)", vars: OLD_VARS },
+  { name: "accelerator none with an empty instance type", vars: { ...OLD_VARS, accelerator: "none", instance_type: "" } },
+];
+
+const BAD: BadCase[] = [
+  { name: "accelerator amd", set: { accelerator: "amd" }, variable: "accelerator", message: "accelerator must be 'none', 'nvidia' or 'neuron'" },
+  {
+    name: "an unknown instance type",
+    set: { accelerator: "nvidia", instance_type: "p5.48xlarge" },
+    variable: "instance_type",
+    message: "instance_type must be empty or one of the accelerated instance types this project knows",
+  },
+  {
+    name: "an instance type without accelerator",
+    set: { instance_type: "g6.xlarge" },
+    variable: "instance_type",
+    message: "instance_type is 'g6.xlarge' but accelerator is none (Fargate): set accelerator to nvidia or neuron, or leave instance_type empty.",
+    error: PRECONDITION,
+  },
+  {
+    name: "a Neuron instance type for nvidia",
+    set: { accelerator: "nvidia", instance_type: "inf2.xlarge" },
+    variable: "accelerator",
+    message: "instance_type inf2.xlarge is a neuron instance, but accelerator is nvidia: choose one of g4dn.12xlarge, g4dn.16xlarge, g4dn.2xlarge,",
+    error: PRECONDITION,
+  },
+  {
+    name: "more GPUs than g6.xlarge has",
+    set: { accelerator: "nvidia", gpu_count: 2 },
+    variable: "gpu_count",
+    message: "gpu_count 2 is more than g6.xlarge has (1 GPUs): ask for at most that many, or choose an instance type with more.",
+    error: PRECONDITION,
+  },
+  {
+    name: "gpu_count with neuron",
+    set: { accelerator: "neuron", gpu_count: 1 },
+    variable: "gpu_count",
+    message: "gpu_count is for accelerator nvidia (accelerator is neuron)",
+    error: PRECONDITION,
+  },
+  {
+    name: "more cpu than inf2.xlarge gives a task",
+    set: { accelerator: "neuron", cpu: 8192 },
+    variable: "cpu",
+    message: "cpu 8192 is more than a task gets on inf2.xlarge: at most 4096 CPU units (its 4 vCPUs)",
+    error: PRECONDITION,
+  },
+  {
+    name: "all of g6.xlarge's memory",
+    set: { accelerator: "nvidia", memory: 16384 },
+    variable: "memory",
+    message: "memory 16384 is more than a task gets on g6.xlarge: at most 14592 MiB of its 16 GiB (the rest is kept for the instance)",
+    error: PRECONDITION,
+  },
+  {
+    name: "Fargate Spot with an accelerator",
+    set: { accelerator: "nvidia", capacity_provider: "FARGATE_SPOT" },
+    variable: "capacity_provider",
+    message: "capacity_provider FARGATE_SPOT is Fargate's, but accelerator is nvidia",
+    error: PRECONDITION,
+  },
+  {
+    name: "Fargate storage with an accelerator",
+    set: { accelerator: "neuron", ephemeral_storage_gib: 50 },
+    variable: "ephemeral_storage_gib",
+    message:
+      "ephemeral_storage_gib is Fargate's task storage, but accelerator is neuron: a notebook on an instance uses the instance's volume (accelerator_volume_gib",
+    error: PRECONDITION,
+  },
+  {
+    name: "a public IP with an accelerator",
+    set: { accelerator: "nvidia", assign_public_ip: true },
+    variable: "assign_public_ip",
+    message: "assign_public_ip is true, but accelerator is nvidia: ECS gives no public IP to a task on an instance",
+    error: PRECONDITION,
+  },
+  { name: "gpu_count 0", set: { accelerator: "nvidia", gpu_count: 0 }, variable: "gpu_count", message: "gpu_count must be a whole number from 1" },
+  {
+    name: "cpu 100 with an accelerator",
+    set: { accelerator: "nvidia", cpu: 100 },
+    variable: "cpu",
+    message: "with an accelerator, a whole number of CPU units from 256; got 100.",
+  },
+  { name: "a Fargate cpu value still checked without accelerator", set: { cpu: 1000 }, variable: "cpu", message: "cpu must be one of the Fargate CPU values" },
+];
+
+describeWithTerraform("an accelerated notebook's variables and checks, evaluated by terraform", () => {
+  let dir: string | undefined;
+  const results = new Map<string, TerraformResult>();
+
+  beforeAll(async () => {
+    const { json } = synthStack("notebook-gpu", settingsFor({}, ENVIRONMENTS));
+    dir = await initVariablesDir(json);
+    const planDir = dir;
+    const all: Array<[string, Vars]> = [
+      ...GOOD.map((c): [string, Vars] => [`good: ${c.name}`, c.vars]),
+      ...BAD.map((c): [string, Vars] => [`bad: ${c.name}`, { ...BASE, ...c.set }]),
+    ];
+    await Promise.all(all.map(async ([key, vars]) => results.set(key, await planVars(planDir, tfvars(vars)))));
+  }, 120_000);
+
+  afterAll(() => removeDir(dir));
+
+  describeVarsCases(results, GOOD, BAD);
+});
