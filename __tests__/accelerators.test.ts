@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { NEURON_IMAGE, NEURON_IMAGE_TAG, NEURON_START_COMMAND, NVIDIA_IMAGE } from "../modules/accelerators/images";
 import { settingsFor, synthStack } from "./helpers/synth";
 import {
@@ -6,6 +9,7 @@ import {
   evaluateExpressions,
   initVariablesDir,
   planVars,
+  oneLine,
   removeDir,
   TerraformResult,
   tfvars,
@@ -37,7 +41,13 @@ const hclMap = (map: Record<string, string>) =>
   `{ ${Object.entries(map)
     .map(([k, v]) => `${JSON.stringify(k)} = ${JSON.stringify(v)}`)
     .join(", ")} }`;
-const inner = (expression: string) => expression.slice(2, -1);
+/** A synthesized value as an HCL expression: the inside of "${...}", or a literal (a team member's) as JSON. */
+function inner(value: unknown): string {
+  if (typeof value === "string") return /^\$\{[\s\S]*\}$/.test(value) ? value.slice(2, -1) : JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(inner).join(", ")}]`;
+  return JSON.stringify(value);
+}
+const expression = (value: unknown) => `\${${inner(value)}}`;
 
 /**
  * The task definition's and service's values that depend on the vars file, as expressions
@@ -49,16 +59,18 @@ function computeExpressions(json: any, offered: Record<string, string>) {
   const service = Object.values<any>(json.resource.aws_ecs_service)[0];
   const strategy = service.dynamic.capacity_provider_strategy[0];
   const expressions = {
-    requires_compatibilities: task.requires_compatibilities,
-    cpu: task.cpu,
-    memory: task.memory,
+    requires_compatibilities: expression(task.requires_compatibilities),
+    // The provider's cpu and memory are strings; Terraform converts a number given there.
+    cpu: `\${tostring(${inner(task.cpu)})}`,
+    memory: `\${tostring(${inner(task.memory)})}`,
     container: `\${jsondecode(${inner(task.container_definitions)})}`,
     ephemeral_storage_blocks: `\${length(${inner(task.dynamic.ephemeral_storage[0].for_each)})}`,
     launch_type: `\${coalesce(${inner(service.launch_type)}, "none")}`,
-    capacity_providers: strategy.for_each,
-    assign_public_ip: service.network_configuration.assign_public_ip,
-    capacity_check: service.lifecycle.precondition[0].condition,
-    capacity_message: service.lifecycle.precondition[0].error_message,
+    capacity_providers: expression(strategy.for_each),
+    assign_public_ip: expression(service.network_configuration.assign_public_ip),
+    // A Fargate member of a team file has no capacity to check: no precondition.
+    capacity_check: expression(service.lifecycle?.precondition[0].condition ?? true),
+    capacity_message: service.lifecycle?.precondition[0].error_message ?? "",
   };
   expect(strategy.content.capacity_provider).toBe("${capacity_provider_strategy.value}");
   const replacements: Array<[RegExp, string]> = [
@@ -302,4 +314,80 @@ describeWithTerraform("an accelerated notebook's variables and checks, evaluated
   afterAll(() => removeDir(dir));
 
   describeVarsCases(results, GOOD, BAD);
+});
+
+describeWithTerraform("a team roll-out with accelerators per user, evaluated by terraform", () => {
+  // GIVEN a team file where dave asks for 2 of g5.12xlarge's GPUs, erin for Neuron, frank for a larger Fargate task
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-accel-team-"));
+  const teamFile = path.join(dir, "team.json");
+  fs.writeFileSync(
+    teamFile,
+    JSON.stringify({
+      users: [
+        { name: "dave", accelerator: "nvidia", instance_type: "g5.12xlarge", gpu_count: 2 },
+        { name: "erin", accelerator: "neuron" },
+        { name: "frank", cpu: 2048, memory: 8192 },
+      ],
+    }),
+  );
+  const settings = settingsFor({}, { gpu: { ...ENVIRONMENTS.gpu, teamFile } });
+  const stacks = Object.fromEntries(["dave", "erin", "frank"].map((user) => [user, synthStack(`notebook-gpu-${user}`, settings).json]));
+  // AND the administrator's vars file, which sets no accelerator, and asks for nvidia with a Fargate size
+  const adminVars: Vars = { ...OLD_VARS, accelerator: "nvidia", cpu: 1024, memory: 4096 };
+  const results: Record<string, Record<string, any>> = {};
+  const plans: Record<string, TerraformResult> = {};
+  const planDirs: string[] = [];
+
+  beforeAll(async () => {
+    await Promise.all(Object.entries(stacks).map(async ([user, json]) => (results[user] = await evaluateCompute(json, adminVars))));
+    // and each stack's checks with a vars file that adds Fargate storage
+    await Promise.all(
+      Object.entries(stacks).map(async ([user, json]) => {
+        const planDir = await initVariablesDir(json);
+        planDirs.push(planDir);
+        plans[user] = await planVars(planDir, tfvars({ ...OLD_VARS, ephemeral_storage_gib: 50 }));
+      }),
+    );
+  }, 120_000);
+
+  afterAll(() => {
+    for (const planDir of planDirs) removeDir(planDir);
+    removeDir(dir);
+  });
+
+  test("each member's notebook is what the team file asks, whatever the vars file says", () => {
+    expect(results.dave).toMatchObject({
+      requires_compatibilities: ["MANAGED_INSTANCES"],
+      cpu: "24576",
+      memory: "88320",
+      capacity_providers: ["jupyter-gpu-g5-12xlarge"],
+      launch_type: "none",
+      capacity_check: true,
+    });
+    expect(container(results.dave).resourceRequirements).toEqual([{ type: "GPU", value: "2" }]);
+    expect(results.erin).toMatchObject({
+      requires_compatibilities: ["MANAGED_INSTANCES"],
+      cpu: "4096",
+      memory: "14592",
+      capacity_providers: ["jupyter-gpu-inf2-xlarge"],
+    });
+    expect(container(results.erin)).toMatchObject({
+      image: `${NEURON_IMAGE}:${NEURON_IMAGE_TAG}`,
+      resourceRequirements: [{ type: "NeuronDevice", value: "ALL" }],
+    });
+    expect(results.frank).toMatchObject({ requires_compatibilities: ["FARGATE"], cpu: "2048", memory: "8192", launch_type: "FARGATE", capacity_providers: [] });
+    expect(container(results.frank).resourceRequirements).toBeNull();
+  });
+
+  test("the checks apply to the values a member gets: Fargate storage is refused for dave and erin, accepted for frank", () => {
+    for (const [user, accelerator] of [
+      ["dave", "nvidia"],
+      ["erin", "neuron"],
+    ]) {
+      expect(plans[user].code).not.toBe(0);
+      expect(oneLine(plans[user].output)).toContain(`ephemeral_storage_gib is Fargate's task storage, but accelerator is ${accelerator}`);
+    }
+    expect(plans.frank.output).not.toContain("Error:");
+    expect(plans.frank.code).toBe(0);
+  });
 });

@@ -17,14 +17,20 @@ beforeEach(() => (project = fs.mkdtempSync(path.join(os.tmpdir(), "nb-env-"))));
 afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
 
 const DEV = { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" };
-const settingsWith = (environments: unknown, user = "alice") => readSettings({ env: { NOTEBOOK_USER: user }, environmentsContext: environments, projectDir: project });
-const writeTeam = (content: unknown, file = "team.json") => fs.writeFileSync(path.join(project, file), typeof content === "string" ? content : JSON.stringify(content));
+const settingsWith = (environments: unknown, user = "alice") =>
+  readSettings({ env: { NOTEBOOK_USER: user }, environmentsContext: environments, projectDir: project });
+const writeTeam = (content: unknown, file = "team.json") =>
+  fs.writeFileSync(path.join(project, file), typeof content === "string" ? content : JSON.stringify(content));
 
 /** The configuration without cdktf's "//" metadata (stack name, construct paths). */
 function withoutMetadata(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutMetadata);
   if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== "//").map(([key, v]) => [key, withoutMetadata(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== "//")
+      .map(([key, v]) => [key, withoutMetadata(v)]),
+  );
 }
 
 function errorOf(fn: () => unknown): string {
@@ -62,7 +68,12 @@ describe("state-backend-<env>", () => {
     expect(only(json, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
       { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" }, bucket_key_enabled: true },
     ]);
-    expect(only(json, "aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(only(json, "aws_s3_bucket_public_access_block")).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
     expect(only(json, "aws_s3_bucket_ownership_controls").rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
   });
 
@@ -127,15 +138,65 @@ describe("team roll-out", () => {
 
   test.each<[string, unknown, RegExp]>([
     ["it is not JSON", "{users: [", /^team file team\.json is not valid JSON/],
-    ["a key appears twice (JSON would keep the last)", '{"users": [{"name": "bob", "cpu": 1024, "cpu": 2048, "memory": 8192}]}', /^team file team\.json has the key "cpu" twice in "users": JSON keeps only the last one/],
+    [
+      "a key appears twice (JSON would keep the last)",
+      '{"users": [{"name": "bob", "cpu": 1024, "cpu": 2048, "memory": 8192}]}',
+      /^team file team\.json has the key "cpu" twice in "users": JSON keeps only the last one/,
+    ],
     ["it has no users list", { people: [] }, /^team file team\.json: expected an object \{"users": \[/],
-    ["a user has an unknown field", { users: [{ name: "bob", gpu: 1 }] }, /^team file team\.json: users\[0\] has unknown field "gpu": allowed are name, cpu, memory, jupyter_docker_tag, accelerator, instance_type, gpu_count$/],
-    ["a name is not a DNS label", { users: [{ name: "Bob Smith" }] }, /^team file team\.json: users\[0\] has name "Bob Smith": expected 1 to 32 lower-case letters, digits and single '-'/],
+    [
+      "a user has an unknown field",
+      { users: [{ name: "bob", gpu: 1 }] },
+      /^team file team\.json: users\[0\] has unknown field "gpu": allowed are name, cpu, memory, jupyter_docker_tag, accelerator, instance_type, gpu_count$/,
+    ],
+    [
+      "a name is not a DNS label",
+      { users: [{ name: "Bob Smith" }] },
+      /^team file team\.json: users\[0\] has name "Bob Smith": expected 1 to 32 lower-case letters, digits and single '-'/,
+    ],
     ["a name has a double dash (NOTEBOOK_USER never has one)", { users: [{ name: "a--b" }] }, /users\[0\] has name "a--b"/],
     ["a user is listed twice", { users: [{ name: "bob" }, { name: "bob" }] }, /^team file team\.json: users\[1\]: user "bob" is listed twice$/],
-    ["memory is not offered with the cpu", { users: [{ name: "bob", cpu: 1024, memory: 1024 }] }, /users\[0\] \(bob\) has memory 1024: Fargate offers 2048, 3072, .* with cpu 1024$/],
+    [
+      "memory is not offered with the cpu",
+      { users: [{ name: "bob", cpu: 1024, memory: 1024 }] },
+      /users\[0\] \(bob\) has memory 1024: Fargate offers 2048, 3072, .* with cpu 1024$/,
+    ],
     ["cpu comes without memory", { users: [{ name: "bob", cpu: 1024 }] }, /users\[0\] \(bob\) sets cpu alone: give cpu and memory together$/],
-    ["an image tag is invalid", { users: [{ name: "bob", jupyter_docker_tag: "bad tag" }] }, /users\[0\] \(bob\) has jupyter_docker_tag "bad tag": expected an image tag$/],
+    [
+      "an image tag is invalid",
+      { users: [{ name: "bob", jupyter_docker_tag: "bad tag" }] },
+      /users\[0\] \(bob\) has jupyter_docker_tag "bad tag": expected an image tag$/,
+    ],
+    [
+      "an accelerator is unknown",
+      { users: [{ name: "bob", accelerator: "amd" }] },
+      /users\[0\] \(bob\) has accelerator "amd": expected one of none, nvidia, neuron$/,
+    ],
+    [
+      "an instance type comes without accelerator",
+      { users: [{ name: "bob", instance_type: "g6.xlarge" }] },
+      /users\[0\] \(bob\) sets instance_type without an accelerator: add "accelerator": "nvidia" or "neuron"$/,
+    ],
+    [
+      "an instance type is of the other accelerator",
+      { users: [{ name: "bob", accelerator: "nvidia", instance_type: "inf2.xlarge" }] },
+      /users\[0\] \(bob\) has instance_type "inf2.xlarge": expected one of the nvidia instance types g4dn.xlarge, /,
+    ],
+    [
+      "more GPUs than the instance has",
+      { users: [{ name: "bob", accelerator: "nvidia", instance_type: "g5.12xlarge", gpu_count: 8 }] },
+      /users\[0\] \(bob\) has gpu_count 8: g5.12xlarge has 4 GPUs, ask for 1 to 4$/,
+    ],
+    [
+      "a GPU count for neuron",
+      { users: [{ name: "bob", accelerator: "neuron", gpu_count: 1 }] },
+      /users\[0\] \(bob\) sets gpu_count with accelerator neuron: a neuron notebook gets all of its instance's devices$/,
+    ],
+    [
+      "more memory than the instance leaves a task",
+      { users: [{ name: "bob", accelerator: "nvidia", cpu: 4096, memory: 16384 }] },
+      /users\[0\] \(bob\) has memory 16384: a task on g6.xlarge gets 512 to 14592 MiB$/,
+    ],
   ])("fails with one clear line when %s", (_what, content, message) => {
     writeTeam(content as any);
     const error = errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "team.json" } }));
@@ -196,7 +257,9 @@ describe("team roll-out", () => {
   test("refuses more users than the environment's limit (90 by default), explaining the load balancer cap", () => {
     writeTeam({ users: Array.from({ length: 91 }, (_, i) => ({ name: `user${i}` })) });
     const error = errorOf(() => settingsWith({ dev: { ...DEV, teamFile: "team.json" } }));
-    expect(error).toMatch(/team file team\.json lists 91 users, more than maxNotebooks 90\. Each notebook takes one of the 100 target groups a load balancer can hold; put the other users in a second environment with its own load balancer/);
+    expect(error).toMatch(
+      /team file team\.json lists 91 users, more than maxNotebooks 90\. Each notebook takes one of the 100 target groups a load balancer can hold; put the other users in a second environment with its own load balancer/,
+    );
     writeTeam({ users: Array.from({ length: 90 }, (_, i) => ({ name: `user${i}` })) });
     expect(notebookStackSpecs(settingsWith({ dev: { ...DEV, teamFile: "team.json" } }))).toHaveLength(92);
     writeTeam({ users: Array.from({ length: 11 }, (_, i) => ({ name: `user${i}` })) });
@@ -221,9 +284,15 @@ describe("team roll-out", () => {
   });
 
   test("fails when platform is not true or false, or loadBalancers is out of range or set without a platform", () => {
-    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: "yes" } }))).toMatch(/has platform "yes": expected true \(a platform-dev stack, read by its notebooks\) or false$/);
-    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: true, loadBalancers: 0 } }))).toMatch(/has loadBalancers 0: expected a whole number from 1 to 20$/);
-    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: true, loadBalancers: 2.5 } }))).toMatch(/has loadBalancers 2\.5: expected a whole number from 1 to 20$/);
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: "yes" } }))).toMatch(
+      /has platform "yes": expected true \(a platform-dev stack, read by its notebooks\) or false$/,
+    );
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: true, loadBalancers: 0 } }))).toMatch(
+      /has loadBalancers 0: expected a whole number from 1 to 20$/,
+    );
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: true, loadBalancers: 2.5 } }))).toMatch(
+      /has loadBalancers 2\.5: expected a whole number from 1 to 20$/,
+    );
     expect(errorOf(() => settingsWith({ dev: { ...DEV, loadBalancers: 2 } }))).toMatch(/sets loadBalancers without platform: true/);
   });
 
@@ -247,7 +316,13 @@ describe("team roll-out", () => {
   test("localPlatform gives the notebook stack a platform stack with a local state file", () => {
     const settings = readSettings({ env: { NOTEBOOK_USER: "alice" }, environmentsContext: {}, localPlatformContext: true, projectDir: project });
     expect(platformStackSpecs(settings)).toEqual([
-      { stackId: "platform", environment: "local", backend: { type: "local", path: path.join(project, "platform.tfstate") }, loadBalancers: 1, notebooksPerLoadBalancer: 90 },
+      {
+        stackId: "platform",
+        environment: "local",
+        backend: { type: "local", path: path.join(project, "platform.tfstate") },
+        loadBalancers: 1,
+        notebooksPerLoadBalancer: 90,
+      },
     ]);
     expect(notebookStackSpecs(settings).find((s) => s.id === "notebook")?.platform?.stackId).toBe("platform");
     expect(errorOf(() => readSettings({ env: { NOTEBOOK_USER: "alice" }, localPlatformContext: "yes", projectDir: project }))).toBe(
@@ -288,7 +363,13 @@ describeWithTerraform("npx cdktf synth --hcl", () => {
       const synth = (hcl: boolean) =>
         spawnSync(process.execPath, ["-r", "sucrase/register/ts", "main.ts"], {
           cwd: root,
-          env: { ...process.env, NOTEBOOK_USER: "alice", NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: DEV }), SYNTH_HCL_OUTPUT: String(hcl), CDKTF_OUTDIR: outdir },
+          env: {
+            ...process.env,
+            NOTEBOOK_USER: "alice",
+            NOTEBOOK_ENVIRONMENTS: JSON.stringify({ dev: DEV }),
+            SYNTH_HCL_OUTPUT: String(hcl),
+            CDKTF_OUTDIR: outdir,
+          },
           encoding: "utf8",
         });
       expect(synth(false).status).toBe(0); // an earlier JSON synth in the same checkout

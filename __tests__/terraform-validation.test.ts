@@ -251,6 +251,7 @@ const BAD: BadCase[] = [
     variable: "ecs_cluster_name",
     message: "ecs_cluster_name must be a cluster name",
   },
+  { name: "an accelerator where the environment has no accelerated capacity", set: { accelerator: "nvidia", cpu: null, memory: null }, variable: "accelerator", message: "accelerator 'nvidia' needs accelerated capacity, and this environment has none:" },
   { name: "null for a required variable", set: { region: null }, variable: "region", message: "region", error: "Error: Required variable not set" },
   { name: "a profile name with a space", set: { profile_name: "data science" }, variable: "profile_name", message: "profile_name must be a profile name without white space" },
 ];

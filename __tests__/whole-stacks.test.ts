@@ -41,10 +41,17 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
     fs.writeFileSync(
       team,
       JSON.stringify({
+        users: [{ name: "alice", cpu: 2048, memory: 8192 }, { name: "bob" }, { name: "carol", cpu: 4096, memory: 16384, jupyter_docker_tag: "2026-05-31" }],
+      }),
+    );
+    const acceleratedTeam = path.join(project, "accelerated-team.json");
+    fs.writeFileSync(
+      acceleratedTeam,
+      JSON.stringify({
         users: [
-          { name: "alice", cpu: 2048, memory: 8192 },
-          { name: "bob" },
-          { name: "carol", cpu: 4096, memory: 16384, jupyter_docker_tag: "2026-05-31" },
+          { name: "dave", accelerator: "nvidia", instance_type: "g5.12xlarge", gpu_count: 2 },
+          { name: "erin", accelerator: "neuron" },
+          { name: "frank", cpu: 2048, memory: 8192 },
         ],
       }),
     );
@@ -57,6 +64,8 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
       prod: { stateBucket: "acme-nb-state-prod", stateRegion: "us-east-1", stateKeyPrefix: "teams/notebooks", bootstrapStateInBucket: true },
       // a platform stack with three load balancers, read by its notebooks and its team's
       ml: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", teamFile: team, platform: true, loadBalancers: 3 },
+      // accelerated capacity added to the team's own cluster (an accelerators-gpu stack; shares dev's bucket), a team with GPU and Neuron notebooks
+      gpu: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", teamFile: acceleratedTeam, accelerators: true },
     };
     // the local notebook stack on a platform of its own; notebook-dev moved from the old
     // configuration (npm run migrate), its suffix imported
@@ -75,10 +84,15 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
 
   test("the app synthesized every kind of stack", () => {
     expect(stacks).toEqual([
+      "accelerators-gpu",
       "notebook",
       "notebook-dev",
       "notebook-dev-bob",
       "notebook-dev-carol",
+      "notebook-gpu",
+      "notebook-gpu-dave",
+      "notebook-gpu-erin",
+      "notebook-gpu-frank",
       "notebook-ml",
       "notebook-ml-bob",
       "notebook-ml-carol",
@@ -108,7 +122,7 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
     for (const outcome of outcomes) expect(outcome).toEqual({ stack: outcome.stack, reachedProviders: true, other: [], output: "" });
   }, 120_000);
 
-  test("no expression holds `undefined`: cdktf writes a literal \"\", 0 or false given to Op that way, and terraform init does not parse expressions", () => {
+  test('no expression holds `undefined`: cdktf writes a literal "", 0 or false given to Op that way, and terraform init does not parse expressions', () => {
     for (const stack of stacks) {
       const text = fs.readFileSync(path.join(outdir, "stacks", stack, "cdk.tf.json"), "utf8");
       expect({ stack, undefinedAt: text.match(/.{60}\bundefined\b.{20}/)?.[0] ?? null }).toEqual({ stack, undefinedAt: null });
@@ -150,7 +164,12 @@ describeWithTerraform("the notebook module used as a library, with literal props
         loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
         hostedZoneId: "Z0123456789ABCDEFGHIJ",
       };
-      new Notebook(minimal, "notebook", { platform: new ExistingPlatform(minimal, "platform", platformProps), subnets: ["subnet-0123456789abcdef0"], compute: { cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook", imageTag: "2026-05-31" }, owner: "alice" });
+      new Notebook(minimal, "notebook", {
+        platform: new ExistingPlatform(minimal, "platform", platformProps),
+        subnets: ["subnet-0123456789abcdef0"],
+        compute: { cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook", imageTag: "2026-05-31" },
+        owner: "alice",
+      });
       new Notebook(full, "notebook", {
         platform: new ExistingPlatform(full, "platform", { ...platformProps, efsFileSystemId: "fs-0123456789abcdef0" }),
         subnets: ["subnet-0123456789abcdef0"],
@@ -166,7 +185,11 @@ describeWithTerraform("the notebook module used as a library, with literal props
       // THEN terraform accepts both whole configurations
       for (const stack of ["minimal", "full"]) {
         const { result, errors } = await initOffline(path.join(outdir, "stacks", stack));
-        expect({ stack, other: errors.filter((e) => e !== PROVIDER_DOWNLOAD_ERROR), output: errors.every((e) => e === PROVIDER_DOWNLOAD_ERROR) ? "" : result.output }).toEqual({ stack, other: [], output: "" });
+        expect({
+          stack,
+          other: errors.filter((e) => e !== PROVIDER_DOWNLOAD_ERROR),
+          output: errors.every((e) => e === PROVIDER_DOWNLOAD_ERROR) ? "" : result.output,
+        }).toEqual({ stack, other: [], output: "" });
       }
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
@@ -185,7 +208,12 @@ describeWithTerraform("the notebook module used as a library, with literal props
       loadBalancerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/team-alb/0123456789abcdef",
       hostedZoneId: "Z0123456789ABCDEFGHIJ",
     });
-    new Notebook(team, "notebook", { platform, subnets: ["subnet-0123456789abcdef0"], compute: { cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook", imageTag: "2026-05-31" }, owner: "alice" });
+    new Notebook(team, "notebook", {
+      platform,
+      subnets: ["subnet-0123456789abcdef0"],
+      compute: { cpu: 1024, memory: 4096, image: "quay.io/jupyter/base-notebook", imageTag: "2026-05-31" },
+      owner: "alice",
+    });
     const json = JSON.parse(Testing.synth(stack));
     // THEN resources that moved into sub-constructs keep the id of the notebook's direct child
     expect(Object.keys(json.resource.aws_lb_target_group)).toEqual([makeUniqueId(["team", "alice", "notebook", "target_group"])]);
