@@ -2,6 +2,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { NEURON_IMAGE, NEURON_IMAGE_TAG, NEURON_START_COMMAND, NVIDIA_IMAGE } from "../modules/accelerators/images";
+import { Testing } from "cdktf";
+import { acceleratorsStackSpecs } from "../stacks/stack-specs";
+import { AcceleratorsStack } from "../stacks/accelerators-stack";
+import { decide } from "./helpers/iam";
 import { settingsFor, synthStack } from "./helpers/synth";
 import {
   describeVarsCases,
@@ -11,6 +15,7 @@ import {
   planVars,
   oneLine,
   removeDir,
+  renderPolicies,
   TerraformResult,
   tfvars,
 } from "./helpers/terraform";
@@ -87,6 +92,12 @@ function computeExpressions(json: any, offered: Record<string, string>) {
 async function evaluateCompute(json: any, vars: Vars, offered = OFFERED): Promise<Record<string, any>> {
   const { expressions, replacements, locals } = computeExpressions(json, offered);
   return evaluateExpressions(expressions, { replacements, locals, variables: json.variable, varsText: tfvars(vars) });
+}
+
+/** The accelerators-gpu stack, as the app synthesizes it. */
+function synthAcceleratorsStack(): { json: any } {
+  const spec = acceleratorsStackSpecs(settingsFor({}, ENVIRONMENTS)).find((s) => s.stackId === "accelerators-gpu")!;
+  return { json: JSON.parse(Testing.synth(new AcceleratorsStack(Testing.app(), spec))) };
 }
 
 const container = (values: Record<string, any>) => (values.container as any[])[0];
@@ -389,5 +400,105 @@ describeWithTerraform("a team roll-out with accelerators per user, evaluated by 
     }
     expect(plans.frank.output).not.toContain("Error:");
     expect(plans.frank.code).toBe(0);
+  });
+});
+
+describeWithTerraform("the accelerators-<env> stack: one capacity provider per instance type, evaluated by terraform", () => {
+  const { json } = synthAcceleratorsStack();
+  const provider = Object.values<any>(json.resource.aws_ecs_capacity_provider)[0];
+  const template = provider.managed_instances_provider.instance_launch_template;
+  const roleCount = Object.values<any>(json.resource.aws_iam_role)[0].count;
+  /** Each expression of the provider for one instance type: `each.value` is that type. */
+  const forType = (value: string, type: string) => value.replace(/\beach\.value\b/g, JSON.stringify(type));
+  const types = ["g6.xlarge", "g5.12xlarge", "inf2.xlarge"];
+  const vars = { region: "eu-west-1", ecs_cluster_name: "data-science", subnet_ids: ["subnet-0123456789abcdef0"], accelerator_instance_types: types };
+  let values: Record<string, any>;
+
+  beforeAll(async () => {
+    const expressions: Record<string, string> = {
+      provider_count: `\${length(${inner(provider.for_each)})}`,
+      role_count: roleCount,
+      none_count: roleCount.replace(/var\.accelerator_instance_types/g, "[]"),
+    };
+    types.forEach((type, i) => {
+      expressions[`name_${i}`] = forType(provider.name, type);
+      expressions[`vcpus_${i}`] = forType(template.instance_requirements.vcpu_count.min, type);
+      expressions[`memory_${i}`] = forType(template.instance_requirements.memory_mib.min, type);
+      expressions[`allowed_${i}`] = `\${${inner(template.instance_requirements.allowed_instance_types.map((t: string) => forType(t, type)))}}`;
+    });
+    // The output, with the providers standing in as what their configuration gives them: a name per type.
+    const standIn = `{ for t in ${inner(provider.for_each)} : t => { name = ${inner(provider.name).replace(/\beach\.value\b/g, "t")} } }`;
+    expressions.output = json.output.accelerator_capacity_providers.value.replace(/aws_ecs_capacity_provider\.[A-Za-z0-9_]+/, standIn);
+    expressions.scale_in_after = provider.managed_instances_provider.infrastructure_optimization.scale_in_after;
+    expressions.volume = template.storage_configuration.storage_size_gib;
+    values = await evaluateExpressions(expressions, { variables: json.variable, varsText: tfvars(vars) });
+  }, 60_000);
+
+  test("a provider per listed type, named after the environment and type, launching exactly that type with at least its vCPUs and memory", () => {
+    expect(values.provider_count).toBe(3);
+    expect([0, 1, 2].map((i) => [values[`name_${i}`], values[`allowed_${i}`], values[`vcpus_${i}`], values[`memory_${i}`]])).toEqual([
+      ["jupyter-gpu-g6-xlarge", ["g6.xlarge"], 4, 16 * 1024],
+      ["jupyter-gpu-g5-12xlarge", ["g5.12xlarge"], 48, 192 * 1024],
+      ["jupyter-gpu-inf2-xlarge", ["inf2.xlarge"], 4, 16 * 1024],
+    ]);
+  });
+
+  test("the output notebooks read maps each type to its provider's name", () => {
+    expect(values.output).toEqual({ "g6.xlarge": "jupyter-gpu-g6-xlarge", "g5.12xlarge": "jupyter-gpu-g5-12xlarge", "inf2.xlarge": "jupyter-gpu-inf2-xlarge" });
+    // the names the notebook tests above stand in for the state's output
+    for (const type of ["g6.xlarge", "g5.12xlarge", "inf2.xlarge"]) expect(values.output[type]).toBe(OFFERED[type]);
+  });
+
+  test("an idle instance ends after 300 s, with a 100 GiB volume, by default; no type listed: no role, profile or group", () => {
+    expect([values.scale_in_after, values.volume]).toEqual([300, 100]);
+    expect([values.role_count, values.none_count]).toEqual([1, 0]);
+  });
+});
+
+describeWithTerraform("the accelerated capacity's roles, rendered by terraform and evaluated", () => {
+  const { json } = synthAcceleratorsStack();
+  const role = (id: string) => Object.entries<any>(json.resource.aws_iam_role).find(([key]) => key.startsWith(`accelerators_${id}_`))![1];
+  const ACCOUNT = "111122223333";
+  let trust: Record<string, any>;
+
+  beforeAll(async () => {
+    trust = await renderPolicies({ infrastructure: role("infrastructure_role").assume_role_policy, instance: role("instance_role").assume_role_policy });
+  }, 60_000);
+
+  const assume = (service: string, roleName: string) => ({
+    principal: service,
+    action: "sts:AssumeRole",
+    resource: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+  });
+
+  test("ECS (not EC2, not a task) may assume the infrastructure role; EC2 (not ECS) the instance role", async () => {
+    const infrastructure = role("infrastructure_role").name;
+    const instance = role("instance_role").name;
+    expect(await decide(assume("ecs.amazonaws.com", infrastructure), { resource: trust.infrastructure })).toBe("Allowed");
+    expect(await decide(assume("ec2.amazonaws.com", infrastructure), { resource: trust.infrastructure })).toBe("ImplicitlyDenied");
+    expect(await decide(assume("ecs-tasks.amazonaws.com", infrastructure), { resource: trust.infrastructure })).toBe("ImplicitlyDenied");
+    expect(await decide(assume("ec2.amazonaws.com", instance), { resource: trust.instance })).toBe("Allowed");
+    expect(await decide(assume("ecs.amazonaws.com", instance), { resource: trust.instance })).toBe("ImplicitlyDenied");
+  });
+
+  test("AWS's infrastructure policy lets ECS pass the instance role: its name starts with ecsInstanceRole, which the policy's PassRole requires", async () => {
+    // The PassRole grant of AmazonECSInfrastructureRolePolicyForManagedInstances as AWS's
+    // documentation states it ("The policy scopes iam:PassRole to
+    // arn:aws:iam::*:role/ecsInstanceRole*", ECS developer guide, Managed Instances instance profile).
+    const passRole = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:PassRole", Resource: "arn:aws:iam::*:role/ecsInstanceRole*" }] };
+    const pass = (roleName: string) => ({
+      principal: `arn:aws:iam::${ACCOUNT}:role/${role("infrastructure_role").name}`,
+      action: "iam:PassRole",
+      resource: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+    });
+    const profile = Object.values<any>(json.resource.aws_iam_instance_profile)[0];
+    expect(profile.name).toBe(role("instance_role").name);
+    expect(await decide(pass(role("instance_role").name), { identity: passRole })).toBe("Allowed");
+    expect(await decide(pass("jupyter-gpu-instance"), { identity: passRole })).toBe("ImplicitlyDenied");
+    const attached = Object.values<any>(json.resource.aws_iam_role_policy_attachment).map((a) => a.policy_arn.replace(/\$\{[^}]+\}/, "aws"));
+    expect(attached.sort()).toEqual([
+      "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForManagedInstances",
+      "arn:aws:iam::aws:policy/AmazonECSInstanceRolePolicyForManagedInstances",
+    ]);
   });
 });
