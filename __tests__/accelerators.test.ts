@@ -449,6 +449,19 @@ describeWithTerraform("the accelerators-<env> stack: one capacity provider per i
     for (const type of ["g6.xlarge", "g5.12xlarge", "inf2.xlarge"]) expect(values.output[type]).toBe(OFFERED[type]);
   });
 
+  test("the shipped examples/accelerators.example.tfvars plans without error or undeclared name", async () => {
+    const dir = await initVariablesDir(json);
+    try {
+      const result = await planVars(dir, fs.readFileSync(path.join(__dirname, "..", "examples", "accelerators.example.tfvars"), "utf8"));
+      expect(result.output).not.toContain("Error:");
+      expect(result.output).not.toContain("undeclared variable");
+      expect(result.output).not.toContain("error message expression is invalid");
+      expect(result.code).toBe(0);
+    } finally {
+      removeDir(dir);
+    }
+  }, 60_000);
+
   test("an idle instance ends after 300 s, with a 100 GiB volume, by default; no type listed: no role, profile or group", () => {
     expect([values.scale_in_after, values.volume]).toEqual([300, 100]);
     expect([values.role_count, values.none_count]).toEqual([1, 0]);
