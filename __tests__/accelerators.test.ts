@@ -14,6 +14,7 @@ import {
   initVariablesDir,
   planVars,
   oneLine,
+  RejectedVarsCase,
   removeDir,
   renderPolicies,
   TerraformResult,
@@ -203,13 +204,8 @@ describeWithTerraform("an accelerated notebook's task definition and service, ev
   });
 });
 
-interface BadCase {
-  name: string;
-  set: Vars;
-  variable: string;
-  message: string;
-  error?: string;
-}
+/** A vars file refused: BASE with `set` changed. */
+type BadCase = RejectedVarsCase & { set: Vars };
 
 const PRECONDITION = "Error: Resource precondition failed";
 
