@@ -65,11 +65,10 @@ function filesTheStartScriptNeeds(): string[] {
 }
 
 describe("the CUDA variant: notebook-image/Dockerfile on the CUDA pytorch-notebook", () => {
-  const command = readmeBuild("cuda12-");
-  const stage = readDockerfile(DOCKERFILE, buildArgs(command));
-
   test("README.md's CUDA build starts from the NVIDIA default image, with its cuda12- tag", () => {
     // GIVEN the build args README.md documents
+    const command = readmeBuild("cuda12-");
+    const stage = readDockerfile(DOCKERFILE, buildArgs(command));
     expect(buildArgs(command)).toEqual({ BASE_FLAVOUR: "pytorch-notebook", BASE_TAG: expect.stringMatching(/^cuda12-\d{4}-\d{2}-\d{2}$/) });
     // THEN the FROM is the repository the stack pulls for nvidia, with its tag prefix
     const date = buildArgs(command).BASE_TAG.slice(NVIDIA_TAG_PREFIX.length);
@@ -79,6 +78,7 @@ describe("the CUDA variant: notebook-image/Dockerfile on the CUDA pytorch-notebo
   });
 
   test("nothing else in the Dockerfile depends on the flavour: one stage, and only the variables every Jupyter Docker Stacks image sets", () => {
+    const stage = readDockerfile(DOCKERFILE, { BASE_FLAVOUR: "pytorch-notebook", BASE_TAG: `${NVIDIA_TAG_PREFIX}2026-05-31` });
     expect(stage.stages).toBe(1);
     expect(stage.unresolved).toEqual(["NB_UID", "NB_USER"]);
     expect(stage.entrypoint).toEqual(["tini", "--", "start.sh"]);
@@ -266,7 +266,7 @@ describeWithTool("the Neuron variant: Dockerfile.neuron's command, run as its us
       }, 30_000);
     });
 
-    test("SIGTERM (ECS stopping the task, through tini) ends the server normally and scales nothing down", async () => {
+    test("SIGTERM (what tini passes on from ECS) ends the server normally and scales nothing down", async () => {
       nb.child.kill("SIGTERM");
       expect(await waitForExit(nb)).toBe(0);
       expect(nb.logs()).toContain("received TERM: stopping the server");

@@ -12,6 +12,9 @@ c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)
 c.ServerApp.open_browser = False
 c.ServerApp.allow_remote_access = True
 c.ServerApp.trust_xheaders = True  # behind the load balancer: client IPs and https from X-Forwarded-*
+# A file deleted in JupyterLab is deleted, not moved to a trash in the container: what the
+# Jupyter Docker Stacks' /etc/jupyter config sets too, which the Neuron variant does not have.
+c.FileContentsManager.delete_to_trash = False
 
 idle_minutes = float(os.environ.get("NOTEBOOK_IDLE_MINUTES") or 0)
 if idle_minutes > 0:

@@ -23,13 +23,30 @@ export const NEURON_IMAGE_TAG = "2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04";
  * when the image lacks it (the notebook's subnets reach the internet: accelerated notebooks
  * need a NAT gateway). Jupyter Server reads the token from JUPYTER_TOKEN. The container runs
  * as the image's user, root, so Jupyter must be allowed to.
+ *
+ * Why the first line is `:` (nothing): the DLC's entrypoint (`bash -m start_with_right_hostname.sh`)
+ * runs any command but "train" as `eval "$@"`, which joins ECS's `bash`, `-c` and this script
+ * with spaces and parses the result again. So `bash -c` gets the first line only and every other
+ * line runs in the entrypoint's own shell; written this way, the script does the same with that
+ * entrypoint and without one. (With `set -e` first, `bash -c set -e` ran `set`, which printed
+ * every variable, JUPYTER_TOKEN and NOTEBOOK_GIT_TOKEN included, into the notebook's log; and
+ * `set -e` never applied.)
+ *
+ * Root and the EFS home: the access point makes every file there belong to uid 1000, and git
+ * refuses to work in a repository that is not the user's own ("dubious ownership"); in this
+ * one-user container every directory is safe.
  */
 export const NEURON_START_SCRIPT = [
+  ":",
   "set -e",
   "if ! command -v jupyter-lab >/dev/null 2>&1; then",
   "  echo '[neuron-notebook] installing JupyterLab' >&2",
-  "  python3 -m pip install --no-cache-dir --quiet 'jupyterlab>=4,<5'",
+  "  if ! python3 -m pip install --no-cache-dir --quiet 'jupyterlab>=4,<5'; then",
+  "    echo '[neuron-notebook] could not install JupyterLab (pip failed): the notebook needs internet access, through a NAT gateway' >&2",
+  "    exit 1",
+  "  fi",
   "fi",
+  "if command -v git >/dev/null 2>&1; then git config --global --replace-all safe.directory '*' || true; fi",
   `mkdir -p ${WORK_DIR}`,
   `exec jupyter-lab --ServerApp.ip=0.0.0.0 --ServerApp.port=${NOTEBOOK_PORT} --ServerApp.port_retries=0 --ServerApp.open_browser=False --ServerApp.root_dir=${WORK_DIR} --ServerApp.allow_root=True`,
 ].join("\n");
