@@ -1,10 +1,21 @@
 import { App } from "cdktf";
-import { checkPlatformChangeOfCommand, checkStateAccessOfCommand, checkVarFilesOfCommand, createStacks, forgetStaleBackends, readSettings, removeOtherFormat, SettingsError } from "./stacks";
+import {
+  checkPlatformChangeOfCommand,
+  checkStateAccessOfCommand,
+  checkVarFilesOfCommand,
+  createStacks,
+  forgetStaleBackends,
+  readSettings,
+  removeOtherFormat,
+  SettingsError,
+  skipTokenCreationStacks,
+} from "./stacks";
 
 // The cdktf app: reads synth-time settings, creates the stacks, checks the vars files of
 // the cdktf command that runs it and that its AWS identity may use the chosen notebooks'
 // states, synthesizes.
 async function main(): Promise<void> {
+  skipTokenCreationStacks(process.env);
   const app = new App();
   const settings = readSettings({
     env: process.env,
@@ -21,9 +32,16 @@ async function main(): Promise<void> {
   await checkStateAccessOfCommand(notebooks, process.env, process.ppid);
   await checkPlatformChangeOfCommand(settings, process.env, process.ppid);
   app.synth();
-  removeOtherFormat(app.outdir, [...notebooks, ...stateBackends, ...platforms, ...accelerators].map((s) => s.node.id), process.env.SYNTH_HCL_OUTPUT === "true");
+  removeOtherFormat(
+    app.outdir,
+    [...notebooks, ...stateBackends, ...platforms, ...accelerators].map((s) => s.node.id),
+    process.env.SYNTH_HCL_OUTPUT === "true",
+  );
   // Notebook stacks only: a state-backend, platform or accelerators stack's backend changes only to move its state (--migrate-state).
-  forgetStaleBackends(app.outdir, notebooks.map((s) => s.node.id));
+  forgetStaleBackends(
+    app.outdir,
+    notebooks.map((s) => s.node.id),
+  );
 }
 
 main().catch((err) => {

@@ -16,6 +16,7 @@ export { StateBackendStack } from "./state-backend-stack";
 export { readSettings, SettingsError } from "./settings";
 export { notebookStackSpecs } from "./stack-specs";
 export { forgetStaleBackends, removeOtherFormat } from "./working-dir";
+export { skipTokenCreationStacks } from "./token-stacks";
 
 /**
  * Every stack for these settings: `notebook`; per environment `notebook-<env>`, one
@@ -61,7 +62,15 @@ export async function checkVarFilesOfCommand(stacks: TerraformStack[], projectDi
   if (!command || !COMMANDS_WITH_VAR_FILES.includes(command.command)) return;
   const files = varFilesOf(command, projectDir);
   if (files.length === 0) return;
-  const declared = new Map(stacks.map((stack) => [stack.node.id, stack.node.findAll().filter((c) => c instanceof TerraformVariable).map((c) => c.node.id)]));
+  const declared = new Map(
+    stacks.map((stack) => [
+      stack.node.id,
+      stack.node
+        .findAll()
+        .filter((c) => c instanceof TerraformVariable)
+        .map((c) => c.node.id),
+    ]),
+  );
   await checkVarFiles(files, declared, command.stacks);
 }
 
@@ -77,5 +86,8 @@ export async function checkStateAccessOfCommand(notebooks: NotebookStack[], env:
   // Without stack ids cdktf deploys the app's only stack or refuses; an app with one stack has no S3 state.
   if (!command || command.stacks.length === 0) return;
   const chosen = notebooks.filter((stack) => stackSelected(stack.node.id, command.stacks));
-  await checkStateAccess(chosen.map((stack) => stack.spec), env);
+  await checkStateAccess(
+    chosen.map((stack) => stack.spec),
+    env,
+  );
 }
