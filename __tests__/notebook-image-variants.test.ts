@@ -10,6 +10,7 @@ import {
   ECS_UPDATE_SERVICE,
   fakeEcs,
   FakeEcs,
+  withFakeEcs,
   freePort,
   get,
   git,
@@ -274,34 +275,34 @@ describeWithTool("the Neuron variant: Dockerfile.neuron's command, run as its us
     });
   });
 
-  test("idle: the server stops itself and sets its ECS service's desired count to 0", async () => {
-    const ecs = await fakeEcs();
-    try {
-      // GIVEN the image's command with a 3-second idle timeout (0.05 minutes)
-      const nb = await startImage(root().home, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0.05", ...awsEnv(ecs.port) });
-      await waitUntilServing(nb);
-      // WHEN only the load balancer's health checks come
-      const checks = (async () => {
-        while (nb.child.exitCode === null) {
-          await get(nb.port, "/api").catch(() => undefined);
-          await sleep(500);
-        }
-      })();
-      // THEN it ends by itself, successfully, after one UpdateService call for its service
-      expect(await waitForExit(nb, 30_000)).toBe(0);
-      await checks;
-      expect(nb.logs()).toContain("the server stopped after being idle");
-      expect(ecs.requests).toHaveLength(1);
-      expect(ecs.requests[0].headers["x-amz-target"]).toBe(ECS_UPDATE_SERVICE);
-      expect(JSON.parse(ecs.requests[0].body)).toEqual({
-        cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
-        service: "jupyter-ab12cd34",
-        desiredCount: 0,
-      });
-    } finally {
-      await ecs.close();
-    }
-  }, 60_000);
+  test(
+    "idle: the server stops itself and sets its ECS service's desired count to 0",
+    () =>
+      withFakeEcs(async (ecs) => {
+        // GIVEN the image's command with a 3-second idle timeout (0.05 minutes)
+        const nb = await startImage(root().home, { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0.05", ...awsEnv(ecs.port) });
+        await waitUntilServing(nb);
+        // WHEN only the load balancer's health checks come
+        const checks = (async () => {
+          while (nb.child.exitCode === null) {
+            await get(nb.port, "/api").catch(() => undefined);
+            await sleep(500);
+          }
+        })();
+        // THEN it ends by itself, successfully, after one UpdateService call for its service
+        expect(await waitForExit(nb, 30_000)).toBe(0);
+        await checks;
+        expect(nb.logs()).toContain("the server stopped after being idle");
+        expect(ecs.requests).toHaveLength(1);
+        expect(ecs.requests[0].headers["x-amz-target"]).toBe(ECS_UPDATE_SERVICE);
+        expect(JSON.parse(ecs.requests[0].body)).toEqual({
+          cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
+          service: "jupyter-ab12cd34",
+          desiredCount: 0,
+        });
+      }),
+    60_000,
+  );
 });
 
 // NEURON_START_SCRIPT, the command of the default Neuron image (no image in the vars file). The

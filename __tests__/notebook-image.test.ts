@@ -6,6 +6,7 @@ import {
   ECS_UPDATE_SERVICE,
   fakeEcs,
   FakeEcs,
+  withFakeEcs,
   get,
   IMAGE_DIR,
   JUPYTER_HINT,
@@ -27,17 +28,6 @@ import { describeWithTool } from "./helpers/tools";
 // (Debian's python3-jupyter-server) and real boto3 talking to a stand-in for ECS.
 
 const TOKEN = "test-token-0123456789abcdef";
-
-/** Runs `fn` with a stand-in for ECS that is closed afterwards, whatever happens. */
-async function withFakeEcs(fn: (ecs: FakeEcs) => Promise<void>): Promise<void> {
-  const ecs = await fakeEcs();
-  try {
-    await fn(ecs);
-  } finally {
-    await ecs.close();
-  }
-}
-
 
 describeWithTool("notebook image start script", "jupyter server", jupyterStatus(), JUPYTER_HINT, () => {
   const dirs: string[] = [];
@@ -104,9 +94,7 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
   test("refuses to start without JUPYTER_TOKEN, with one clear message", async () => {
     const nb = await startNotebook(home(), { JUPYTER_TOKEN: "" });
     expect(await waitForExit(nb)).not.toBe(0);
-    expect(nb.logs().trim()).toBe(
-      "[start-notebook] JUPYTER_TOKEN is empty: refusing to start a server that nobody could reach through the notebook URL",
-    );
+    expect(nb.logs().trim()).toBe("[start-notebook] JUPYTER_TOKEN is empty: refusing to start a server that nobody could reach through the notebook URL");
   });
 
   describe("git preload", () => {
@@ -189,49 +177,60 @@ describeWithTool("notebook image start script", "jupyter server", jupyterStatus(
     });
   });
 
-  test("idle: the server stops itself and sets its ECS service's desired count to 0", () =>
-    withFakeEcs(async (ecs) => {
-      // GIVEN a notebook with a 3-second idle timeout (0.05 minutes, the same variable)
-      const nb = await startNotebook(home(), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0.05", ...awsEnv(ecs.port) });
-      await waitUntilServing(nb);
-      // WHEN nobody uses it, while the load balancer keeps checking /api
-      const checks = (async () => {
-        while (nb.child.exitCode === null) {
-          await get(nb.port, "/api").catch(() => undefined);
-          await sleep(500);
-        }
-      })();
-      // THEN it ends by itself, successfully, after one UpdateService call
-      expect(await waitForExit(nb, 30_000)).toBe(0);
-      await checks;
-      expect(nb.logs()).toContain("the server stopped after being idle");
-      expect(ecs.requests).toHaveLength(1);
-      const [call] = ecs.requests;
-      expect(call.method).toBe("POST");
-      expect(call.headers["x-amz-target"]).toBe(ECS_UPDATE_SERVICE);
-      expect(call.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ecs\/aws4_request/);
-      expect(JSON.parse(call.body)).toEqual({
-        cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
-        service: "jupyter-ab12cd34",
-        desiredCount: 0,
-      });
-    }), 60_000);
+  test(
+    "idle: the server stops itself and sets its ECS service's desired count to 0",
+    () =>
+      withFakeEcs(async (ecs) => {
+        // GIVEN a notebook with a 3-second idle timeout (0.05 minutes, the same variable)
+        const nb = await startNotebook(home(), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0.05", ...awsEnv(ecs.port) });
+        await waitUntilServing(nb);
+        // WHEN nobody uses it, while the load balancer keeps checking /api
+        const checks = (async () => {
+          while (nb.child.exitCode === null) {
+            await get(nb.port, "/api").catch(() => undefined);
+            await sleep(500);
+          }
+        })();
+        // THEN it ends by itself, successfully, after one UpdateService call
+        expect(await waitForExit(nb, 30_000)).toBe(0);
+        await checks;
+        expect(nb.logs()).toContain("the server stopped after being idle");
+        expect(ecs.requests).toHaveLength(1);
+        const [call] = ecs.requests;
+        expect(call.method).toBe("POST");
+        expect(call.headers["x-amz-target"]).toBe(ECS_UPDATE_SERVICE);
+        expect(call.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/ecs\/aws4_request/);
+        expect(JSON.parse(call.body)).toEqual({
+          cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science",
+          service: "jupyter-ab12cd34",
+          desiredCount: 0,
+        });
+      }),
+    60_000,
+  );
 
-  test("idle stop disabled (0): the server keeps running past a short interval", () =>
-    withFakeEcs(async (ecs) => {
-      const nb = await startNotebook(home(), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0", ...awsEnv(ecs.port) });
-      await waitUntilServing(nb);
-      await sleep(4000);
-      expect(nb.child.exitCode).toBeNull();
-      await stopNotebook(nb);
-      expect(ecs.requests).toEqual([]);
-    }), 40_000);
+  test(
+    "idle stop disabled (0): the server keeps running past a short interval",
+    () =>
+      withFakeEcs(async (ecs) => {
+        const nb = await startNotebook(home(), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0", ...awsEnv(ecs.port) });
+        await waitUntilServing(nb);
+        await sleep(4000);
+        expect(nb.child.exitCode).toBeNull();
+        await stopNotebook(nb);
+        expect(ecs.requests).toEqual([]);
+      }),
+    40_000,
+  );
 });
 
 describeWithTool("shell scripts", "shellcheck", shellcheckStatus(), "install shellcheck (apt-get install shellcheck)", () => {
   const root = path.resolve(__dirname, "..");
   const scripts = [
-    ...fs.readdirSync(IMAGE_DIR).filter((f) => f.endsWith(".sh")).map((f) => path.join(IMAGE_DIR, f)),
+    ...fs
+      .readdirSync(IMAGE_DIR)
+      .filter((f) => f.endsWith(".sh"))
+      .map((f) => path.join(IMAGE_DIR, f)),
     path.join(root, ".ci", "run"),
   ];
 

@@ -210,6 +210,16 @@ export async function fakeEcs() {
     res.end(JSON.stringify({ service: { serviceName: body.service, clusterArn: body.cluster, desiredCount: body.desiredCount } }));
   });
 }
+
+/** Runs `fn` with a stand-in for ECS that is closed afterwards, whatever happens. */
+export async function withFakeEcs(fn: (ecs: FakeEcs) => Promise<void>): Promise<void> {
+  const ecs = await fakeEcs();
+  try {
+    await fn(ecs);
+  } finally {
+    await ecs.close();
+  }
+}
 export type FakeEcs = Awaited<ReturnType<typeof fakeEcs>>;
 
 /** The environment the stack gives the container, pointing boto3's ECS calls at a stand-in. */
