@@ -75,32 +75,35 @@ export class AcceleratorCapacity extends Construct {
     const managedPolicy = (name: string) => `arn:${partition.partition}:iam::aws:policy/${name}`;
     const only = (list: string[]) => Fn.join("", list);
 
-    this.infrastructureRole = new IamRole(this, "infrastructure_role", {
-      count,
+    /** A role that an AWS service assumes, with one AWS managed policy attached. */
+    const serviceRole = (roleId: string, policyId: string, props: { name: string; description: string; service: string; policy: string }) => {
+      const role = new IamRole(this, roleId, {
+        count,
+        name: props.name,
+        description: props.description,
+        assumeRolePolicy: Token.asString(
+          Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: props.service }, Action: "sts:AssumeRole" }] }),
+        ),
+      });
+      const attachment = new IamRolePolicyAttachment(this, policyId, { count, role: only(splat(role, "name")), policyArn: managedPolicy(props.policy) });
+      return { role, attachment };
+    };
+    const infrastructure = serviceRole("infrastructure_role", "infrastructure_policy", {
       name: `jupyter-${env}-ecs-infrastructure`,
       description: `ECS launches and ends the accelerated instances of environment ${env}'s notebooks`,
-      assumeRolePolicy: Token.asString(
-        Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ecs.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
-      ),
+      service: "ecs.amazonaws.com",
+      policy: INFRASTRUCTURE_POLICY,
     });
-    const infrastructurePolicy = new IamRolePolicyAttachment(this, "infrastructure_policy", {
-      count,
-      role: only(splat(this.infrastructureRole, "name")),
-      policyArn: managedPolicy(INFRASTRUCTURE_POLICY),
-    });
-    this.instanceRole = new IamRole(this, "instance_role", {
-      count,
+    const instance = serviceRole("instance_role", "instance_policy", {
       name: `${INSTANCE_ROLE_NAME_PREFIX}-jupyter-${env}`,
       description: `The ECS agent on environment ${env}'s accelerated notebook instances`,
-      assumeRolePolicy: Token.asString(
-        Fn.jsonencode({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
-      ),
+      service: "ec2.amazonaws.com",
+      policy: INSTANCE_POLICY,
     });
-    const instancePolicy = new IamRolePolicyAttachment(this, "instance_policy", {
-      count,
-      role: only(splat(this.instanceRole, "name")),
-      policyArn: managedPolicy(INSTANCE_POLICY),
-    });
+    this.infrastructureRole = infrastructure.role;
+    this.instanceRole = instance.role;
+    const infrastructurePolicy = infrastructure.attachment;
+    const instancePolicy = instance.attachment;
     this.instanceProfile = new IamInstanceProfile(this, "instance_profile", {
       count,
       name: `${INSTANCE_ROLE_NAME_PREFIX}-jupyter-${env}`,
