@@ -80,7 +80,7 @@ function computeExpressions(json: any, offered: Record<string, string>) {
   };
   expect(strategy.content.capacity_provider).toBe("${capacity_provider_strategy.value}");
   const replacements: Array<[RegExp, string]> = [
-    [/data\.terraform_remote_state\.accelerators_state_[0-9A-F]{8}\.outputs\.accelerator_capacity_providers/g, hclMap(offered)],
+    [/data\.terraform_remote_state\.accelerators_state_[0-9A-F]{8}\[0\]\.outputs\.accelerator_capacity_providers/g, hclMap(offered)],
     [/((?:data\.)?(?:aws|random)_[a-z0-9_]+)\.([A-Za-z0-9_]+?)_[0-9A-F]{8}\[\*\]\.([a-z_]+)/g, '["<$1.$2[*].$3>"]'],
     [/((?:data\.)?(?:aws|random)_[a-z0-9_]+)\.([A-Za-z0-9_]+?)_[0-9A-F]{8}\.([a-z_]+)/g, '"<$1.$2.$3>"'],
   ];
@@ -195,11 +195,11 @@ describeWithTerraform("an accelerated notebook's task definition and service, ev
     );
   });
 
-  test("capacity not deployed yet (the state's default, no providers): the precondition says so", () => {
+  test("an accelerators stack that offers nothing (no instance types, or destroyed: its state has no providers): the precondition says so", () => {
     const r = results["nothing offered"];
     expect(r.capacity_check).toBe(false);
     expect(r.capacity_message).toContain(
-      "instance_type inf2.xlarge has no capacity in accelerators-gpu, which offers none (it is not deployed, or lists no instance type)",
+      "instance_type inf2.xlarge has no capacity in accelerators-gpu, which offers none (its accelerator_instance_types is empty, or it was destroyed)",
     );
   });
 });

@@ -1,9 +1,13 @@
 import { Testing } from "cdktf";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { stateBackendStackSpecs } from "../stacks/stack-specs";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { ACCOUNT, actionExists, actionsOf, concrete, decide, REGION, Request, statementProblems, statementsOf } from "./helpers/iam";
-import { settingsFor } from "./helpers/synth";
-import { describeWithTerraform, renderPolicies } from "./helpers/terraform";
+import { startFakeAws } from "./helpers/fake-aws";
+import { settingsFor, synthStack } from "./helpers/synth";
+import { describeWithTerraform, oneLine, renderPolicies, runTerraform } from "./helpers/terraform";
 
 // The access model of an environment (modules/access-policies), as AWS receives it: the
 // policies of the state-backend stack rendered by the real terraform, realistic ARNs put
@@ -16,6 +20,8 @@ const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/jupyter-notebooks/jupyter-noteb
 const EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 
 const alice = `arn:aws:iam::${ACCOUNT}:user/alice`;
+/** The states of the environment's administrator stacks that notebooks read (platform, accelerators). */
+const ADMINISTRATOR_STATE_KEYS = ["jupyter-notebooks/_platform/dev/terraform.tfstate", "jupyter-notebooks/_accelerators/dev/terraform.tfstate"];
 /** A request by alice, whose identity carries the NotebookUser tag `tag` (alice unless said). */
 const byAlice = (action: string, resource: string, context: Record<string, string | string[]> = {}, tag: string | null = "alice"): Request => ({
   principal: alice,
@@ -92,6 +98,67 @@ describeWithTerraform("access policies of an environment: rendered by terraform,
     expect(await decide(byAlice("s3:GetObject", `${BUCKET}/jupyter-notebooks/_platform/prod/terraform.tfstate`), { identity: user })).toBe("ImplicitlyDenied");
     expect(await decide(byAlice("tag:GetResources", "*"), { identity: user })).toBe("Allowed");
   });
+
+  test("alice lists exactly the platform's and the accelerators stack's state keys (S3 then says a missing one is missing), nothing around them", async () => {
+    const list = (prefix: string, tag: string | null = "alice") => byAlice("s3:ListBucket", BUCKET, { "s3:prefix": prefix }, tag);
+    for (const key of ADMINISTRATOR_STATE_KEYS) {
+      expect(await decide(list(key), { identity: user })).toBe("Allowed");
+      expect(await decide(list(key, null), { identity: admin })).toBe("Allowed");
+    }
+    for (const prefix of [
+      "jupyter-notebooks/_accelerators/",
+      "jupyter-notebooks/_accelerators/dev/",
+      "jupyter-notebooks/_accelerators/prod/terraform.tfstate",
+      "jupyter-notebooks/",
+    ])
+      expect(await decide(list(prefix), { identity: user })).toBe("ImplicitlyDenied");
+  });
+
+  test("before accelerators-dev is deployed, alice's Fargate notebook-dev plans without reading its state; an accelerated one gets terraform's 'no state', not S3's 403", async () => {
+    // S3 answers a missing object with 404 only to a caller who may list its key (s3:ListBucket
+    // with the key as s3:prefix), and with 403 to anyone else. Terraform refuses a missing
+    // state either way, defaults or not: only an accelerated notebook reads it (count).
+    const listable: string[] = [];
+    for (const key of ADMINISTRATOR_STATE_KEYS)
+      if ((await decide(byAlice("s3:ListBucket", BUCKET, { "s3:prefix": key }), { identity: user })) === "Allowed") listable.push(key);
+    expect(listable).toEqual(ADMINISTRATOR_STATE_KEYS);
+    const settings = settingsFor({}, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", accelerators: true } });
+    const { json, text } = synthStack("notebook-dev", settings);
+    const [name, block] = Object.entries<any>(json.data.terraform_remote_state).find(([, b]) => b.config.key === ADMINISTRATOR_STATE_KEYS[1])!;
+    // What the notebook's compute reads from that state, as the stack writes it.
+    const read = text.match(new RegExp(`try\\(data\\.terraform_remote_state\\.${name}\\[0\\]\\.outputs\\.accelerator_capacity_providers, \\{\\}\\)`))![0];
+    const plan = async (accelerator: string, keys: string[]) => {
+      const aws = await startFakeAws(`arn:aws:iam::${ACCOUNT}:user/alice`, "alice", keys);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-admin-state-"));
+      try {
+        // Path-style requests: the stand-in on 127.0.0.1 has no per-bucket hostnames.
+        const reading = { ...block, config: { ...block.config, use_path_style: true } };
+        const config = {
+          variable: { accelerator: json.variable.accelerator },
+          data: { terraform_remote_state: { [name]: reading } },
+          output: { capacity: { value: `\${jsonencode(${read})}` } },
+        };
+        fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
+        const init = await runTerraform(dir, ["init", "-input=false", "-no-color"], aws.env);
+        expect(init.code).toBe(0);
+        return await runTerraform(dir, ["plan", "-input=false", "-no-color", `-var=accelerator=${accelerator}`], aws.env);
+      } finally {
+        aws.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const fargate = await plan("none", listable);
+    expect(fargate.output).not.toContain("Error");
+    expect(fargate.code).toBe(0);
+    expect(oneLine(fargate.output)).toContain(`capacity = jsonencode({})`);
+    const gpu = await plan("nvidia", listable);
+    expect(gpu.code).not.toBe(0);
+    expect(gpu.output).toContain("No stored state was found for the given workspace in the given backend");
+    // Without the listing (the policy before), S3's 403 reads as a permissions problem.
+    const gpuWithout = await plan("nvidia", []);
+    expect(gpuWithout.code).not.toBe(0);
+    expect(gpuWithout.output).toContain(`Unable to access object "${ADMINISTRATOR_STATE_KEYS[1]}"`);
+  }, 120_000);
 
   test("alice reads the accelerators stack's state (its capacity providers), never changes it, and no other environment's", async () => {
     const acceleratorsState = `${BUCKET}/jupyter-notebooks/_accelerators/dev/terraform.tfstate`;

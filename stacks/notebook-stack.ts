@@ -41,6 +41,7 @@ export class NotebookStack extends TerraformStack {
     // memory, accelerator, ...) is all the team file's when it sets any of it.
     const overrides = spec.overrides ?? {};
     const teamCompute = overrides.accelerator !== undefined;
+    const fromTeam = <T>(value: T | undefined, unset: T, variable: T): T => (teamCompute ? (value === undefined ? unset : value) : variable);
     const tags = { Owner: spec.user, Environment: spec.environment, Project: PROJECT_TAG };
 
     new AwsProvider(this, "aws", {
@@ -48,9 +49,7 @@ export class NotebookStack extends TerraformStack {
       profile: profileOrDefaultChain(vars.profileName.stringValue),
       defaultTags: [
         {
-          tags: Token.asStringMap(
-            Fn.merge([vars.tags.value, { ...tags, ManagedBy: "cdktf" }]),
-          ),
+          tags: Token.asStringMap(Fn.merge([vars.tags.value, { ...tags, ManagedBy: "cdktf" }])),
         },
       ],
     });
@@ -69,7 +68,12 @@ export class NotebookStack extends TerraformStack {
       });
       this.platform = platform;
       capacityProviderNames = platform.acceleratorCapacityProviders;
-      network = { subnets: platform.subnets, assignPublicIp: platform.assignPublicIp, domain: platform.domain, efsSecurityGroupId: platform.efsSecurityGroupId };
+      network = {
+        subnets: platform.subnets,
+        assignPublicIp: platform.assignPublicIp,
+        domain: platform.domain,
+        efsSecurityGroupId: platform.efsSecurityGroupId,
+      };
     } else {
       const own = vars as NotebookVariables;
       this.platform = new ExistingPlatform(this, "platform", {
@@ -87,11 +91,15 @@ export class NotebookStack extends TerraformStack {
         efsSecurityGroupId: own.efsSecurityGroupId.stringValue,
       };
       if (capacitySpec?.backend) {
-        capacityProviderNames = new AcceleratorCapacityState(this, "accelerators", { state: capacitySpec.backend }).capacityProviderNames;
+        capacityProviderNames = new AcceleratorCapacityState(this, "accelerators", {
+          state: capacitySpec.backend,
+          accelerator: fromTeam(overrides.accelerator, "none", vars.accelerator.stringValue),
+        }).capacityProviderNames;
       }
     }
     // The rules that combine the notebook's compute with its options, on the values it gets.
-    const literal = (value: string | number | undefined, name: string, unset: string) => (teamCompute ? (value === undefined ? unset : JSON.stringify(value)) : `var.${name}`);
+    const literal = (value: string | number | undefined, name: string, unset: string) =>
+      teamCompute ? (value === undefined ? unset : JSON.stringify(value)) : `var.${name}`;
     computeChecks(this, {
       accelerator: literal(overrides.accelerator, "accelerator", '"none"'),
       instanceType: literal(overrides.instanceType, "instance_type", '""'),
@@ -102,7 +110,6 @@ export class NotebookStack extends TerraformStack {
       ephemeralStorageGib: "var.ephemeral_storage_gib",
       assignPublicIp: platformSpec ? undefined : "var.assign_public_ip",
     });
-    const fromTeam = <T>(value: T | undefined, unset: T, variable: T): T => (teamCompute ? (value === undefined ? unset : value) : variable);
 
     const notebook = (this.notebook = new Notebook(this, "notebook", {
       platform: this.platform,

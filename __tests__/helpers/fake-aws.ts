@@ -5,11 +5,13 @@ import { ChildProcess, spawn } from "child_process";
  * on terraform), for the AWS SDK and terraform's S3 backend pointed at it with
  * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_STS. STS says the caller is `identity`. S3 answers
  * as AWS does under the notebook user policy for that person: objects under
- * `/<user>/` are theirs (no state yet: 404); every other object and listing is refused (403).
+ * `/<user>/` are theirs (no state yet: 404); so are the keys in `listable` (the caller may list
+ * them, so S3 says a missing one is missing: 404); every other object and listing is refused (403).
  */
 const SERVER = `
 const http = require("http");
-const [identity, user] = process.argv.slice(1);
+const [identity, user, listableJson] = process.argv.slice(1);
+const listable = JSON.parse(listableJson || "[]");
 const xml = (res, status, body) => { res.writeHead(status, { "content-type": "text/xml", "content-length": Buffer.byteLength(body) }); res.end(body); };
 http.createServer((req, res) => {
   let body = "";
@@ -18,7 +20,8 @@ http.createServer((req, res) => {
     if (body.includes("Action=GetCallerIdentity")) {
       return xml(res, 200, '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>' + identity + '</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>');
     }
-    if (req.url.includes("/" + user + "/")) {
+    const path = decodeURIComponent(req.url.split("?")[0]);
+    if (req.url.includes("/" + user + "/") || listable.some((key) => path.endsWith("/" + key))) {
       if (req.method === "HEAD") { res.writeHead(404); return res.end(); }
       return xml(res, 404, "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>");
     }
@@ -28,8 +31,8 @@ http.createServer((req, res) => {
 }).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
 `;
 
-export async function startFakeAws(identity: string, user: string): Promise<{ env: Record<string, string>; stop: () => void }> {
-  const child: ChildProcess = spawn(process.execPath, ["-e", SERVER, identity, user], { stdio: ["ignore", "pipe", "inherit"] });
+export async function startFakeAws(identity: string, user: string, listable: string[] = []): Promise<{ env: Record<string, string>; stop: () => void }> {
+  const child: ChildProcess = spawn(process.execPath, ["-e", SERVER, identity, user, JSON.stringify(listable)], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout!.once("data", (d) => resolve(String(d).trim()));
     child.once("exit", (code) => reject(new Error(`fake AWS exited with ${code}`)));

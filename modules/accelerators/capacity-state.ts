@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
-import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, TerraformRemoteState, Token } from "cdktf";
+import { DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, Fn, ref, TerraformRemoteState, TerraformStack, Token } from "cdktf";
+import { countWhen, equals, not } from "../platform/conditions";
 import { StateLocation } from "../state-location";
 
 /** The output of an accelerator capacity (platform or accelerators stack) that notebooks read: instance type => capacity provider. */
@@ -8,27 +9,42 @@ export const CAPACITY_PROVIDERS_OUTPUT = "accelerator_capacity_providers";
 export interface AcceleratorCapacityStateProps {
   /** Where the stack that offers the capacity (`accelerators-<env>`) keeps its state. */
   readonly state: StateLocation;
+  /** The notebook's accelerator (`none`, `nvidia`, `neuron`; an expression or a literal): the state is read only for an accelerated one. */
+  readonly accelerator: string;
 }
 
 /**
  * The accelerated capacity of an environment whose notebooks run on the team's own cluster,
- * read from the state of its `accelerators-<env>` stack. Before that stack is deployed the
- * state has no outputs and no instance type is offered: a Fargate notebook deploys as ever,
- * an accelerated one stops at its precondition, which names the stack.
+ * read from the state of its `accelerators-<env>` stack, and only by an accelerated notebook
+ * (count 0 otherwise). Terraform refuses to read a state that does not exist ("Unable to find
+ * remote state"), defaults or not: before that stack is deployed, a Fargate notebook must not
+ * read it at all, and an accelerated one cannot be deployed anyway. A stack deployed and then
+ * destroyed leaves an empty state: its defaults offer no instance type, and the notebook's
+ * precondition names the stack.
  */
 export class AcceleratorCapacityState extends Construct {
-  public readonly remoteState: TerraformRemoteState;
-  /** Instance type => capacity provider name (empty until the stack is deployed). */
+  /** Absent when the accelerator is the literal `none`. */
+  public readonly remoteState?: TerraformRemoteState;
+  /** Instance type => capacity provider name (empty for a Fargate notebook, or an empty state). */
   public readonly capacityProviderNames: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: AcceleratorCapacityStateProps) {
     super(scope, id);
+    const accelerated = not(equals(props.accelerator, "none"));
+    if (accelerated === false) {
+      this.capacityProviderNames = {};
+      return;
+    }
     const state = props.state;
     const defaults = { [CAPACITY_PROVIDERS_OUTPUT]: {} };
-    this.remoteState =
+    const remoteState =
       state.type === "local"
         ? new DataTerraformRemoteStateLocal(this, "state", { path: state.path, defaults })
         : new DataTerraformRemoteStateS3(this, "state", { bucket: state.bucket, key: state.key, region: state.region, encrypt: true, defaults });
-    this.capacityProviderNames = Token.asStringMap(this.remoteState.get(CAPACITY_PROVIDERS_OUTPUT));
+    remoteState.addOverride("count", countWhen(accelerated, 1));
+    this.remoteState = remoteState;
+    // With count 0 there is no instance [0]: try() gives the empty map.
+    const output = ref(`data.terraform_remote_state.${remoteState.friendlyUniqueId}[0].outputs.${CAPACITY_PROVIDERS_OUTPUT}`, TerraformStack.of(this));
+    this.capacityProviderNames = Token.asStringMap(Fn.try([output, {}]));
   }
 }

@@ -97,12 +97,23 @@ export function deployStatements(props: DeployStatementsProps): { stateAndRoles:
 
   const stateAndRoles: Statement[] = [
     // State: the object and its lock file under <prefix>/<env>/<user>/, and listing only there.
+    // Listing also the administrator states' exact keys is what makes S3 answer a missing one
+    // with 404 rather than 403 (it checks s3:ListBucket with the key as s3:prefix): the S3
+    // backend takes 404 as "no state yet" (outputs default), 403 as an error that stops plan
+    // and destroy of every notebook in an environment whose accelerators stack is not deployed.
     {
       Sid: "ListOwnStatePrefix",
       Effect: "Allow",
       Action: "s3:ListBucket",
       Resource: props.stateBucketArn,
       Condition: { StringLike: { "s3:prefix": `${userPrefix}*` } },
+    },
+    {
+      Sid: "ListAdministratorStates",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: props.stateBucketArn,
+      Condition: { StringEquals: { "s3:prefix": props.administratorStateKeys } },
     },
     {
       Sid: "ReadWriteOwnState",

@@ -359,7 +359,7 @@ function capacityMissingMessage(compute: NotebookCompute, names: Record<string, 
   const offered = Fn.join(", ", Fn.keys(names));
   return Fn.format(
     `instance_type %s has no capacity in ${stack}, which offers %s: choose one of those, or ask an administrator to add %s to accelerator_instance_types and deploy ${stack}.`,
-    [compute.instanceType, conditional(Op.gte(Fn.lengthOf(Fn.keys(names)), 1), offered, "none (it is not deployed, or lists no instance type)"), compute.instanceType],
+    [compute.instanceType, conditional(Op.gte(Fn.lengthOf(Fn.keys(names)), 1), offered, "none (its accelerator_instance_types is empty, or it was destroyed)"), compute.instanceType],
   );
 }
 
