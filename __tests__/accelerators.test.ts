@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NEURON_IMAGE, NEURON_IMAGE_TAG, NEURON_START_COMMAND, NVIDIA_IMAGE } from "../modules/accelerators/images";
+import { DEFAULT_IMAGE, NEURON_IMAGE, NEURON_IMAGE_TAG, NEURON_START_COMMAND, NVIDIA_IMAGE } from "../modules/accelerators/images";
 import { Testing } from "cdktf";
 import { acceleratorsStackSpecs } from "../stacks/stack-specs";
 import { AcceleratorsStack } from "../stacks/accelerators-stack";
@@ -32,6 +32,8 @@ import { OLD_VARS, Vars } from "./helpers/vars";
  * left to tasks), not read back from the code's table.
  */
 
+const TEAM_IMAGE = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/cuda-notebook";
+const GINA_IMAGE = "ghcr.io/gina/notebook";
 const ENVIRONMENTS = { gpu: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", accelerators: true } };
 /** The old configuration's file without its Fargate size, which an accelerated notebook leaves to the instance. */
 const BASE: Vars = { ...OLD_VARS, cpu: null, memory: null };
@@ -324,7 +326,8 @@ describeWithTerraform("an accelerated notebook's variables and checks, evaluated
 });
 
 describeWithTerraform("a team roll-out with accelerators per user, evaluated by terraform", () => {
-  // GIVEN a team file where dave asks for 2 of g5.12xlarge's GPUs, erin for Neuron, frank for a larger Fargate task
+  // GIVEN a team file where dave asks for 2 of g5.12xlarge's GPUs, erin for Neuron, frank for a larger Fargate task,
+  // and gina for a GPU with her own image
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nb-accel-team-"));
   const teamFile = path.join(dir, "team.json");
   fs.writeFileSync(
@@ -334,13 +337,14 @@ describeWithTerraform("a team roll-out with accelerators per user, evaluated by 
         { name: "dave", accelerator: "nvidia", instance_type: "g5.12xlarge", gpu_count: 2 },
         { name: "erin", accelerator: "neuron" },
         { name: "frank", cpu: 2048, memory: 8192 },
+        { name: "gina", accelerator: "nvidia", image: GINA_IMAGE },
       ],
     }),
   );
   const settings = settingsFor({}, { gpu: { ...ENVIRONMENTS.gpu, teamFile } });
-  const stacks = Object.fromEntries(["dave", "erin", "frank"].map((user) => [user, synthStack(`notebook-gpu-${user}`, settings).json]));
-  // AND the administrator's vars file, which sets no accelerator, and asks for nvidia with a Fargate size
-  const adminVars: Vars = { ...OLD_VARS, accelerator: "nvidia", cpu: 1024, memory: 4096 };
+  const stacks = Object.fromEntries(["dave", "erin", "frank", "gina"].map((user) => [user, synthStack(`notebook-gpu-${user}`, settings).json]));
+  // AND the administrator's vars file, which asks for nvidia with a Fargate size and the team's CUDA image
+  const adminVars: Vars = { ...OLD_VARS, accelerator: "nvidia", cpu: 1024, memory: 4096, image: TEAM_IMAGE };
   const results: Record<string, Record<string, any>> = {};
   const plans: Record<string, TerraformResult> = {};
   const planDirs: string[] = [];
@@ -386,10 +390,20 @@ describeWithTerraform("a team roll-out with accelerators per user, evaluated by 
     expect(container(results.frank).resourceRequirements).toBeNull();
   });
 
+  test("the vars file's image goes with its accelerator: dave (nvidia) gets it, erin and frank their accelerator's default, gina her own", () => {
+    const tag = OLD_VARS.jupyter_docker_tag;
+    expect(container(results.dave).image).toBe(`${TEAM_IMAGE}:${tag}`);
+    expect(container(results.erin).image).toBe(`${NEURON_IMAGE}:${NEURON_IMAGE_TAG}`);
+    expect(container(results.frank).image).toBe(`${DEFAULT_IMAGE}:${tag}`);
+    expect(container(results.gina).image).toBe(`${GINA_IMAGE}:${tag}`);
+    expect(results.gina).toMatchObject({ requires_compatibilities: ["MANAGED_INSTANCES"], capacity_providers: ["jupyter-gpu-g6-xlarge"] });
+  });
+
   test("the checks apply to the values a member gets: Fargate storage is refused for dave and erin, accepted for frank", () => {
     for (const [user, accelerator] of [
       ["dave", "nvidia"],
       ["erin", "neuron"],
+      ["gina", "nvidia"],
     ]) {
       expect(plans[user].code).not.toBe(0);
       expect(oneLine(plans[user].output)).toContain(`ephemeral_storage_gib is Fargate's task storage, but accelerator is ${accelerator}`);

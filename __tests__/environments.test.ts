@@ -129,7 +129,8 @@ describe("team roll-out", () => {
     const carol = synthStack("notebook-dev-carol", settings).json;
     const task = Object.values<any>(carol.resource.aws_ecs_task_definition)[0];
     expect([task.cpu, task.memory]).toEqual(["2048", "8192"]);
-    expect(task.container_definitions).toContain('format("%s:%s", var.image, "2026-05-31")');
+    // Carol's compute is the team file's (Fargate): the vars file's image when it is for Fargate too.
+    expect(task.container_definitions).toContain('format("%s:%s", (var.accelerator == "none") ? var.image : "", "2026-05-31")');
     expect(carol.provider.aws[0].default_tags[0].tags).toContain('"Owner" = "carol"');
     const bob = Object.values<any>(synthStack("notebook-dev-bob", settings).json.resource.aws_ecs_task_definition)[0];
     expect(bob.cpu).toMatch(/^\$\{tostring\(coalesce\(var\.cpu, /);
@@ -147,7 +148,7 @@ describe("team roll-out", () => {
     [
       "a user has an unknown field",
       { users: [{ name: "bob", gpu: 1 }] },
-      /^team file team\.json: users\[0\] has unknown field "gpu": allowed are name, cpu, memory, jupyter_docker_tag, accelerator, instance_type, gpu_count$/,
+      /^team file team\.json: users\[0\] has unknown field "gpu": allowed are name, cpu, memory, jupyter_docker_tag, image, accelerator, instance_type, gpu_count$/,
     ],
     [
       "a name is not a DNS label",
@@ -167,6 +168,12 @@ describe("team roll-out", () => {
       { users: [{ name: "bob", jupyter_docker_tag: "bad tag" }] },
       /users\[0\] \(bob\) has jupyter_docker_tag "bad tag": expected an image tag$/,
     ],
+    [
+      "an image has a tag (the tag is jupyter_docker_tag)",
+      { users: [{ name: "bob", image: "quay.io/jupyter/pytorch-notebook:cuda12-latest" }] },
+      /users\[0\] \(bob\) has image "quay.io\/jupyter\/pytorch-notebook:cuda12-latest": expected a lower-case image repository without tag or digest/,
+    ],
+    ["an image is not a string", { users: [{ name: "bob", image: 7 }] }, /users\[0\] \(bob\) has image 7: expected a lower-case image repository/],
     [
       "an accelerator is unknown",
       { users: [{ name: "bob", accelerator: "amd" }] },

@@ -7,6 +7,7 @@ import { ExistingPlatform } from "../modules/existing-platform";
 import { Notebook } from "../modules/notebook";
 import { NotebookPlatform } from "../modules/notebook/platform";
 import { AcceleratorCapacityState } from "../modules/accelerators/capacity-state";
+import { equals, when } from "../modules/platform/conditions";
 import { PlatformState } from "../modules/platform-state";
 import { computeChecks } from "./compute-variables";
 import { LOCAL_ENVIRONMENT, NotebookStackSpec } from "./stack-specs";
@@ -123,7 +124,13 @@ export class NotebookStack extends TerraformStack {
         capacityProvider: vars.capacityProvider.stringValue,
         capacityProviderNames,
         instanceTable: vars.instanceTable.expression as IResolvable,
-        image: vars.image.stringValue,
+        // The vars file's image goes with the vars file's accelerator; a team member on
+        // another one gets its default (""), unless the team file names an image.
+        image:
+          overrides.image ??
+          (teamCompute
+            ? Token.asString(when(equals(vars.accelerator.stringValue, overrides.accelerator!), vars.image.stringValue, ""))
+            : vars.image.stringValue),
         imageTag: overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue,
       },
       acceleratorCapacityStack: capacitySpec?.stackId,

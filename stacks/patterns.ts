@@ -26,6 +26,12 @@ export const NETWORK_ADDRESS =
   'can(cidrhost(c, 0)) && try(cidrhost(c, 0) == cidrhost(format("%s/%d", split("/", c)[0], strcontains(c, ":") ? 128 : 32), 0) && ' +
   'strcontains(c, ":") == strcontains(cidrhost(c, 0), ":"), false)';
 
+const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
+/** An image repository: an optional registry (host, optional port) followed by path components; no tag, no digest. */
+export const IMAGE_RE = `^(${IMAGE_COMPONENT}(:[0-9]+)?/)?${IMAGE_COMPONENT}(/${IMAGE_COMPONENT})*$`;
+/** The longest image repository name the vars file and the team file take. */
+export const MAX_IMAGE_LENGTH = 255;
+
 /** An image tag. */
 export const TAG_RE = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$";
 
@@ -44,9 +50,7 @@ export const FARGATE_TABLE_TEXT =
   "4096: 8192-30720 (steps of 1024); 8192: 16384-61440 (steps of 4096); 16384: 32768-122880 (steps of 8192)";
 
 /** Retention values CloudWatch Logs accepts (0: never expire). */
-export const LOG_RETENTION_DAYS = [
-  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+export const LOG_RETENTION_DAYS = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = [];

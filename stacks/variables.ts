@@ -1,7 +1,19 @@
 import { Construct } from "constructs";
 import { TerraformResource, TerraformStack, TerraformVariable } from "cdktf";
 import { address } from "../modules/expressions";
-import { LABEL, LOG_RETENTION_DAYS, NETWORK_ADDRESS, NOTEBOOK_DOMAIN_RE, REGION_RE, SUBNET_RE, TAG_RE, VPC_RE, ZONE_RE } from "./patterns";
+import {
+  IMAGE_RE,
+  LABEL,
+  LOG_RETENTION_DAYS,
+  MAX_IMAGE_LENGTH,
+  NETWORK_ADDRESS,
+  NOTEBOOK_DOMAIN_RE,
+  REGION_RE,
+  SUBNET_RE,
+  TAG_RE,
+  VPC_RE,
+  ZONE_RE,
+} from "./patterns";
 import { oneOfRule, patternRule, re, shown, variable, wholeNumberRule } from "./variable-rules";
 import { CapacitySource, computeVariables } from "./compute-variables";
 import { DEFAULT_IMAGE, NEURON_IMAGE, NEURON_IMAGE_TAG, NVIDIA_IMAGE, NVIDIA_TAG_PREFIX } from "../modules/accelerators/images";
@@ -25,9 +37,6 @@ import {
 
 const ALB_ARN_RE = "^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2,4}(-[a-z]+)+-[0-9]+:[0-9]{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$";
 const DOMAIN_RE = `^(${LABEL}\\.)*${LABEL}$`;
-const IMAGE_COMPONENT = "[a-z0-9]+([._-]+[a-z0-9]+)*";
-// An optional registry (host, optional port) followed by path components; no tag, no digest.
-const IMAGE_RE = `^(${IMAGE_COMPONENT}(:[0-9]+)?/)?${IMAGE_COMPONENT}(/${IMAGE_COMPONENT})*$`;
 /** Characters AWS accepts in tag keys and values. */
 const TAG_CHARS_RE = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$";
 const EFS_RE = "^fs-([0-9a-f]{8}|[0-9a-f]{17})$";
@@ -233,7 +242,7 @@ function serverVariables(stack: Construct) {
       description: `Notebook image repository without tag (the tag is jupyter_docker_tag), e.g. an ECR repository; null: ${DEFAULT_IMAGE}, with nvidia ${NVIDIA_IMAGE} (tag ${NVIDIA_TAG_PREFIX}<jupyter_docker_tag>), with neuron ${NEURON_IMAGE}:${NEURON_IMAGE_TAG}.`,
       validation: [
         {
-          condition: `\${var.image == null ? true : length(var.image) <= 255 && can(regex(${re(IMAGE_RE)}, var.image))}`,
+          condition: `\${var.image == null ? true : length(var.image) <= ${MAX_IMAGE_LENGTH} && can(regex(${re(IMAGE_RE)}, var.image))}`,
           errorMessage:
             "image must be a lower-case image repository without tag or digest, e.g. quay.io/jupyter/datascience-notebook, or null for the default, got '" +
             shown("image") +
