@@ -62,7 +62,14 @@ const expression = (value: unknown) => `\${${inner(value)}}`;
  * terraform can evaluate with only the variable blocks and the stack's locals: the
  * accelerators state's output becomes `offered`, every other resource reference a string.
  */
-function computeExpressions(json: any, offered: Record<string, string>) {
+/** Where the accelerators-gpu stack's state says its capacity is (its cluster_name and subnet_ids outputs). */
+interface Placement {
+  cluster: string;
+  subnets: string[];
+}
+const PLACEMENT: Placement = { cluster: OLD_VARS.ecs_cluster_name as string, subnets: OLD_VARS.fargate_subnets as string[] };
+
+function computeExpressions(json: any, offered: Record<string, string>, placement: Placement = PLACEMENT) {
   const task = Object.values<any>(json.resource.aws_ecs_task_definition)[0];
   const service = Object.values<any>(json.resource.aws_ecs_service)[0];
   const strategy = service.dynamic.capacity_provider_strategy[0];
@@ -79,10 +86,16 @@ function computeExpressions(json: any, offered: Record<string, string>) {
     // A Fargate member of a team file has no capacity to check: no precondition.
     capacity_check: expression(service.lifecycle?.precondition[0].condition ?? true),
     capacity_message: service.lifecycle?.precondition[0].error_message ?? "",
+    ...placementExpressions(service, "cluster", "ecs_cluster_name is"),
+    ...placementExpressions(service, "subnets", "fargate_subnets has"),
   };
   expect(strategy.content.capacity_provider).toBe("${capacity_provider_strategy.value}");
   const replacements: Array<[RegExp, string]> = [
     [/data\.terraform_remote_state\.accelerators_state_[0-9A-F]{8}\[0\]\.outputs\.accelerator_capacity_providers/g, hclMap(offered)],
+    [/data\.terraform_remote_state\.accelerators_state_[0-9A-F]{8}\[0\]\.outputs\.capacity_cluster_name/g, JSON.stringify(placement.cluster)],
+    [/data\.terraform_remote_state\.accelerators_state_[0-9A-F]{8}\[0\]\.outputs\.capacity_subnet_ids/g, JSON.stringify(placement.subnets)],
+    // The cluster the notebook looks up by its name.
+    [/data\.aws_ecs_cluster\.platform_cluster_[0-9A-F]{8}\.cluster_name/g, "var.ecs_cluster_name"],
     [/((?:data\.)?(?:aws|random)_[a-z0-9_]+)\.([A-Za-z0-9_]+?)_[0-9A-F]{8}\[\*\]\.([a-z_]+)/g, '["<$1.$2[*].$3>"]'],
     [/((?:data\.)?(?:aws|random)_[a-z0-9_]+)\.([A-Za-z0-9_]+?)_[0-9A-F]{8}\.([a-z_]+)/g, '"<$1.$2.$3>"'],
   ];
@@ -92,8 +105,14 @@ function computeExpressions(json: any, offered: Record<string, string>) {
   return { expressions, replacements, locals };
 }
 
-async function evaluateCompute(json: any, vars: Vars, offered = OFFERED): Promise<Record<string, any>> {
-  const { expressions, replacements, locals } = computeExpressions(json, offered);
+/** The condition and message of the service's placement precondition whose message starts with `start` (absent: nothing to check). */
+function placementExpressions(service: any, name: string, start: string): Record<string, string> {
+  const check = (service.lifecycle?.precondition ?? []).find((p: any) => String(p.error_message).includes(start));
+  return { [`${name}_check`]: expression(check?.condition ?? true), [`${name}_message`]: check?.error_message ?? "" };
+}
+
+async function evaluateCompute(json: any, vars: Vars, offered = OFFERED, placement = PLACEMENT): Promise<Record<string, any>> {
+  const { expressions, replacements, locals } = computeExpressions(json, offered, placement);
   return evaluateExpressions(expressions, { replacements, locals, variables: json.variable, varsText: tfvars(vars) });
 }
 
@@ -108,7 +127,7 @@ const container = (values: Record<string, any>) => (values.container as any[])[0
 describeWithTerraform("an accelerated notebook's task definition and service, evaluated by terraform", () => {
   const { json } = synthStack("notebook-gpu", settingsFor({}, ENVIRONMENTS));
   const results: Record<string, Record<string, any>> = {};
-  const cases: Record<string, [Vars, Record<string, string>?]> = {
+  const cases: Record<string, [Vars, Record<string, string>?, Placement?]> = {
     fargate: [BASE],
     nvidia: [{ ...BASE, accelerator: "nvidia" }],
     "nvidia half of g5.12xlarge": [{ ...BASE, accelerator: "nvidia", instance_type: "g5.12xlarge", gpu_count: 2 }],
@@ -117,10 +136,16 @@ describeWithTerraform("an accelerated notebook's task definition and service, ev
     neuron: [{ ...BASE, accelerator: "neuron", instance_type: "inf2.24xlarge" }],
     "not offered": [{ ...BASE, accelerator: "nvidia", instance_type: "g6.2xlarge" }],
     "nothing offered": [{ ...BASE, accelerator: "neuron" }, {}],
+    "other cluster": [{ ...BASE, accelerator: "nvidia" }, OFFERED, { ...PLACEMENT, cluster: "ml-gpu" }],
+    "subnet outside": [{ ...BASE, accelerator: "nvidia" }, OFFERED, { ...PLACEMENT, subnets: ["subnet-0123456789abcdef0", "subnet-0fedcba9"] }],
+    "fargate elsewhere": [BASE, OFFERED, { cluster: "ml-gpu", subnets: ["subnet-0fedcba9"] }],
+    "state without placement": [{ ...BASE, accelerator: "nvidia" }, OFFERED, { cluster: "", subnets: [] }],
   };
 
   beforeAll(async () => {
-    await Promise.all(Object.entries(cases).map(async ([name, [vars, offered]]) => (results[name] = await evaluateCompute(json, vars, offered))));
+    await Promise.all(
+      Object.entries(cases).map(async ([name, [vars, offered, placement]]) => (results[name] = await evaluateCompute(json, vars, offered, placement))),
+    );
   }, 120_000);
 
   test("without accelerator: Fargate on demand, 1 vCPU and 4 GiB, datascience-notebook, no device, the vars file's public IP", () => {
@@ -203,6 +228,26 @@ describeWithTerraform("an accelerated notebook's task definition and service, ev
     expect(r.capacity_message).toContain(
       "instance_type inf2.xlarge has no capacity in accelerators-gpu, which offers none (its accelerator_instance_types is empty, or it was destroyed)",
     );
+  });
+  test("on another cluster than the capacity's: the service's precondition names both and what to set", () => {
+    const r = results["other cluster"];
+    expect([r.capacity_check, r.cluster_check, r.subnets_check]).toEqual([true, false, true]);
+    expect(r.cluster_message).toBe(
+      "ecs_cluster_name is data-science, but accelerators-gpu added its accelerated capacity to cluster ml-gpu (a capacity provider serves its own cluster only): set ecs_cluster_name to ml-gpu, or set accelerator to none.",
+    );
+  });
+
+  test("in a subnet the capacity's instances do not run in: the precondition names that subnet and the capacity's", () => {
+    const r = results["subnet outside"];
+    expect([r.capacity_check, r.cluster_check, r.subnets_check]).toEqual([true, true, false]);
+    expect(r.subnets_message).toBe(
+      "fargate_subnets has subnet-89abcdef, which accelerators-gpu's instances do not run in (its subnet_ids: subnet-0123456789abcdef0, subnet-0fedcba9): an accelerated notebook uses those subnets; set fargate_subnets to them, or ask an administrator to add yours to accelerators-gpu's subnet_ids.",
+    );
+  });
+
+  test("placement is not checked for a Fargate notebook, nor against a state written before it said where its capacity is", () => {
+    for (const name of ["fargate elsewhere", "state without placement", "nvidia"])
+      expect([name, results[name].cluster_check, results[name].subnets_check]).toEqual([name, true, true]);
   });
 });
 
@@ -457,6 +502,13 @@ describeWithTerraform("the accelerators-<env> stack: one capacity provider per i
     expect(values.output).toEqual({ "g6.xlarge": "jupyter-gpu-g6-xlarge", "g5.12xlarge": "jupyter-gpu-g5-12xlarge", "inf2.xlarge": "jupyter-gpu-inf2-xlarge" });
     // the names the notebook tests above stand in for the state's output
     for (const type of ["g6.xlarge", "g5.12xlarge", "inf2.xlarge"]) expect(values.output[type]).toBe(OFFERED[type]);
+  });
+
+  test("it also says where the capacity is, for the notebooks' placement checks: the cluster it looked up and the instances' subnets", () => {
+    expect(json.output.capacity_cluster_name.value).toBe("${data.aws_ecs_cluster.cluster.cluster_name}");
+    expect(json.output.capacity_subnet_ids.value).toBe("${var.subnet_ids}");
+    const cluster = Object.values<any>(json.data.aws_ecs_cluster)[0];
+    expect(cluster.cluster_name).toBe("${var.ecs_cluster_name}");
   });
 
   test("the shipped examples/accelerators.example.tfvars plans without error or undeclared name", async () => {

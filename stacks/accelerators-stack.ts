@@ -4,7 +4,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsEcsCluster } from "@cdktf/provider-aws/lib/data-aws-ecs-cluster";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { AcceleratorCapacity } from "../modules/accelerators/capacity";
-import { CAPACITY_PROVIDERS_OUTPUT } from "../modules/accelerators/capacity-state";
+import { CAPACITY_CLUSTER_OUTPUT, CAPACITY_PROVIDERS_OUTPUT, CAPACITY_SUBNETS_OUTPUT } from "../modules/accelerators/capacity-state";
 import { SUBNET_RE } from "./patterns";
 import { acceleratorCapacityVariables } from "./accelerator-variables";
 import { AcceleratorsStackSpec } from "./stack-specs";
@@ -82,5 +82,8 @@ export class AcceleratorsStack extends TerraformStack {
       value: this.capacity.capacityProviderNames,
       description: "Accelerated capacity: instance type => ECS capacity provider; empty without accelerator_instance_types.",
     });
+    // Where the capacity is: an accelerated notebook checks, when planning, that it runs there.
+    new TerraformOutput(this, CAPACITY_CLUSTER_OUTPUT, { value: cluster.clusterName, description: "The cluster the capacity providers were added to." });
+    new TerraformOutput(this, CAPACITY_SUBNETS_OUTPUT, { value: vars.subnetIds.listValue, description: "The subnets the accelerated instances run in." });
   }
 }

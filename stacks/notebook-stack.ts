@@ -60,6 +60,7 @@ export class NotebookStack extends TerraformStack {
     // its domain (empty: the zone's) and the group that reaches EFS.
     let network: { subnets: string[]; assignPublicIp: boolean | IResolvable; domain: string; efsSecurityGroupId: string };
     let capacityProviderNames: Record<string, string> | undefined;
+    let acceleratorPlacement: { clusterName: string; subnetIds: string[] } | undefined;
     if (platformSpec) {
       const platform = new PlatformState(this, "platform", {
         platformStackId: platformSpec.stackId,
@@ -92,10 +93,12 @@ export class NotebookStack extends TerraformStack {
         efsSecurityGroupId: own.efsSecurityGroupId.stringValue,
       };
       if (capacitySpec?.backend) {
-        capacityProviderNames = new AcceleratorCapacityState(this, "accelerators", {
+        const capacityState = new AcceleratorCapacityState(this, "accelerators", {
           state: capacitySpec.backend,
           accelerator: fromTeam(overrides.accelerator, "none", vars.accelerator.stringValue),
-        }).capacityProviderNames;
+        });
+        capacityProviderNames = capacityState.capacityProviderNames;
+        acceleratorPlacement = { clusterName: capacityState.clusterName, subnetIds: capacityState.subnetIds };
       }
     }
     // The rules that combine the notebook's compute with its options, on the values it gets.
@@ -134,6 +137,7 @@ export class NotebookStack extends TerraformStack {
         imageTag: overrides.jupyterDockerTag ?? vars.jupyterDockerTag.stringValue,
       },
       acceleratorCapacityStack: capacitySpec?.stackId,
+      acceleratorPlacement,
       // A team member's notebook never takes the vars file's token (one for everybody):
       // it gets its own, whether the member's stack or the roll-out deploys it.
       token: spec.teamMember ? undefined : vars.token.stringValue,

@@ -5,6 +5,9 @@ import { StateLocation } from "../state-location";
 
 /** The output of an accelerator capacity (platform or accelerators stack) that notebooks read: instance type => capacity provider. */
 export const CAPACITY_PROVIDERS_OUTPUT = "accelerator_capacity_providers";
+/** The accelerators stack's outputs that say where its capacity is: the cluster it was added to, and the subnets its instances run in. */
+export const CAPACITY_CLUSTER_OUTPUT = "capacity_cluster_name";
+export const CAPACITY_SUBNETS_OUTPUT = "capacity_subnet_ids";
 
 export interface AcceleratorCapacityStateProps {
   /** Where the stack that offers the capacity (`accelerators-<env>`) keeps its state. */
@@ -27,12 +30,18 @@ export class AcceleratorCapacityState extends Construct {
   public readonly remoteState?: TerraformRemoteState;
   /** Instance type => capacity provider name (empty for a Fargate notebook, or an empty state). */
   public readonly capacityProviderNames: Record<string, string>;
+  /** The cluster the capacity was added to ("" when unknown: a Fargate notebook, a state written before this output). */
+  public readonly clusterName: string;
+  /** The subnets the capacity's instances run in (empty when unknown). */
+  public readonly subnetIds: string[];
 
   constructor(scope: Construct, id: string, props: AcceleratorCapacityStateProps) {
     super(scope, id);
     const accelerated = not(equals(props.accelerator, "none"));
     if (accelerated === false) {
       this.capacityProviderNames = {};
+      this.clusterName = "";
+      this.subnetIds = [];
       return;
     }
     const state = props.state;
@@ -43,8 +52,11 @@ export class AcceleratorCapacityState extends Construct {
         : new DataTerraformRemoteStateS3(this, "state", { bucket: state.bucket, key: state.key, region: state.region, encrypt: true, defaults });
     remoteState.addOverride("count", countWhen(accelerated, 1));
     this.remoteState = remoteState;
-    // With count 0 there is no instance [0]: try() gives the empty map.
-    const output = ref(`data.terraform_remote_state.${remoteState.friendlyUniqueId}[0].outputs.${CAPACITY_PROVIDERS_OUTPUT}`, TerraformStack.of(this));
-    this.capacityProviderNames = Token.asStringMap(Fn.try([output, {}]));
+    // With count 0 there is no instance [0], and a state written before an output lacks it: try() gives the fallback.
+    const output = (name: string, fallback: unknown) =>
+      Fn.try([ref(`data.terraform_remote_state.${remoteState.friendlyUniqueId}[0].outputs.${name}`, TerraformStack.of(this)), fallback]);
+    this.capacityProviderNames = Token.asStringMap(output(CAPACITY_PROVIDERS_OUTPUT, {}));
+    this.clusterName = Token.asString(output(CAPACITY_CLUSTER_OUTPUT, ""));
+    this.subnetIds = Token.asList(output(CAPACITY_SUBNETS_OUTPUT, []));
   }
 }

@@ -18,7 +18,8 @@ import { NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { NotebookRoles } from "./roles";
 import { NotebookRouting } from "./routing";
 import { NotebookSecrets } from "./secrets";
-import { NotebookService } from "./service";
+import { NotebookService, PlacementCheck } from "./service";
+import { isEmpty, not, once, or } from "../platform/conditions";
 import { SignInProps } from "./sign-in";
 import { NotebookTaskDefinition } from "./task-definition";
 
@@ -56,6 +57,13 @@ export interface NotebookProps {
    * @default none: the environment offers no accelerated capacity
    */
   readonly acceleratorCapacityStack?: string;
+  /**
+   * Where that stack's capacity is, when it says so (an accelerators stack's state): an
+   * accelerated notebook checks when planning that its cluster is that one and its subnets
+   * are among those. Empty values (unknown) are not checked.
+   * @default not checked (a platform's capacity is on the platform's own cluster and subnets)
+   */
+  readonly acceleratorPlacement?: { readonly clusterName: string; readonly subnetIds: string[] };
   /**
    * Jupyter access token. Undefined, an empty string, or an expression that evaluates to
    * one means a 32-character token is generated. Its rules are the caller's to check.
@@ -338,6 +346,7 @@ export class Notebook extends Construct {
       targetGroup: this.targetGroup,
       compute,
       capacityMissingMessage: capacityMissingMessage(compute, props.compute.capacityProviderNames ?? {}, props.acceleratorCapacityStack),
+      placementChecks: placementChecks(compute, platform.clusterName, props.subnets, props.acceleratorPlacement, props.acceleratorCapacityStack),
       enableExecuteCommand,
       secrets: this.secrets,
       // ECS refuses a target group that no listener forwards to yet; the first task needs
@@ -359,16 +368,54 @@ function capacityMissingMessage(compute: NotebookCompute, names: Record<string, 
   const offered = Fn.join(", ", Fn.keys(names));
   return Fn.format(
     `instance_type %s has no capacity in ${stack}, which offers %s: choose one of those, or ask an administrator to add %s to accelerator_instance_types and deploy ${stack}.`,
-    [compute.instanceType, conditional(Op.gte(Fn.lengthOf(Fn.keys(names)), 1), offered, "none (its accelerator_instance_types is empty, or it was destroyed)"), compute.instanceType],
+    [
+      compute.instanceType,
+      conditional(Op.gte(Fn.lengthOf(Fn.keys(names)), 1), offered, "none (its accelerator_instance_types is empty, or it was destroyed)"),
+      compute.instanceType,
+    ],
   );
+}
+
+/**
+ * The checks that an accelerated notebook runs where its capacity is: on the cluster the
+ * accelerators stack added it to (a capacity provider works in its own cluster only), in
+ * subnets among the ones its instances run in (README, Accelerated notebooks).
+ */
+function placementChecks(
+  compute: NotebookCompute,
+  clusterName: string,
+  subnets: string[],
+  placement: NotebookProps["acceleratorPlacement"],
+  stack: string | undefined,
+): PlacementCheck[] {
+  if (placement === undefined || stack === undefined) return [];
+  const { clusterName: capacityCluster, subnetIds: capacitySubnets } = placement;
+  const checks: PlacementCheck[] = [
+    {
+      condition: or(not(compute.accelerated), or(isEmpty(capacityCluster), once(Op.eq(capacityCluster, clusterName)))),
+      errorMessage: Fn.format(
+        `ecs_cluster_name is %s, but ${stack} added its accelerated capacity to cluster %s (a capacity provider serves its own cluster only): set ecs_cluster_name to %s, or set accelerator to none.`,
+        [clusterName, capacityCluster, capacityCluster],
+      ),
+    },
+    {
+      condition: or(
+        not(compute.accelerated),
+        or(once(Op.lt(Fn.lengthOf(capacitySubnets), 1)), once(Op.lt(Fn.lengthOf(Fn.setsubtract(subnets, capacitySubnets)), 1))),
+      ),
+      errorMessage: Fn.format(
+        `fargate_subnets has %s, which ${stack}'s instances do not run in (its subnet_ids: %s): an accelerated notebook uses those subnets; set fargate_subnets to them, or ask an administrator to add yours to ${stack}'s subnet_ids.`,
+        [Fn.join(", ", Fn.sort(Fn.setsubtract(subnets, capacitySubnets))), Fn.join(", ", capacitySubnets)],
+      ),
+    },
+  ];
+  return checks.filter((check) => check.condition !== true);
 }
 
 /** Throws early for a literal prefix that cannot work; Terraform expressions are checked by the variable's validation. */
 function checkHostnamePrefix(prefix: string): void {
   if (Token.isUnresolved(prefix)) return;
   if (!new RegExp(HOSTNAME_PREFIX_PATTERN).test(prefix)) {
-    throw new Error(
-      `hostnamePrefix "${prefix}" is not valid: expected a lower-case DNS label of at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters`,
-    );
+    throw new Error(`hostnamePrefix "${prefix}" is not valid: expected a lower-case DNS label of at most ${MAX_HOSTNAME_PREFIX_LENGTH} characters`);
   }
 }

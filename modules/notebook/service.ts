@@ -3,7 +3,7 @@ import { Fn, IResolvable, ITerraformDependable } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { when } from "../platform/conditions";
+import { Condition, when } from "../platform/conditions";
 import { NotebookCompute } from "./compute";
 import { NotebookPlatform } from "./platform";
 import { splat } from "../expressions";
@@ -38,10 +38,18 @@ export interface NotebookServiceProps {
   readonly enableExecuteCommand?: boolean | IResolvable;
   /** Why planning stops when the environment offers no capacity for the notebook's instance type. */
   readonly capacityMissingMessage: string;
+  /** More preconditions of an accelerated notebook: that it runs where its capacity is. */
+  readonly placementChecks?: PlacementCheck[];
   /** The secrets whose new versions redeploy the service. */
   readonly secrets: NotebookSecrets;
   /** What must exist before the first task starts. */
   readonly dependsOn?: ITerraformDependable[];
+}
+
+/** A precondition of the service: a condition (an expression) and the message when it fails. */
+export interface PlacementCheck {
+  readonly condition: Condition;
+  readonly errorMessage: string;
 }
 
 /**
@@ -57,6 +65,10 @@ export class NotebookService extends Construct {
   constructor(scope: Construct, id: string, props: NotebookServiceProps) {
     super(scope, id);
     const compute = props.compute;
+    const preconditions = [
+      ...(typeof compute.capacityOffered === "boolean" ? [] : [{ condition: compute.capacityOffered, errorMessage: props.capacityMissingMessage }]),
+      ...(props.placementChecks ?? []),
+    ];
 
     this.resource = new EcsService(this, "service", {
       name: props.name,
@@ -103,7 +115,7 @@ export class NotebookService extends Construct {
       ],
       dependsOn: props.dependsOn,
       // (A literal condition, a Fargate notebook of a team file, is no precondition Terraform takes.)
-      lifecycle: typeof compute.capacityOffered === "boolean" ? undefined : { precondition: [{ condition: compute.capacityOffered, errorMessage: props.capacityMissingMessage }] },
+      lifecycle: preconditions.length === 0 ? undefined : { precondition: preconditions },
     });
     keepLogicalId(this.resource, props.owner, "service");
     this.resource.addOverride("dynamic.capacity_provider_strategy", [
