@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -38,12 +39,13 @@ const ENVIRONMENTS = { gpu: { stateBucket: "acme-nb-state", stateRegion: "eu-wes
 /** The old configuration's file without its Fargate size, which an accelerated notebook leaves to the instance. */
 const BASE: Vars = { ...OLD_VARS, cpu: null, memory: null };
 /** What the accelerators-gpu stack's state offers: instance type => capacity provider (its output). */
-const OFFERED: Record<string, string> = {
-  "g6.xlarge": "jupyter-gpu-g6-xlarge",
-  "g5.12xlarge": "jupyter-gpu-g5-12xlarge",
-  "inf2.xlarge": "jupyter-gpu-inf2-xlarge",
-  "inf2.24xlarge": "jupyter-gpu-inf2-24xlarge",
-};
+/** The team's cluster, as the accelerators stack looks it up; the capacity's names carry 6 hex digits of its ARN's SHA-1. */
+const CLUSTER_ARN = "arn:aws:ecs:eu-west-1:111122223333:cluster/data-science";
+const CLUSTER_HASH = createHash("sha1").update(CLUSTER_ARN).digest("hex").slice(0, 6);
+const providerName = (type: string) => `jupyter-gpu-${CLUSTER_HASH}-${type.replace(".", "-")}`;
+const OFFERED: Record<string, string> = Object.fromEntries(
+  ["g6.xlarge", "g5.12xlarge", "inf2.xlarge", "inf2.24xlarge"].map((type) => [type, providerName(type)]),
+);
 
 const hclMap = (map: Record<string, string>) =>
   `{ ${Object.entries(map)
@@ -169,7 +171,7 @@ describeWithTerraform("an accelerated notebook's task definition and service, ev
       cpu: "4096",
       memory: "14592", // 16 GiB × 0.9 = 14745.6 MiB, down to a multiple of 256
       launch_type: "none",
-      capacity_providers: ["jupyter-gpu-g6-xlarge"],
+      capacity_providers: [providerName("g6.xlarge")],
       assign_public_ip: false,
       ephemeral_storage_blocks: 0,
       capacity_check: true,
@@ -180,7 +182,7 @@ describeWithTerraform("an accelerated notebook's task definition and service, ev
   test("nvidia, 2 of g5.12xlarge's 4 GPUs: half its vCPUs and half the memory it leaves tasks", () => {
     const r = results["nvidia half of g5.12xlarge"];
     // 48 vCPUs / 2 = 24 × 1024; 192 GiB × 0.9 = 176947 MiB → 176896, half 88448 → 88320 (steps of 256)
-    expect(r).toMatchObject({ cpu: "24576", memory: "88320", capacity_providers: ["jupyter-gpu-g5-12xlarge"] });
+    expect(r).toMatchObject({ cpu: "24576", memory: "88320", capacity_providers: [providerName("g5.12xlarge")] });
     expect(container(r).resourceRequirements).toEqual([{ type: "GPU", value: "2" }]);
   });
 
@@ -204,7 +206,7 @@ describeWithTerraform("an accelerated notebook's task definition and service, ev
       requires_compatibilities: ["MANAGED_INSTANCES"],
       cpu: "98304",
       memory: "353792",
-      capacity_providers: ["jupyter-gpu-inf2-24xlarge"],
+      capacity_providers: [providerName("inf2.24xlarge")],
       assign_public_ip: false,
     });
     expect(container(r)).toMatchObject({
@@ -416,7 +418,7 @@ describeWithTerraform("a team roll-out with accelerators per user, evaluated by 
       requires_compatibilities: ["MANAGED_INSTANCES"],
       cpu: "24576",
       memory: "88320",
-      capacity_providers: ["jupyter-gpu-g5-12xlarge"],
+      capacity_providers: [providerName("g5.12xlarge")],
       launch_type: "none",
       capacity_check: true,
     });
@@ -425,7 +427,7 @@ describeWithTerraform("a team roll-out with accelerators per user, evaluated by 
       requires_compatibilities: ["MANAGED_INSTANCES"],
       cpu: "4096",
       memory: "14592",
-      capacity_providers: ["jupyter-gpu-inf2-xlarge"],
+      capacity_providers: [providerName("inf2.xlarge")],
     });
     expect(container(results.erin)).toMatchObject({
       image: `${NEURON_IMAGE}:${NEURON_IMAGE_TAG}`,
@@ -441,7 +443,7 @@ describeWithTerraform("a team roll-out with accelerators per user, evaluated by 
     expect(container(results.erin).image).toBe(`${NEURON_IMAGE}:${NEURON_IMAGE_TAG}`);
     expect(container(results.frank).image).toBe(`${DEFAULT_IMAGE}:${tag}`);
     expect(container(results.gina).image).toBe(`${GINA_IMAGE}:${tag}`);
-    expect(results.gina).toMatchObject({ requires_compatibilities: ["MANAGED_INSTANCES"], capacity_providers: ["jupyter-gpu-g6-xlarge"] });
+    expect(results.gina).toMatchObject({ requires_compatibilities: ["MANAGED_INSTANCES"], capacity_providers: [providerName("g6.xlarge")] });
   });
 
   test("the checks apply to the values a member gets: Fargate storage is refused for dave and erin, accepted for frank", () => {
@@ -486,20 +488,26 @@ describeWithTerraform("the accelerators-<env> stack: one capacity provider per i
     expressions.output = json.output.accelerator_capacity_providers.value.replace(/aws_ecs_capacity_provider\.[A-Za-z0-9_]+/, standIn);
     expressions.scale_in_after = provider.managed_instances_provider.infrastructure_optimization.scale_in_after;
     expressions.volume = template.storage_configuration.storage_size_gib;
-    values = await evaluateExpressions(expressions, { variables: json.variable, varsText: tfvars(vars) });
+    // The cluster the stack looks up, as AWS would answer.
+    const replacements: Array<[RegExp, string]> = [[/data\.aws_ecs_cluster\.cluster\.arn/g, JSON.stringify(CLUSTER_ARN)]];
+    values = await evaluateExpressions(expressions, { replacements, variables: json.variable, varsText: tfvars(vars) });
   }, 60_000);
 
-  test("a provider per listed type, named after the environment and type, launching exactly that type with at least its vCPUs and memory", () => {
+  test("a provider per listed type, named after the environment, the cluster and the type, launching exactly that type with at least its vCPUs and memory", () => {
     expect(values.provider_count).toBe(3);
     expect([0, 1, 2].map((i) => [values[`name_${i}`], values[`allowed_${i}`], values[`vcpus_${i}`], values[`memory_${i}`]])).toEqual([
-      ["jupyter-gpu-g6-xlarge", ["g6.xlarge"], 4, 16 * 1024],
-      ["jupyter-gpu-g5-12xlarge", ["g5.12xlarge"], 48, 192 * 1024],
-      ["jupyter-gpu-inf2-xlarge", ["inf2.xlarge"], 4, 16 * 1024],
+      [providerName("g6.xlarge"), ["g6.xlarge"], 4, 16 * 1024],
+      [providerName("g5.12xlarge"), ["g5.12xlarge"], 48, 192 * 1024],
+      [providerName("inf2.xlarge"), ["inf2.xlarge"], 4, 16 * 1024],
     ]);
   });
 
   test("the output notebooks read maps each type to its provider's name", () => {
-    expect(values.output).toEqual({ "g6.xlarge": "jupyter-gpu-g6-xlarge", "g5.12xlarge": "jupyter-gpu-g5-12xlarge", "inf2.xlarge": "jupyter-gpu-inf2-xlarge" });
+    expect(values.output).toEqual({
+      "g6.xlarge": providerName("g6.xlarge"),
+      "g5.12xlarge": providerName("g5.12xlarge"),
+      "inf2.xlarge": providerName("inf2.xlarge"),
+    });
     // the names the notebook tests above stand in for the state's output
     for (const type of ["g6.xlarge", "g5.12xlarge", "inf2.xlarge"]) expect(values.output[type]).toBe(OFFERED[type]);
   });
@@ -556,24 +564,47 @@ describeWithTerraform("the accelerated capacity's roles, rendered by terraform a
     expect(await decide(assume("ecs.amazonaws.com", instance), { resource: trust.instance })).toBe("ImplicitlyDenied");
   });
 
-  test("AWS's infrastructure policy lets ECS pass the instance role: its name starts with ecsInstanceRole, which the policy's PassRole requires", async () => {
+  test("AWS's infrastructure policy lets ECS pass the instance role: its evaluated name starts with ecsInstanceRole, which the policy's PassRole requires", async () => {
     // The PassRole grant of AmazonECSInfrastructureRolePolicyForManagedInstances as AWS's
     // documentation states it ("The policy scopes iam:PassRole to
-    // arn:aws:iam::*:role/ecsInstanceRole*", ECS developer guide, Managed Instances instance profile).
+    // arn:aws:iam::*:role/ecsInstanceRole*", ECS developer guide, Managed Instances instance
+    // profile); the managed policy's own text is not available offline.
     const passRole = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:PassRole", Resource: "arn:aws:iam::*:role/ecsInstanceRole*" }] };
+    const names = await evaluatedNames(json);
+    expect(names).toEqual({
+      infrastructure: `jupyter-gpu-${CLUSTER_HASH}-ecs-infrastructure`,
+      instance: `ecsInstanceRole-jupyter-gpu-${CLUSTER_HASH}`,
+      profile: `ecsInstanceRole-jupyter-gpu-${CLUSTER_HASH}`,
+    });
     const pass = (roleName: string) => ({
-      principal: `arn:aws:iam::${ACCOUNT}:role/${role("infrastructure_role").name}`,
+      principal: `arn:aws:iam::${ACCOUNT}:role/${names.infrastructure}`,
       action: "iam:PassRole",
       resource: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
     });
-    const profile = Object.values<any>(json.resource.aws_iam_instance_profile)[0];
-    expect(profile.name).toBe(role("instance_role").name);
-    expect(await decide(pass(role("instance_role").name), { identity: passRole })).toBe("Allowed");
-    expect(await decide(pass("jupyter-gpu-instance"), { identity: passRole })).toBe("ImplicitlyDenied");
+    expect(await decide(pass(names.instance), { identity: passRole })).toBe("Allowed");
+    expect(await decide(pass(`jupyter-gpu-${CLUSTER_HASH}-instance`), { identity: passRole })).toBe("ImplicitlyDenied");
     const attached = Object.values<any>(json.resource.aws_iam_role_policy_attachment).map((a) => a.policy_arn.replace(/\$\{[^}]+\}/, "aws"));
     expect(attached.sort()).toEqual([
       "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForManagedInstances",
       "arn:aws:iam::aws:policy/AmazonECSInstanceRolePolicyForManagedInstances",
     ]);
   });
+
+  test("the names fit IAM's 64 characters with the longest environment name, and differ between clusters", async () => {
+    const longest = "a".repeat(24);
+    const spec = acceleratorsStackSpecs(settingsFor({}, { [longest]: { ...ENVIRONMENTS.gpu } })).find((s) => s.stackId === `accelerators-${longest}`)!;
+    const long = await evaluatedNames(JSON.parse(Testing.synth(new AcceleratorsStack(Testing.app(), spec))));
+    for (const name of Object.values(long)) expect(name.length).toBeLessThanOrEqual(64);
+    const otherCluster = await evaluatedNames(json, CLUSTER_ARN.replace("data-science", "ml"));
+    expect(otherCluster.instance).not.toBe((await evaluatedNames(json)).instance);
+  });
 });
+
+/** The roles' and the instance profile's names, evaluated by terraform for a cluster ARN. */
+async function evaluatedNames(json: any, clusterArn = CLUSTER_ARN): Promise<{ infrastructure: string; instance: string; profile: string }> {
+  const role = (id: string) => Object.entries<any>(json.resource.aws_iam_role).find(([key]) => key.startsWith(`accelerators_${id}_`))![1];
+  const profile = Object.values<any>(json.resource.aws_iam_instance_profile)[0];
+  const replacements: Array<[RegExp, string]> = [[/data\.aws_ecs_cluster\.cluster\.arn/g, JSON.stringify(clusterArn)]];
+  const names = { infrastructure: role("infrastructure_role").name, instance: role("instance_role").name, profile: profile.name };
+  return (await evaluateExpressions(names, { replacements })) as { infrastructure: string; instance: string; profile: string };
+}

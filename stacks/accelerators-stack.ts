@@ -72,6 +72,7 @@ export class AcceleratorsStack extends TerraformStack {
     this.capacity = new AcceleratorCapacity(this, "accelerators", {
       environment: spec.environment,
       clusterName: cluster.clusterName,
+      clusterArn: cluster.arn,
       subnetIds: vars.subnetIds.listValue,
       vpcId: subnet.vpcId,
       instanceTypes: vars.acceleratorInstanceTypes.listValue,

@@ -73,6 +73,7 @@ export class PlatformStack extends TerraformStack {
     this.accelerators = new AcceleratorCapacity(this, "accelerators", {
       environment: env,
       clusterName: platform.cluster.cluster.name,
+      clusterArn: platform.cluster.cluster.arn,
       subnetIds: platform.network.notebookSubnetIds,
       vpcId: platform.network.vpcId,
       instanceTypes: vars.acceleratorInstanceTypes.listValue,
@@ -112,7 +113,15 @@ export class PlatformStack extends TerraformStack {
     output("notebooks_per_load_balancer", spec.notebooksPerLoadBalancer, "Notebooks one load balancer holds.");
     output("efs_file_system_id", platform.fileSystem.fileSystemId, 'EFS file system for notebook homes; "" without efs.');
     output("efs_file_system_arn", platform.fileSystem.fileSystemArn, 'ARN of that file system; "" without efs.');
-    output("efs_security_group_id", platform.fileSystem.securityGroupId, 'Security group of the mount targets, which notebooks join to reach them; "" without efs.');
-    output(CAPACITY_PROVIDERS_OUTPUT, this.accelerators.capacityProviderNames, "Accelerated capacity: instance type => ECS capacity provider; empty without accelerator_instance_types.");
+    output(
+      "efs_security_group_id",
+      platform.fileSystem.securityGroupId,
+      'Security group of the mount targets, which notebooks join to reach them; "" without efs.',
+    );
+    output(
+      CAPACITY_PROVIDERS_OUTPUT,
+      this.accelerators.capacityProviderNames,
+      "Accelerated capacity: instance type => ECS capacity provider; empty without accelerator_instance_types.",
+    );
   }
 }

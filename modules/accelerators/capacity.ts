@@ -28,6 +28,12 @@ export interface AcceleratorCapacityProps {
   readonly environment: string;
   /** The cluster the capacity providers belong to (each is created in it: the cluster's own capacity-provider list is not changed). */
   readonly clusterName: string;
+  /**
+   * That cluster's ARN: the names carry 6 hex digits of its SHA-1 (account, Region and
+   * cluster), so environments of the same name on other clusters, in other Regions or other
+   * projects of the account never take each other's roles (IAM names are account-wide).
+   */
+  readonly clusterArn: string;
   /** Subnets the instances run in: those of the notebooks, with a NAT gateway (tasks on instances get no public IP). */
   readonly subnetIds: string[];
   /** VPC of those subnets: the instances' security group lives there. */
@@ -68,6 +74,9 @@ export class AcceleratorCapacity extends Construct {
   constructor(scope: Construct, id: string, props: AcceleratorCapacityProps) {
     super(scope, id);
     const env = props.environment;
+    /** `jupyter-<env>-<6 hex digits of the cluster ARN's SHA-1>`: what every name starts with (the instance role's after its prefix). */
+    const base = Fn.format(`jupyter-${env}-%s`, [Fn.substr(Fn.sha1(props.clusterArn), 0, 6)]);
+    const named = (suffix: string) => Fn.format(`%s${suffix}`, [base]);
     // The roles, profile and group once, when at least one instance type is offered.
     const offered = lengthOf(props.instanceTypes);
     const count = typeof offered === "number" && !Token.isUnresolved(offered) ? Math.min(offered, 1) : Token.asNumber(Fn.min([offered, 1]));
@@ -89,13 +98,13 @@ export class AcceleratorCapacity extends Construct {
       return { role, attachment };
     };
     const infrastructure = serviceRole("infrastructure_role", "infrastructure_policy", {
-      name: `jupyter-${env}-ecs-infrastructure`,
+      name: named("-ecs-infrastructure"),
       description: `ECS launches and ends the accelerated instances of environment ${env}'s notebooks`,
       service: "ecs.amazonaws.com",
       policy: INFRASTRUCTURE_POLICY,
     });
     const instance = serviceRole("instance_role", "instance_policy", {
-      name: `${INSTANCE_ROLE_NAME_PREFIX}-jupyter-${env}`,
+      name: Fn.format(`${INSTANCE_ROLE_NAME_PREFIX}-%s`, [base]),
       description: `The ECS agent on environment ${env}'s accelerated notebook instances`,
       service: "ec2.amazonaws.com",
       policy: INSTANCE_POLICY,
@@ -106,14 +115,14 @@ export class AcceleratorCapacity extends Construct {
     const instancePolicy = instance.attachment;
     this.instanceProfile = new IamInstanceProfile(this, "instance_profile", {
       count,
-      name: `${INSTANCE_ROLE_NAME_PREFIX}-jupyter-${env}`,
+      name: Fn.format(`${INSTANCE_ROLE_NAME_PREFIX}-%s`, [base]),
       role: only(splat(this.instanceRole, "name")),
     });
     // The instances' own network interface: image pulls, secrets, logs and the ECS agent go
     // out through it. Notebook tasks have interfaces of their own, in the notebooks' groups.
     this.securityGroup = new SecurityGroup(this, "security_group", {
       count,
-      name: `jupyter-${env}-accelerated-instances`,
+      name: named("-accelerated-instances"),
       description: `Accelerated notebook instances of environment ${env}: nothing in; out for image pulls and the ECS agent`,
       vpcId: props.vpcId,
       ingress: [],
@@ -127,14 +136,14 @@ export class AcceleratorCapacity extends Construct {
           ipv6CidrBlocks: ["::/0"],
         }),
       ],
-      tags: { Name: `jupyter-${env}-accelerated-instances` },
+      tags: { Name: named("-accelerated-instances") },
     });
 
     const types = TerraformIterator.fromList(props.instanceTypes);
     const table = Fn.lookup(instanceTypesHcl(), types.value, {});
     this.capacityProviders = new EcsCapacityProvider(this, "capacity_provider", {
       forEach: types,
-      name: Fn.format(`jupyter-${env}-%s`, [Fn.replace(types.value, ".", "-")]),
+      name: Fn.format("%s-%s", [base, Fn.replace(types.value, ".", "-")]),
       cluster: props.clusterName,
       managedInstancesProvider: {
         infrastructureRoleArn: only(splat(this.infrastructureRole, "arn")),
