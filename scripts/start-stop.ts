@@ -13,8 +13,8 @@ import { findNotebookStack, managedAttributes, readStackState, TerraformState } 
  * notebook too (its desired count is 1).
  */
 
-/** How long start waits for the notebook to answer: a cold start pulls the image. */
-export const START_TIMEOUT_MS = 10 * 60 * 1000;
+/** How long start waits for the notebook to answer: a cold start pulls the image (an accelerated one may first launch an instance); as long as a deploy waits. */
+export const START_TIMEOUT_MS = 20 * 60 * 1000;
 const POLL_MS = 5_000;
 
 export interface DeployedNotebook {

@@ -82,6 +82,10 @@ export class PlatformStack extends TerraformStack {
     });
     // The cluster's own list keeps Fargate's providers; ECS lists the capacity providers created
     // in it there too, and the AWS provider would otherwise try to drop them (terraform-provider-aws#46346).
+    // Latent: any other change to that resource (its default strategy) makes the provider call
+    // PutClusterCapacityProviders with the list it read, Managed Instances providers included,
+    // which ECS refuses (terraform-provider-aws#44783). Nothing here changes it today; a change
+    // that does must first take the accelerated capacity away (accelerator_instance_types = []).
     platform.cluster.capacityProviders.addOverride("lifecycle.ignore_changes", ["capacity_providers"]);
 
     // Some outputs share their names with variables (region, domain, hosted_zone_id), and
