@@ -329,6 +329,7 @@ export class Notebook extends Construct {
       domain,
       allowedCidrs,
       signIn: props.signIn,
+      waker: { clusterArn: platform.clusterArn, serviceName: this.name, tokenSecretArn: this.tokenSecret.arn },
     });
     this.targetGroup = this.routing.targetGroup;
     this.listenerRule = this.routing.listenerRule;
@@ -344,6 +345,7 @@ export class Notebook extends Construct {
       securityGroupIds: Token.asList(Fn.concat([[this.securityGroup.id], this.home.securityGroupIds])),
       assignPublicIp,
       targetGroup: this.targetGroup,
+      listenerRule: this.listenerRule,
       compute,
       capacityMissingMessage: capacityMissingMessage(compute, props.compute.capacityProviderNames ?? {}, props.acceleratorCapacityStack),
       placementChecks: placementChecks(compute, platform.clusterName, props.subnets, props.acceleratorPlacement, props.acceleratorCapacityStack),

@@ -7,7 +7,7 @@ import { NotebookPlatform } from "./platform";
 import { MAX_HOSTNAME_LENGTH, NOTEBOOK_PORT, SUFFIX_LENGTH } from "./constants";
 import { keepLogicalId } from "./logical-ids";
 import { signInActions, SignInProps } from "./sign-in";
-
+import { WAKER_TAGS } from "../waker/tags";
 
 export interface NotebookRoutingProps {
   /** The construct these resources belonged to before they moved here: their addresses stay its children's. */
@@ -27,6 +27,8 @@ export interface NotebookRoutingProps {
    * @default no sign-in
    */
   readonly signIn?: SignInProps;
+  /** What the waker needs to start this notebook from its URL, as the rule's tags (WAKER_TAGS). */
+  readonly waker: { readonly clusterArn: string; readonly serviceName: string; readonly tokenSecretArn: string };
 }
 
 /**
@@ -80,6 +82,12 @@ export class NotebookRouting extends Construct {
       // then forward. Terraform puts plain blocks before dynamic ones, and the provider
       // matches the actions it reads back to the configured ones by position.
       action: [],
+      tags: {
+        [WAKER_TAGS.cluster]: props.waker.clusterArn,
+        [WAKER_TAGS.service]: props.waker.serviceName,
+        [WAKER_TAGS.targetGroup]: this.targetGroup.arn,
+        [WAKER_TAGS.tokenSecret]: props.waker.tokenSecretArn,
+      },
       condition: [
         { hostHeader: { values: [props.hostname] } },
         // Written the canonical way (2001:DB8::/32 as 2001:db8::/32), as AWS stores it.
@@ -110,7 +118,6 @@ export class NotebookRouting extends Construct {
       },
     ]);
 
-
     this.dnsRecord = new Route53Record(this, "dns_record", {
       zoneId: platform.zoneId,
       name: props.hostname,
@@ -128,6 +135,5 @@ export class NotebookRouting extends Construct {
       },
     });
     keepLogicalId(this.dnsRecord, props.owner, "dns_record");
-
   }
 }

@@ -2,7 +2,9 @@ import { Construct } from "constructs";
 import { Fn, IResolvable, ITerraformDependable } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { WAKER_TAGS } from "../waker/tags";
 import { Condition, when } from "../platform/conditions";
 import { NotebookCompute } from "./compute";
 import { NotebookPlatform } from "./platform";
@@ -37,6 +39,8 @@ export interface NotebookServiceProps {
    */
   readonly enableExecuteCommand?: boolean | IResolvable;
   /** Why planning stops when the environment offers no capacity for the notebook's instance type. */
+  /** The notebook's listener rule: the service's tag names it, for the waker. */
+  readonly listenerRule: LbListenerRule;
   readonly capacityMissingMessage: string;
   /** More preconditions of an accelerated notebook: that it runs where its capacity is. */
   readonly placementChecks?: PlacementCheck[];
@@ -99,6 +103,8 @@ export class NotebookService extends Construct {
       // A task that never turns healthy (missing image tag, crash) fails the deploy in
       // minutes with ECS's reason, instead of waiting for the 20-minute timeout.
       deploymentCircuitBreaker: { enable: true, rollback: false },
+      // The waker, told this service's task stopped, finds the rule to point at itself.
+      tags: { [WAKER_TAGS.listenerRule]: props.listenerRule.arn },
       propagateTags: "SERVICE",
       enableEcsManagedTags: true,
       networkConfiguration: {
