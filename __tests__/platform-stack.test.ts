@@ -59,6 +59,18 @@ const CONSTRUCT_PATHS: Array<[string, string[]]> = [
   ["aws_iam_instance_profile", ["accelerators", "instance_profile"]],
   ["aws_security_group", ["accelerators", "security_group"]],
   ["aws_ecs_capacity_provider", ["accelerators", "capacity_provider"]],
+  ["data.aws_caller_identity", ["account"]],
+  ["data.aws_partition", ["partition"]],
+  ["aws_cloudwatch_log_group", ["waker", "log_group"]],
+  ["aws_iam_role", ["waker", "role"]],
+  ["aws_iam_role_policy", ["waker", "role_policy"]],
+  ["aws_lambda_function", ["waker", "function"]],
+  ["aws_lb_target_group", ["waker", "target_group_0"]],
+  ["aws_lambda_permission", ["waker", "invoke_from_load_balancer_0"]],
+  ["aws_lb_target_group_attachment", ["waker", "target_0"]],
+  ["aws_cloudwatch_event_rule", ["waker", "stopped_rule"]],
+  ["aws_cloudwatch_event_target", ["waker", "stopped_target"]],
+  ["aws_lambda_permission", ["waker", "invoke_from_events"]],
   ["data.aws_availability_zones", ["platform", "network", "availability_zones"]],
   ["aws_vpc", ["platform", "network", "vpc"]],
   ["aws_internet_gateway", ["platform", "network", "internet_gateway"]],
@@ -165,7 +177,11 @@ describe("the platform stack, synthesized", () => {
     const variables = one.json.variable;
     expect(Object.keys(variables).sort()).toEqual([...VARIABLES].sort());
     for (const [name, v] of Object.entries<any>(variables)) {
-      expect({ name, description: typeof v.description === "string" && v.description.length > 20, type: typeof v.type }).toEqual({ name, description: true, type: "string" });
+      expect({ name, description: typeof v.description === "string" && v.description.length > 20, type: typeof v.type }).toEqual({
+        name,
+        description: true,
+        type: "string",
+      });
       expect({ name, hasDefault: "default" in v }).toEqual({ name, hasDefault: !["region", "hosted_zone_id"].includes(name) });
       if (v.type === "bool") continue;
       expect({ name, rules: (v.validation ?? []).length > 0 }).toEqual({ name, rules: true });
@@ -188,9 +204,17 @@ describe("the platform stack, synthesized", () => {
     });
   });
 
-  test("creates no zone, no target group or rule, no service, and imports nothing: the zone and an existing VPC are only looked up", () => {
+  test("creates no zone, no target group but the waker's, no rule, no service, and imports nothing: the zone and an existing VPC are only looked up", () => {
     const { json } = six;
-    for (const type of ["aws_route53_zone", "aws_lb_target_group", "aws_lb_listener_rule", "aws_ecs_service", "aws_vpc_security_group_ingress_rule", "aws_default_vpc", "aws_default_subnet"]) {
+    expect(Object.values<any>(resourcesOf(json, "aws_lb_target_group")).map((g) => g.target_type)).toEqual(Array(6).fill("lambda"));
+    for (const type of [
+      "aws_route53_zone",
+      "aws_lb_listener_rule",
+      "aws_ecs_service",
+      "aws_vpc_security_group_ingress_rule",
+      "aws_default_vpc",
+      "aws_default_subnet",
+    ]) {
       expect({ type, found: Object.keys(resourcesOf(json, type)) }).toEqual({ type, found: [] });
     }
     expect(json.import).toBeUndefined();
@@ -257,7 +281,12 @@ describe("the platform stack, synthesized", () => {
     // Each load balancer has its own pair.
     for (const lb of stack.platform.loadBalancers) {
       const arn = `\${aws_lb.${lb.loadBalancer.friendlyUniqueId}.arn}`;
-      expect(listeners.filter((l) => l.load_balancer_arn === arn).map((l) => l.port).sort()).toEqual([443, 80]);
+      expect(
+        listeners
+          .filter((l) => l.load_balancer_arn === arn)
+          .map((l) => l.port)
+          .sort(),
+      ).toEqual([443, 80]);
     }
     expect(Object.keys(resourcesOf(json, "aws_acm_certificate"))).toHaveLength(1);
     expect(Object.keys(resourcesOf(json, "aws_acm_certificate_validation"))).toHaveLength(1);
@@ -331,7 +360,17 @@ describe("the platform stack, synthesized", () => {
     expect(group.count).toBe("${var.efs ? 1 : 0}");
     // The shape the notebook module checks before a notebook joins the group.
     expect(group.ingress).toEqual([
-      { description: "NFS from this group itself", protocol: "tcp", from_port: NFS_PORT, to_port: NFS_PORT, self: true, cidr_blocks: [], ipv6_cidr_blocks: [], prefix_list_ids: [], security_groups: [] },
+      {
+        description: "NFS from this group itself",
+        protocol: "tcp",
+        from_port: NFS_PORT,
+        to_port: NFS_PORT,
+        self: true,
+        cidr_blocks: [],
+        ipv6_cidr_blocks: [],
+        prefix_list_ids: [],
+        security_groups: [],
+      },
     ]);
     expect(group.egress).toEqual([expect.objectContaining({ protocol: "-1", self: true, cidr_blocks: [], ipv6_cidr_blocks: [] })]);
     const mountTarget = blockOf(json, efs.mountTargets);
@@ -344,7 +383,8 @@ describe("the platform stack, synthesized", () => {
   test("has the outputs the notebook stacks read, each with a description", () => {
     const { json } = six;
     expect(Object.keys(json.output).sort()).toEqual([...OUTPUTS].sort());
-    for (const [name, o] of Object.entries<any>(json.output)) expect({ name, described: typeof o.description === "string" && o.description.length > 10 }).toEqual({ name, described: true });
+    for (const [name, o] of Object.entries<any>(json.output))
+      expect({ name, described: typeof o.description === "string" && o.description.length > 10 }).toEqual({ name, described: true });
     expect(json.output.listener_port.value).toBe(HTTPS_PORT);
     expect(json.output.notebooks_per_load_balancer.value).toBe(90);
     expect(json.output.region.value).toBe("${var.region}");
@@ -389,7 +429,10 @@ describe("the platform stack, synthesized", () => {
     }
     // Nothing else: every resource and data source is on the list.
     const listed = new Set(CONSTRUCT_PATHS.map(([, parts]) => makeUniqueId(parts)));
-    for (let i = 1; i < 6; i++) for (const child of ["load_balancer", "https_listener", "http_listener"]) listed.add(makeUniqueId(["platform", `load_balancer_${i}`, child]));
+    for (let i = 1; i < 6; i++)
+      for (const child of ["load_balancer", "https_listener", "http_listener"]) listed.add(makeUniqueId(["platform", `load_balancer_${i}`, child]));
+    for (let i = 1; i < 6; i++)
+      for (const child of ["target_group", "invoke_from_load_balancer", "target"]) listed.add(makeUniqueId(["waker", `${child}_${i}`]));
     const all = [...Object.values<any>(json.resource), ...Object.values<any>(json.data)].flatMap((blocks) => Object.keys(blocks));
     expect(all.filter((id) => !listed.has(id))).toEqual([]);
   });
@@ -424,7 +467,9 @@ describe("the platform stack, synthesized", () => {
     const most = MAX_TARGET_GROUPS_PER_LOAD_BALANCER - PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER;
     expect(() => synthPlatform({ notebooksPerLoadBalancer: most })).not.toThrow();
     expect(() => synthPlatform({ notebooksPerLoadBalancer: most + 1 })).toThrow(
-      `platform-dev: ${most + 1} notebooks per load balancer and the platform's ${PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER} target groups exceed the ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups a load balancer holds`,
+      `platform-dev: ${
+        most + 1
+      } notebooks per load balancer and the platform's ${PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER} target groups exceed the ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups a load balancer holds`,
     );
   });
 
@@ -434,7 +479,9 @@ describe("the platform stack, synthesized", () => {
 
   test("fails when the environment name makes a load balancer name longer than 32 characters", () => {
     const env = "e".repeat(28);
-    expect(() => synthPlatform({ stackId: `platform-${env}`, environment: env })).toThrow(`load balancer name nb-${env}-0 is 33 characters, more than AWS's 32`);
+    expect(() => synthPlatform({ stackId: `platform-${env}`, environment: env })).toThrow(
+      `load balancer name nb-${env}-0 is 33 characters, more than AWS's 32`,
+    );
   });
 });
 
@@ -456,12 +503,23 @@ const ALWAYS = {
   aws_ecs_cluster_capacity_providers: 1,
   aws_lb: 1,
   aws_lb_listener: 2,
-  // Accelerated capacity: none without accelerator_instance_types.
-  "data.aws_partition": 1,
-  aws_iam_role: 0,
+  // Accelerated capacity: none without accelerator_instance_types (its partition is looked up; so is the waker's).
+  "data.aws_partition": 2,
   aws_iam_role_policy_attachment: 0,
   aws_iam_instance_profile: 0,
   aws_ecs_capacity_provider: 0,
+  // The waker (its role is the one IAM role without accelerated capacity); one target group
+  // and permission per load balancer, one permission for the rule on stopped tasks.
+  "data.aws_caller_identity": 1,
+  aws_iam_role: 1,
+  aws_iam_role_policy: 1,
+  aws_cloudwatch_log_group: 1,
+  aws_lambda_function: 1,
+  aws_lb_target_group: 1,
+  aws_lb_target_group_attachment: 1,
+  aws_lambda_permission: 2,
+  aws_cloudwatch_event_rule: 1,
+  aws_cloudwatch_event_target: 1,
 };
 const NEW_PUBLIC_VPC = {
   "data.aws_availability_zones": 1,
@@ -498,7 +556,11 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
   /** Values of the stack, evaluated with each vars file (references replaced by placeholders, see withPlaceholders). */
   const common: Record<string, unknown> = {
     // (The capacity providers' output reads a for_each resource: see the accelerator tests.)
-    ...Object.fromEntries(Object.entries<any>(json.output).filter(([name]) => name !== "accelerator_capacity_providers").map(([name, o]) => [`output_${name}`, o.value])),
+    ...Object.fromEntries(
+      Object.entries<any>(json.output)
+        .filter(([name]) => name !== "accelerator_capacity_providers")
+        .map(([name, o]) => [`output_${name}`, o.value]),
+    ),
     container_insights: blockOf(json, p.cluster.cluster).setting[0].value,
     access_logs_enabled: alb.access_logs.enabled,
     load_balancer_subnets: alb.subnets,
@@ -538,7 +600,16 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
     ["new VPC, public tasks", PLATFORM_REQUIRED, { ...common, ...newVpc }],
     [
       "new VPC in 3 zones, private tasks, efs, access logs, container insights",
-      { ...PLATFORM_REQUIRED, task_network: "private", availability_zones: 3, efs: true, access_logs_bucket: "acme-alb-logs", access_logs_prefix: "notebooks/dev", container_insights: true, domain: "nb.example.com" },
+      {
+        ...PLATFORM_REQUIRED,
+        task_network: "private",
+        availability_zones: 3,
+        efs: true,
+        access_logs_bucket: "acme-alb-logs",
+        access_logs_prefix: "notebooks/dev",
+        container_insights: true,
+        domain: "nb.example.com",
+      },
       { ...common, ...newVpc, ...privateSubnets, ...efs },
     ],
     [
@@ -549,7 +620,13 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
     [
       "existing VPC, private tasks",
       // Notebook subnets in the load balancer subnets' zones (a and b).
-      { ...PLATFORM_REQUIRED, ...EXISTING_VPC, notebook_subnet_ids: (EXISTING_VPC.notebook_subnet_ids as string[]).slice(0, 2), task_network: "private", tags: { Team: "data-science", Environment: "mine" } },
+      {
+        ...PLATFORM_REQUIRED,
+        ...EXISTING_VPC,
+        notebook_subnet_ids: (EXISTING_VPC.notebook_subnet_ids as string[]).slice(0, 2),
+        task_network: "private",
+        tags: { Team: "data-science", Environment: "mine" },
+      },
       { ...common, ...existingVpc },
     ],
   ];
@@ -675,7 +752,13 @@ describeWithTerraform("what the platform creates for each choice, evaluated by t
     expect(values.output_assign_public_ip).toBe(false);
     expect(values.notebook_zones_ok).toBe(true);
     expect(values.output_efs_file_system_id).toBe("");
-    expect(values.default_tags).toEqual({ Team: "data-science", Environment: "dev", Project: "jupyter-notebooks", ManagedBy: "cdktf", Purpose: "notebook-platform" });
+    expect(values.default_tags).toEqual({
+      Team: "data-science",
+      Environment: "dev",
+      Project: "jupyter-notebooks",
+      ManagedBy: "cdktf",
+      Purpose: "notebook-platform",
+    });
   });
 
   test("counts every resource and data source type of the stack", () => {
@@ -701,7 +784,13 @@ const GOOD: GoodCase[] = [
   { name: "only the required variables", vars: PLATFORM_REQUIRED },
   {
     name: "accelerated capacity of four instance types, private tasks",
-    vars: { ...PLATFORM_REQUIRED, task_network: "private", accelerator_instance_types: ["g6.xlarge", "g5.12xlarge", "inf2.xlarge", "trn1.2xlarge"], accelerator_volume_gib: 200, accelerator_idle_seconds: 0 },
+    vars: {
+      ...PLATFORM_REQUIRED,
+      task_network: "private",
+      accelerator_instance_types: ["g6.xlarge", "g5.12xlarge", "inf2.xlarge", "trn1.2xlarge"],
+      accelerator_volume_gib: 200,
+      accelerator_idle_seconds: 0,
+    },
   },
   {
     name: "a new VPC in 3 zones with private tasks, efs, access logs, insights, 20 CIDRs, tags",
@@ -721,13 +810,26 @@ const GOOD: GoodCase[] = [
       tags: { Team: "data-science", "cost:center": "cc/1234+x@y=z" },
     },
   },
-  { name: "an existing VPC with 2 load balancer subnets and 1 notebook subnet", vars: { ...PLATFORM_REQUIRED, ...EXISTING_VPC, notebook_subnet_ids: ["subnet-89abcdef"], task_network: "private" } },
+  {
+    name: "an existing VPC with 2 load balancer subnets and 1 notebook subnet",
+    vars: { ...PLATFORM_REQUIRED, ...EXISTING_VPC, notebook_subnet_ids: ["subnet-89abcdef"], task_network: "private" },
+  },
   { name: `a domain of ${MAX_PLATFORM_DOMAIN_LENGTH} characters`, vars: { ...PLATFORM_REQUIRED, domain: domainOfLength(MAX_PLATFORM_DOMAIN_LENGTH) } },
   { name: "IPv6 CIDRs in upper case and with zero groups written out", vars: { ...PLATFORM_REQUIRED, allowed_cidrs: ["2001:DB8::/32", "2001:db8:0:0::/64"] } },
   { name: "idle timeout of 60 seconds, a /16 VPC", vars: { ...PLATFORM_REQUIRED, idle_timeout_seconds: 60, vpc_cidr: "10.0.0.0/16" } },
   {
     name: "null for optional variables (their defaults apply)",
-    vars: { ...PLATFORM_REQUIRED, profile_name: null, domain: null, vpc_id: null, load_balancer_subnet_ids: null, vpc_cidr: null, efs: null, tags: null, allowed_cidrs: null },
+    vars: {
+      ...PLATFORM_REQUIRED,
+      profile_name: null,
+      domain: null,
+      vpc_id: null,
+      load_balancer_subnet_ids: null,
+      vpc_cidr: null,
+      efs: null,
+      tags: null,
+      allowed_cidrs: null,
+    },
   },
 ];
 
@@ -743,27 +845,88 @@ interface BadCase {
 }
 
 const BAD: BadCase[] = [
-  { name: "an unknown accelerated instance type", set: { task_network: "private", accelerator_instance_types: ["g6.xlarge", "p5.48xlarge"] }, variable: "accelerator_instance_types", message: 'got ["p5.48xlarge"]' },
-  { name: "an instance type twice", set: { task_network: "private", accelerator_instance_types: ["g6.xlarge", "g6.xlarge"] }, variable: "accelerator_instance_types", message: "accelerator_instance_types may list at most 20 distinct instance types" },
+  {
+    name: "an unknown accelerated instance type",
+    set: { task_network: "private", accelerator_instance_types: ["g6.xlarge", "p5.48xlarge"] },
+    variable: "accelerator_instance_types",
+    message: 'got ["p5.48xlarge"]',
+  },
+  {
+    name: "an instance type twice",
+    set: { task_network: "private", accelerator_instance_types: ["g6.xlarge", "g6.xlarge"] },
+    variable: "accelerator_instance_types",
+    message: "accelerator_instance_types may list at most 20 distinct instance types",
+  },
   {
     name: "accelerated capacity with public task networking",
     set: { accelerator_instance_types: ["g6.xlarge"] },
     variable: "accelerator_instance_types",
     message: "accelerator_instance_types needs task_network 'private': ECS gives no public IP to a notebook on an instance",
   },
-  { name: "an instance volume of 20 GiB", set: { accelerator_volume_gib: 20 }, variable: "accelerator_volume_gib", message: "accelerator_volume_gib must be a whole number of GiB from 30 to 16384, got 20" },
-  { name: "instances kept 2 hours", set: { accelerator_idle_seconds: 7200 }, variable: "accelerator_idle_seconds", message: "accelerator_idle_seconds must be a whole number of seconds from 0 to 3600, got 7200" },
+  {
+    name: "an instance volume of 20 GiB",
+    set: { accelerator_volume_gib: 20 },
+    variable: "accelerator_volume_gib",
+    message: "accelerator_volume_gib must be a whole number of GiB from 30 to 16384, got 20",
+  },
+  {
+    name: "instances kept 2 hours",
+    set: { accelerator_idle_seconds: 7200 },
+    variable: "accelerator_idle_seconds",
+    message: "accelerator_idle_seconds must be a whole number of seconds from 0 to 3600, got 7200",
+  },
   { name: 'region "europe"', set: { region: "europe" }, variable: "region", message: "region must be an AWS region such as eu-west-1, got 'europe'" },
-  { name: "null for a required variable", set: { hosted_zone_id: null }, variable: "hosted_zone_id", message: "hosted_zone_id", error: "Error: Required variable not set" },
-  { name: "a profile name with a space", set: { profile_name: "data science" }, variable: "profile_name", message: "profile_name must be a profile name without white space, or empty for the default credential chain, got 'data science'" },
-  { name: "a lower-case hosted zone id", set: { hosted_zone_id: "z0123456789abcdefghij" }, variable: "hosted_zone_id", message: "hosted_zone_id must be a Route 53 zone ID" },
-  { name: 'a hosted zone id with "/hostedzone/"', set: { hosted_zone_id: "/hostedzone/Z0123456789ABCDEFGHIJ" }, variable: "hosted_zone_id", message: "got '/hostedzone/Z0123456789ABCDEFGHIJ'" },
-  { name: "a domain with upper case", set: { domain: "Notebooks.Example.com" }, variable: "domain", message: "domain must be a lower-case DNS name of at most 62 characters" },
+  {
+    name: "null for a required variable",
+    set: { hosted_zone_id: null },
+    variable: "hosted_zone_id",
+    message: "hosted_zone_id",
+    error: "Error: Required variable not set",
+  },
+  {
+    name: "a profile name with a space",
+    set: { profile_name: "data science" },
+    variable: "profile_name",
+    message: "profile_name must be a profile name without white space, or empty for the default credential chain, got 'data science'",
+  },
+  {
+    name: "a lower-case hosted zone id",
+    set: { hosted_zone_id: "z0123456789abcdefghij" },
+    variable: "hosted_zone_id",
+    message: "hosted_zone_id must be a Route 53 zone ID",
+  },
+  {
+    name: 'a hosted zone id with "/hostedzone/"',
+    set: { hosted_zone_id: "/hostedzone/Z0123456789ABCDEFGHIJ" },
+    variable: "hosted_zone_id",
+    message: "got '/hostedzone/Z0123456789ABCDEFGHIJ'",
+  },
+  {
+    name: "a domain with upper case",
+    set: { domain: "Notebooks.Example.com" },
+    variable: "domain",
+    message: "domain must be a lower-case DNS name of at most 62 characters",
+  },
   { name: "a domain with a trailing dot", set: { domain: "notebooks.example.com." }, variable: "domain", message: "got 'notebooks.example.com.'" },
-  { name: "a domain with a scheme", set: { domain: "https://notebooks.example.com" }, variable: "domain", message: "without scheme, path, port or trailing dot" },
-  { name: `a domain of ${MAX_PLATFORM_DOMAIN_LENGTH + 1} characters`, set: { domain: domainOfLength(MAX_PLATFORM_DOMAIN_LENGTH + 1) }, variable: "domain", message: "(the certificate's name *.<domain> may have 64)" },
+  {
+    name: "a domain with a scheme",
+    set: { domain: "https://notebooks.example.com" },
+    variable: "domain",
+    message: "without scheme, path, port or trailing dot",
+  },
+  {
+    name: `a domain of ${MAX_PLATFORM_DOMAIN_LENGTH + 1} characters`,
+    set: { domain: domainOfLength(MAX_PLATFORM_DOMAIN_LENGTH + 1) },
+    variable: "domain",
+    message: "(the certificate's name *.<domain> may have 64)",
+  },
   { name: "a domain whose last label has a digit", set: { domain: "notebooks.example.c0m" }, variable: "domain", message: "whose last label is letters only" },
-  { name: "a malformed vpc id", set: { vpc_id: "vpc-123" }, variable: "vpc_id", message: "vpc_id must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty for a new VPC, got 'vpc-123'" },
+  {
+    name: "a malformed vpc id",
+    set: { vpc_id: "vpc-123" },
+    variable: "vpc_id",
+    message: "vpc_id must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty for a new VPC, got 'vpc-123'",
+  },
   {
     name: "an existing VPC without load balancer subnets",
     set: { vpc_id: EXISTING_VPC.vpc_id, notebook_subnet_ids: EXISTING_VPC.notebook_subnet_ids },
@@ -819,9 +982,19 @@ const BAD: BadCase[] = [
     variable: "vpc_cidr",
     message: `vpc_cidr must be an IPv4 network from /16 to /20 in CIDR notation without host bits, e.g. 10.42.0.0/16 (its subnets are sixteenths of it, and load balancers and public notebooks take addresses in them), got '${cidr}'`,
   })),
-  ...[1, 4, 2.5].map((n) => ({ name: `availability_zones ${n}`, set: { availability_zones: n }, variable: "availability_zones", message: `availability_zones must be 2 or 3, got ${n}` })),
+  ...[1, 4, 2.5].map((n) => ({
+    name: `availability_zones ${n}`,
+    set: { availability_zones: n },
+    variable: "availability_zones",
+    message: `availability_zones must be 2 or 3, got ${n}`,
+  })),
   { name: 'task_network "nat"', set: { task_network: "nat" }, variable: "task_network", message: "task_network must be 'public' or 'private', got 'nat'" },
-  { name: "no allowed CIDRs", set: { allowed_cidrs: [] }, variable: "allowed_cidrs", message: `allowed_cidrs must list 1 to ${MAX_PLATFORM_ALLOWED_CIDRS} CIDRs (each takes two of the security group's 60 inbound rules), got 0` },
+  {
+    name: "no allowed CIDRs",
+    set: { allowed_cidrs: [] },
+    variable: "allowed_cidrs",
+    message: `allowed_cidrs must list 1 to ${MAX_PLATFORM_ALLOWED_CIDRS} CIDRs (each takes two of the security group's 60 inbound rules), got 0`,
+  },
   {
     name: `${MAX_PLATFORM_ALLOWED_CIDRS + 1} allowed CIDRs`,
     set: { allowed_cidrs: Array.from({ length: MAX_PLATFORM_ALLOWED_CIDRS + 1 }, (_, i) => `10.${i}.0.0/16`) },
@@ -829,7 +1002,12 @@ const BAD: BadCase[] = [
     message: `got ${MAX_PLATFORM_ALLOWED_CIDRS + 1}`,
   },
   { name: "an IPv4 CIDR with host bits", set: { allowed_cidrs: ["10.0.0.1/8"] }, variable: "allowed_cidrs", message: 'no host bits set), got ["10.0.0.1/8"]' },
-  { name: "an IPv4-mapped IPv6 block (Terraform would make it 0.0.0.0/0)", set: { allowed_cidrs: ["::ffff:0:0/96"] }, variable: "allowed_cidrs", message: 'got ["::ffff:0:0/96"]' },
+  {
+    name: "an IPv4-mapped IPv6 block (Terraform would make it 0.0.0.0/0)",
+    set: { allowed_cidrs: ["::ffff:0:0/96"] },
+    variable: "allowed_cidrs",
+    message: 'got ["::ffff:0:0/96"]',
+  },
   ...[59, 4001, 100.5].map((s) => ({
     name: `idle_timeout_seconds ${s}`,
     set: { idle_timeout_seconds: s },
@@ -848,11 +1026,36 @@ const BAD: BadCase[] = [
     variable: "access_logs_prefix",
     message: `access_logs_prefix must be at most 200 letters, digits and ! _ . * ' ( ) / -, neither starting nor ending with '/' and without 'AWSLogs' (the load balancer adds it), got '${prefix}'`,
   })),
-  { name: "an access logs prefix without a bucket", set: { access_logs_prefix: "notebooks" }, variable: "access_logs_prefix", message: "access_logs_prefix is set to 'notebooks' but access_logs_bucket is empty" },
-  { name: "a tag whose value is null", set: { tags: { Team: null } }, variable: "tags", message: "tags must give every tag a string value (an empty one is allowed), but the value of 'Team' is null." },
-  { name: 'a tag key starting with "aws:"', set: { tags: { "aws:foo": "bar" } }, variable: "tags", message: 'tags must have keys of 1-128 characters not starting with \'aws:\' and values of at most 256 characters, got ["aws:foo"]' },
-  { name: "a tag key with a character AWS refuses", set: { tags: { "a#b": "x" } }, variable: "tags", message: 'tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got ["a#b"]' },
-  { name: "41 tags", set: { tags: Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`t${i}`, "x"])) }, variable: "tags", message: "tags may hold at most 40 entries" },
+  {
+    name: "an access logs prefix without a bucket",
+    set: { access_logs_prefix: "notebooks" },
+    variable: "access_logs_prefix",
+    message: "access_logs_prefix is set to 'notebooks' but access_logs_bucket is empty",
+  },
+  {
+    name: "a tag whose value is null",
+    set: { tags: { Team: null } },
+    variable: "tags",
+    message: "tags must give every tag a string value (an empty one is allowed), but the value of 'Team' is null.",
+  },
+  {
+    name: 'a tag key starting with "aws:"',
+    set: { tags: { "aws:foo": "bar" } },
+    variable: "tags",
+    message: "tags must have keys of 1-128 characters not starting with 'aws:' and values of at most 256 characters, got [\"aws:foo\"]",
+  },
+  {
+    name: "a tag key with a character AWS refuses",
+    set: { tags: { "a#b": "x" } },
+    variable: "tags",
+    message: 'tags may only use letters, digits, spaces and _ . : / = + - @ in keys and values, got ["a#b"]',
+  },
+  {
+    name: "41 tags",
+    set: { tags: Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`t${i}`, "x"])) },
+    variable: "tags",
+    message: "tags may hold at most 40 entries",
+  },
 ];
 
 describeWithTerraform("platform stack variables evaluated by terraform", () => {
@@ -910,7 +1113,16 @@ describeWithTerraform("the whole platform configuration, checked by terraform in
     ["the module: new VPC, public tasks", () => libraryStack({})],
     [
       "the module: new VPC, private tasks, efs and access logs",
-      () => libraryStack({ taskNetwork: "private", availabilityZones: 3, efs: true, accessLogsBucket: "acme-alb-logs", accessLogsPrefix: "dev", containerInsights: true, domain: "nb.example.com" }),
+      () =>
+        libraryStack({
+          taskNetwork: "private",
+          availabilityZones: 3,
+          efs: true,
+          accessLogsBucket: "acme-alb-logs",
+          accessLogsPrefix: "dev",
+          containerInsights: true,
+          domain: "nb.example.com",
+        }),
     ],
     [
       "the module: existing VPC with efs",

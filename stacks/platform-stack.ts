@@ -3,7 +3,10 @@ import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { AcceleratorCapacity } from "../modules/accelerators/capacity";
 import { CAPACITY_PROVIDERS_OUTPUT } from "../modules/accelerators/capacity-state";
-import { HTTPS_PORT, Platform, PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER } from "../modules/platform";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { NotebookWaker } from "../modules/waker";
+import { HTTPS_PORT, loadBalancerName, Platform, platformName, PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER } from "../modules/platform";
 import { declarePlatformVariables, PlatformVariables } from "./platform-variables";
 import { SettingsError } from "./settings-error";
 import { MAX_TARGET_GROUPS_PER_LOAD_BALANCER } from "./settings";
@@ -23,6 +26,8 @@ export class PlatformStack extends TerraformStack {
   public readonly spec: PlatformStackSpec;
   /** Accelerated capacity (none without accelerator_instance_types). */
   public readonly accelerators: AcceleratorCapacity;
+  /** Opening a stopped notebook's URL starts it. */
+  public readonly waker: NotebookWaker;
 
   constructor(scope: Construct, spec: PlatformStackSpec) {
     super(scope, spec.stackId);
@@ -87,6 +92,19 @@ export class PlatformStack extends TerraformStack {
     // which ECS refuses (terraform-provider-aws#44783). Nothing here changes it today; a change
     // that does must first take the accelerated capacity away (accelerator_instance_types = []).
     platform.cluster.capacityProviders.addOverride("lifecycle.ignore_changes", ["capacity_providers"]);
+
+    // A stopped notebook's URL wakes it: one waker target group per load balancer.
+    this.waker = new NotebookWaker(this, "waker", {
+      name: platformName(env),
+      environment: env,
+      project: PROJECT_TAG,
+      region: vars.region.stringValue,
+      account: new DataAwsCallerIdentity(this, "account").accountId,
+      partition: new DataAwsPartition(this, "partition").partition,
+      clusterName: platform.cluster.cluster.name,
+      clusterArn: platform.cluster.cluster.arn,
+      loadBalancers: platform.loadBalancers.map((lb, i) => ({ name: loadBalancerName(env, i), arn: lb.loadBalancer.arn, listenerArn: lb.httpsListener.arn })),
+    });
 
     // Some outputs share their names with variables (region, domain, hosted_zone_id), and
     // construct ids must be unique: the outputs live in a scope of their own, named exactly.

@@ -24,22 +24,16 @@ export {
   SSL_POLICY,
 } from "./load-balancers";
 export type { LoadBalancerSecurityGroupProps, NotebookLoadBalancerProps } from "./load-balancers";
-export {
-  DEFAULT_AVAILABILITY_ZONES,
-  DEFAULT_TASK_NETWORK,
-  DEFAULT_VPC_CIDR,
-  PlatformNetwork,
-  PRIVATE_SUBNET_OFFSET,
-  SUBNET_NEWBITS,
-} from "./network";
+export { DEFAULT_AVAILABILITY_ZONES, DEFAULT_TASK_NETWORK, DEFAULT_VPC_CIDR, PlatformNetwork, PRIVATE_SUBNET_OFFSET, SUBNET_NEWBITS } from "./network";
 export type { PlatformNetworkProps, TaskNetwork } from "./network";
 
 /**
- * Target groups the platform itself puts on each load balancer: none, its listeners answer
- * with fixed responses. A load balancer holds at most 100 target groups, and every notebook
- * placed on it takes one; what the platform takes is not available to notebooks.
+ * Target groups the platform stack itself puts on each load balancer: the waker's (its
+ * listeners answer with fixed responses). A load balancer holds at most 100 target groups,
+ * and every notebook placed on it takes one; what the platform takes is not available to
+ * notebooks.
  */
-export const PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER = 0;
+export const PLATFORM_TARGET_GROUPS_PER_LOAD_BALANCER = 1;
 
 /** Longest load balancer name AWS accepts. */
 export const MAX_LOAD_BALANCER_NAME_LENGTH = 32;
@@ -137,13 +131,16 @@ export class Platform extends Construct {
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
     const env = props.environment;
-    if (!ENVIRONMENT_NAME.test(env)) throw new Error(`environment must be a lower-case DNS label (it names the cluster and load balancers), got ${JSON.stringify(env)}`);
+    if (!ENVIRONMENT_NAME.test(env))
+      throw new Error(`environment must be a lower-case DNS label (it names the cluster and load balancers), got ${JSON.stringify(env)}`);
     if (!Number.isInteger(props.loadBalancers) || props.loadBalancers < 1) {
       throw new Error(`loadBalancers must be a whole number of at least 1, got ${props.loadBalancers}`);
     }
     const longest = loadBalancerName(env, props.loadBalancers - 1);
     if (longest.length > MAX_LOAD_BALANCER_NAME_LENGTH) {
-      throw new Error(`load balancer name ${longest} is ${longest.length} characters, more than AWS's ${MAX_LOAD_BALANCER_NAME_LENGTH}: use a shorter environment name`);
+      throw new Error(
+        `load balancer name ${longest} is ${longest.length} characters, more than AWS's ${MAX_LOAD_BALANCER_NAME_LENGTH}: use a shorter environment name`,
+      );
     }
     const name = platformName(env);
 

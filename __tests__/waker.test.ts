@@ -1,0 +1,417 @@
+import { handler, resetClients, TAGS } from "../waker/handler";
+import { WAKER_TAGS } from "../modules/waker/tags";
+import { FakeAction, FakeWakerAws, Tags } from "./helpers/fake-waker-aws";
+import {
+  awsEnv,
+  get,
+  jupyterStatus,
+  JUPYTER_HINT,
+  Notebook,
+  sleep,
+  startNotebook,
+  stopNotebook,
+  tempDir,
+  waitForExit,
+  waitUntilServing,
+} from "./helpers/notebook-image";
+import { describeWithTool } from "./helpers/tools";
+
+// The waker's handler (waker/handler.ts), run for real with the AWS SDK against local
+// stand-ins for ECS, ELBv2 and Secrets Manager: alice's notebook stops, its URL wakes it,
+// other hosts and other people's notebooks are refused; and once with the real Jupyter
+// server of the notebook image stopping itself.
+
+const REGION = "eu-west-1";
+const ACCOUNT = "111122223333";
+const CLUSTER = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/jupyter-notebooks-dev`;
+const LB = `app/nb-dev-0/0123456789abcdef`;
+const LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/${LB}/fedcba9876543210`;
+const WAKER_GROUP = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/nb-dev-0/1111111111111111`;
+const group = (name: string) => `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${name}/2222222222222222`;
+const ruleArn = (n: number) => `${LISTENER.replace(":listener/", ":listener-rule/")}/00000000000000${String(n).padStart(2, "0")}`;
+const secretArn = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}/jupyter-token-AbCdEf`;
+const TOKEN = "alice-token-0123456789abcdefABCDEF";
+const OIDC_SECRET = "oidc-client-secret-never-shown";
+const PROJECT = "jupyter-notebooks";
+const ENV = {
+  WAKER_PROJECT: PROJECT,
+  WAKER_ENVIRONMENT: "dev",
+  WAKER_LOAD_BALANCERS: JSON.stringify([{ targetGroupArn: WAKER_GROUP, listenerArns: [LISTENER] }]),
+};
+const now = () => Math.floor(Date.now() / 1000);
+
+interface Person {
+  name: string;
+  service: string;
+  host: string;
+  rule: string;
+  group: string;
+  secret: string;
+}
+const person = (name: string, n: number): Person => ({
+  name,
+  service: `jupyter-${name}0001`,
+  host: `jupyter-${name}0001.nb.example.com`,
+  rule: ruleArn(n),
+  group: group(`jupyter-${name}0001`),
+  secret: secretArn(`jupyter-${name}0001`),
+});
+const alice = person("alice", 1);
+const bob = person("bob", 2);
+
+/** Adds a notebook to the stand-in: running, its rule forwarding to its own target group (sign-in first unless `signIn` is false). */
+function addNotebook(aws: FakeWakerAws, p: Person, options: { signIn?: boolean; environment?: string; ruleTags?: Tags; token?: string } = {}) {
+  const common = { Project: PROJECT, Environment: options.environment ?? "dev", Owner: p.name };
+  aws.services.set(p.service, {
+    clusterArn: CLUSTER,
+    serviceName: p.service,
+    status: "ACTIVE",
+    desiredCount: 1,
+    runningCount: 1,
+    pendingCount: 0,
+    tags: { ...common, [TAGS.listenerRule]: p.rule },
+    deployments: [{ status: "PRIMARY", rolloutState: "COMPLETED", createdAt: now() - 86400 }],
+    events: [{ message: `(service ${p.service}) has reached a steady state.`, createdAt: now() - 3600 }],
+  });
+  const actions: FakeAction[] = [];
+  if (options.signIn !== false) {
+    actions.push({
+      Type: "authenticate-oidc",
+      Order: 1,
+      AuthenticateOidcConfig: {
+        Issuer: "https://id.example.com",
+        AuthorizationEndpoint: "https://id.example.com/authorize",
+        TokenEndpoint: "https://id.example.com/token",
+        UserInfoEndpoint: "https://id.example.com/userinfo",
+        ClientId: "notebooks",
+        ClientSecret: OIDC_SECRET,
+        OnUnauthenticatedRequest: "authenticate",
+      },
+    });
+  }
+  actions.push({ Type: "forward", Order: actions.length + 1, TargetGroupArn: p.group });
+  aws.rules.set(p.rule, {
+    RuleArn: p.rule,
+    listenerArn: LISTENER,
+    host: p.host,
+    cidrs: ["203.0.113.0/24"],
+    Actions: actions,
+    tags: options.ruleTags ?? { ...common, [TAGS.cluster]: CLUSTER, [TAGS.service]: p.service, [TAGS.targetGroup]: p.group, [TAGS.tokenSecret]: p.secret },
+  });
+  aws.elbTags.set(p.group, { ...common });
+  aws.health.set(p.group, ["healthy"]);
+  aws.secrets.set(p.secret, { value: options.token ?? TOKEN, tags: common });
+}
+
+/** The stand-in's state after the notebook stopped itself: service at 0, no task, its target empty. */
+function stopService(aws: FakeWakerAws, p: Person) {
+  const s = aws.service(p.service);
+  Object.assign(s, { desiredCount: 0, runningCount: 0, pendingCount: 0 });
+  s.events.unshift({ message: `(service ${p.service}) has reached a steady state.`, createdAt: now() - 3000 });
+  aws.health.set(p.group, []);
+}
+
+const stoppedEvent = (p: Person, cluster = CLUSTER) => ({
+  source: "aws.ecs",
+  "detail-type": "ECS Task State Change",
+  detail: { clusterArn: cluster, group: `service:${p.service}`, lastStatus: "STOPPED", taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/x/1` },
+});
+
+/** A request as the load balancer hands it to a Lambda target. */
+const request = (host: string, query: Record<string, string> = {}, path = "/lab") => ({
+  requestContext: { elb: { targetGroupArn: WAKER_GROUP } },
+  httpMethod: "GET",
+  path,
+  queryStringParameters: query,
+  headers: { host, "user-agent": "test", cookie: "AWSELBAuthSessionCookie-0=session" },
+  body: "",
+  isBase64Encoded: false,
+});
+
+const forwardOf = (aws: FakeWakerAws, p: Person) => aws.rules.get(p.rule)!.Actions.find((a) => a.Type === "forward")!.TargetGroupArn;
+
+let aws: FakeWakerAws;
+let saved: NodeJS.ProcessEnv;
+let logged: string[];
+beforeEach(async () => {
+  aws = await new FakeWakerAws().start();
+  saved = { ...process.env };
+  Object.assign(process.env, aws.env, ENV);
+  resetClients();
+  logged = [];
+  jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => void logged.push(args.join(" ")));
+  addNotebook(aws, alice);
+  addNotebook(aws, bob);
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  resetClients();
+  process.env = saved;
+  await aws.stop();
+});
+
+test("the handler reads the tags the notebook stacks write", () => {
+  expect(TAGS).toEqual(WAKER_TAGS);
+});
+
+describe("a notebook stops", () => {
+  test("its rule then forwards to the waker; the sign-in action (its secret kept), the conditions and bob's rule stay", async () => {
+    stopService(aws, alice);
+    const before = JSON.stringify(aws.rules.get(alice.rule)!.Actions[0]);
+    await handler(stoppedEvent(alice));
+    expect(forwardOf(aws, alice)).toBe(WAKER_GROUP);
+    const [oidc, forward] = aws.rules.get(alice.rule)!.Actions;
+    expect(oidc.Type).toBe("authenticate-oidc");
+    expect({ ...oidc.AuthenticateOidcConfig, UseExistingClientSecret: undefined, ClientSecret: OIDC_SECRET }).toEqual({
+      ...JSON.parse(before).AuthenticateOidcConfig,
+      UseExistingClientSecret: undefined,
+    });
+    expect(forward.Order).toBe(2);
+    expect(aws.callsOf("ModifyRule")).toHaveLength(1);
+    // ModifyRule names the actions only: the conditions (host, CIDRs) are not sent.
+    expect(aws.callsOf("ModifyRule")[0].params.Conditions).toBeUndefined();
+    expect(forwardOf(aws, bob)).toBe(bob.group);
+    // A second event changes nothing.
+    await handler(stoppedEvent(alice));
+    expect(aws.callsOf("ModifyRule")).toHaveLength(1);
+  });
+
+  test("a task replaced by a deploy (the service still wants 1) changes nothing", async () => {
+    aws.service(alice.service).runningCount = 0;
+    await handler(stoppedEvent(alice));
+    expect(aws.callsOf("ModifyRule")).toEqual([]);
+    expect(forwardOf(aws, alice)).toBe(alice.group);
+  });
+
+  test("another environment's service, or one whose rule tag names someone else's rule, changes nothing", async () => {
+    stopService(aws, alice);
+    aws.service(alice.service).tags.Environment = "prod";
+    await handler(stoppedEvent(alice));
+    aws.service(alice.service).tags.Environment = "dev";
+    aws.service(alice.service).tags[TAGS.listenerRule] = bob.rule;
+    await handler(stoppedEvent(alice));
+    expect(aws.callsOf("ModifyRule")).toEqual([]);
+    expect([forwardOf(aws, alice), forwardOf(aws, bob)]).toEqual([alice.group, bob.group]);
+  });
+});
+
+describe("a request for a stopped notebook's URL", () => {
+  beforeEach(async () => {
+    stopService(aws, alice);
+    await handler(stoppedEvent(alice));
+  });
+
+  test("starts it once however many arrive at once, and each gets the page that reloads itself", async () => {
+    const pages: any[] = await Promise.all(Array.from({ length: 10 }, () => handler(request(alice.host))));
+    expect(aws.transitions.filter(([name, from, to]) => name === alice.service && from === 0 && to === 1)).toHaveLength(1);
+    expect(aws.service(alice.service).desiredCount).toBe(1);
+    for (const page of pages) {
+      expect(page.statusCode).toBe(503);
+      expect(page.headers).toMatchObject({ "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Retry-After": "5" });
+      expect(page.body).toContain('<meta http-equiv="refresh" content="5">');
+      expect(page.body).toContain("Starting your notebook");
+    }
+    expect(aws.service(bob.service).desiredCount).toBe(1);
+    expect(aws.transitions.filter(([name]) => name === bob.service)).toEqual([]);
+  });
+
+  test("while it starts: the waiting page, saying what happens, and no further start or switch", async () => {
+    await handler(request(alice.host));
+    Object.assign(aws.service(alice.service), { pendingCount: 1 });
+    aws.health.set(alice.group, ["initial"]);
+    const page: any = await handler(request(alice.host));
+    expect(page.statusCode).toBe(503);
+    expect(page.body).toContain("container is starting");
+    Object.assign(aws.service(alice.service), { pendingCount: 0, runningCount: 1 });
+    expect(((await handler(request(alice.host))) as any).body).toContain("health checks");
+    expect(aws.callsOf("UpdateService")).toHaveLength(1);
+    expect(aws.callsOf("ModifyRule")).toHaveLength(1); // the stop's
+  });
+
+  test("once healthy: the rule forwards to the notebook again, sign-in kept, and the page reloads into Jupyter", async () => {
+    await handler(request(alice.host));
+    Object.assign(aws.service(alice.service), { runningCount: 1 });
+    aws.health.set(alice.group, ["healthy"]);
+    const page: any = await handler(request(alice.host));
+    expect(forwardOf(aws, alice)).toBe(alice.group);
+    expect(aws.rules.get(alice.rule)!.Actions.map((a) => a.Type)).toEqual(["authenticate-oidc", "forward"]);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<meta http-equiv="refresh" content="1">');
+    expect(aws.callsOf("ModifyRule")).toHaveLength(2);
+  });
+
+  test("a host the waker does not know, another environment's notebook, or a rule that points at someone else's target group: 404, nothing started or switched", async () => {
+    const before = { updates: aws.callsOf("UpdateService").length, modifies: aws.callsOf("ModifyRule").length };
+    expect(((await handler(request("nobody.nb.example.com"))) as any).statusCode).toBe(404);
+    addNotebook(aws, person("carol", 3), { environment: "prod" });
+    stopService(aws, person("carol", 3));
+    expect(((await handler(request(person("carol", 3).host))) as any).statusCode).toBe(404);
+    // dan's rule claims bob's target group and service (tags dan may set on his own rule)
+    const dan = person("dan", 4);
+    addNotebook(aws, dan, {
+      ruleTags: {
+        Project: PROJECT,
+        Environment: "dev",
+        Owner: "dan",
+        [TAGS.cluster]: CLUSTER,
+        [TAGS.service]: bob.service,
+        [TAGS.targetGroup]: bob.group,
+        [TAGS.tokenSecret]: dan.secret,
+      },
+    });
+    stopService(aws, bob);
+    expect(((await handler(request(dan.host))) as any).statusCode).toBe(404);
+    // a rule without the waker's tags
+    const erin = person("erin", 5);
+    addNotebook(aws, erin, { ruleTags: { Project: PROJECT, Environment: "dev", Owner: "erin" } });
+    expect(((await handler(request(erin.host))) as any).statusCode).toBe(404);
+    expect(aws.callsOf("UpdateService")).toHaveLength(before.updates);
+    expect(aws.callsOf("ModifyRule")).toHaveLength(before.modifies);
+    expect(aws.service(bob.service).desiredCount).toBe(0);
+  });
+
+  test("a deleted service: a page that says so, nothing started", async () => {
+    aws.service(alice.service).status = "INACTIVE";
+    const page: any = await handler(request(alice.host));
+    expect([page.statusCode, page.body.includes("deleted")]).toEqual([404, true]);
+    expect(aws.callsOf("UpdateService")).toEqual([]);
+  });
+});
+
+describe("a notebook without sign-in at the load balancer", () => {
+  const frank = person("frank", 6);
+  beforeEach(async () => {
+    addNotebook(aws, frank, { signIn: false });
+    stopService(aws, frank);
+    await handler(stoppedEvent(frank));
+  });
+
+  test("wakes only for its own token: none or a wrong one gets 401 and starts nothing", async () => {
+    for (const query of [{}, { token: "wrong-token" }, { token: TOKEN.slice(0, -1) }] as Array<Record<string, string>>) {
+      const page: any = await handler(request(frank.host, query));
+      expect(page.statusCode).toBe(401);
+      expect(page.body).toContain("npm run url");
+    }
+    expect(aws.callsOf("UpdateService")).toEqual([]);
+    const page: any = await handler(request(frank.host, { token: encodeURIComponent(TOKEN) }));
+    expect(page.statusCode).toBe(503);
+    expect(aws.service(frank.service).desiredCount).toBe(1);
+  });
+
+  test("a token secret that is not the rule owner's does not count", async () => {
+    aws.secrets.get(frank.secret)!.tags.Owner = "bob";
+    expect(((await handler(request(frank.host, { token: TOKEN }))) as any).statusCode).toBe(401);
+    expect(aws.callsOf("UpdateService")).toEqual([]);
+  });
+});
+
+describe("a start that fails", () => {
+  beforeEach(async () => {
+    stopService(aws, alice);
+    await handler(stoppedEvent(alice));
+    await handler(request(alice.host));
+    aws.health.set(alice.group, ["unhealthy"]);
+  });
+
+  const expectFailurePage = (page: any, reason: RegExp) => {
+    expect(page.statusCode).toBe(503);
+    expect(page.body).not.toContain('http-equiv="refresh"');
+    expect(page.body).toMatch(reason);
+    expect(page.body).toContain("Reload this page to try again");
+    expect(aws.service(alice.service).desiredCount).toBe(0);
+  };
+
+  test("no capacity: ECS's reason, no reload, and the notebook set back to 0", async () => {
+    aws
+      .service(alice.service)
+      .events.unshift({
+        message: `(service ${alice.service}) was unable to place a task because no container instance met all of its requirements.`,
+        createdAt: now(),
+      });
+    expectFailurePage(await handler(request(alice.host)), /unable to place a task/);
+  });
+
+  test("tasks that keep failing to start, or a deployment the circuit breaker failed", async () => {
+    aws.service(alice.service).events.unshift({ message: `(service ${alice.service}) is unable to consistently start tasks successfully.`, createdAt: now() });
+    expectFailurePage(await handler(request(alice.host)), /unable to consistently start tasks/);
+    Object.assign(aws.service(alice.service), {
+      desiredCount: 1,
+      events: [],
+      deployments: [{ status: "PRIMARY", rolloutState: "FAILED", rolloutStateReason: "tasks failed to start", createdAt: now() }],
+    });
+    expectFailurePage(await handler(request(alice.host)), /tasks failed to start/);
+  });
+
+  test("nothing healthy after the time limit; a placement failure before the last steady state does not count", async () => {
+    const events = aws.service(alice.service).events;
+    events.push({ message: `(service ${alice.service}) was unable to place a task because of an old problem.`, createdAt: now() - 7200 });
+    events.unshift({ message: `(service ${alice.service}) has started 1 tasks: (task abc).`, createdAt: now() - 60 });
+    expect(((await handler(request(alice.host))) as any).body).toContain("Starting your notebook");
+    events[0].createdAt = now() - 1300;
+    expectFailurePage(await handler(request(alice.host)), /did not become healthy within 20 minutes/);
+  });
+});
+
+test("no page, header or log line holds the token or the sign-in secret", async () => {
+  const frank = person("frank", 6);
+  addNotebook(aws, frank, { signIn: false });
+  const outputs: unknown[] = [];
+  for (const p of [alice, frank]) {
+    stopService(aws, p);
+    await handler(stoppedEvent(p));
+    outputs.push(await handler(request(p.host, { token: TOKEN })));
+    aws.health.set(p.group, ["healthy"]);
+    outputs.push(await handler(request(p.host, { token: TOKEN })));
+  }
+  outputs.push(await handler(request(frank.host, { token: "wrong" })));
+  const text = JSON.stringify(outputs) + logged.join("\n");
+  expect(logged.length).toBeGreaterThan(3);
+  for (const secret of [TOKEN, encodeURIComponent(TOKEN), OIDC_SECRET, "wrong"]) expect(text).not.toContain(secret);
+});
+
+describeWithTool("the real Jupyter server stops itself, and its URL wakes it", "python3 with jupyter_server", jupyterStatus(), JUPYTER_HINT, () => {
+  let nb: Notebook | undefined;
+  afterEach(async () => stopNotebook(nb));
+
+  /** Starts the image's start script as ECS would start alice's task, its UpdateService calls going to the stand-in. */
+  const startTask = async () => {
+    const env = { ...awsEnv(aws.port), NOTEBOOK_ECS_CLUSTER: CLUSTER, NOTEBOOK_ECS_SERVICE: alice.service };
+    return startNotebook(tempDir("nb-waker-"), { JUPYTER_TOKEN: TOKEN, NOTEBOOK_IDLE_MINUTES: "0.05", ...env });
+  };
+
+  test("idle stop => rule to the waker => a request starts it => healthy => rule back", async () => {
+    // GIVEN alice's notebook running (the real server), its target healthy while /api answers
+    nb = await startTask();
+    await waitUntilServing(nb);
+    // WHEN nobody uses it: it stops itself, and its scale_down sets the service to 0 in the stand-in
+    const code = await waitForExit(nb, 30_000);
+    expect([code, code === 0 ? "" : nb.logs()]).toEqual([0, ""]);
+    expect(aws.transitions).toEqual([[alice.service, 1, 0]]);
+    // ECS ends the task and says so
+    Object.assign(aws.service(alice.service), { runningCount: 0 });
+    aws.health.set(alice.group, []);
+    await handler(stoppedEvent(alice));
+    expect(forwardOf(aws, alice)).toBe(WAKER_GROUP);
+    // WHEN alice opens her URL
+    const first: any = await handler(request(alice.host));
+    expect(first.statusCode).toBe(503);
+    expect(aws.transitions).toEqual([
+      [alice.service, 1, 0],
+      [alice.service, 0, 1],
+    ]);
+    // ECS starts the task again: the real server; the target turns healthy once /api answers 200
+    nb = await startTask();
+    Object.assign(aws.service(alice.service), { pendingCount: 1 });
+    expect(((await handler(request(alice.host))) as any).statusCode).toBe(503);
+    await waitUntilServing(nb);
+    expect((await get(nb.port, "/api")).status).toBe(200);
+    Object.assign(aws.service(alice.service), { pendingCount: 0, runningCount: 1 });
+    aws.health.set(alice.group, ["healthy"]);
+    // THEN the next request points the rule back at the notebook and reloads into Jupyter
+    const last: any = await handler(request(alice.host));
+    expect(last.statusCode).toBe(200);
+    expect(forwardOf(aws, alice)).toBe(alice.group);
+    expect(aws.rules.get(alice.rule)!.Actions[0].Type).toBe("authenticate-oidc");
+    await sleep(10);
+  }, 90_000);
+});
