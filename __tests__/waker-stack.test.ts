@@ -184,6 +184,14 @@ describe("the tags a notebook stack gives the waker", () => {
     expect(rule.tags[WAKER_TAGS.cluster]).toBe(service.cluster);
   });
 
+  test("a deploy while the notebook sleeps puts back what the waker changed: the rule's forward and the desired count are Terraform's, not ignored", () => {
+    expect(rule.lifecycle?.ignore_changes).toBeUndefined();
+    const forward = rule.dynamic.action.find((a: any) => a.content.type === "forward");
+    expect(forward.content.target_group_arn).toBe(ref("aws_lb_target_group", "notebook_target_group", "arn"));
+    expect(service.desired_count).toBe(1);
+    expect(service.lifecycle?.ignore_changes).toBeUndefined();
+  });
+
   test("the service names its rule", () => {
     expect(service.tags[WAKER_TAGS.listenerRule]).toBe(ref("aws_lb_listener_rule", "notebook_listener_rule", "arn"));
   });
