@@ -3,6 +3,7 @@ import * as path from "path";
 import { requireUser, SettingsError } from "../stacks/settings";
 import { NotebookStackSpec, notebookStackSpecs } from "../stacks/stack-specs";
 import { managedAttributes, projectSettings, readStackState, TerraformState } from "./state";
+import { describeSize, formatPrice, HOURS_PER_MONTH, hourlyPrice, HourlyPrice, Prices, readPrices, sizeOf } from "./cost";
 
 /**
  * `npm run status [-- --all] [-- --offline]`: the current user's notebook stacks (with
@@ -10,6 +11,9 @@ import { managedAttributes, projectSettings, readStackState, TerraformState } fr
  * its service is running or stopped (after an idle stop). Hostname and service come from
  * the state; only the running/stopped question asks ECS (one DescribeServices per
  * notebook), and --offline answers it from the state's last known desired count instead.
+ * Each notebook's size and price per hour while it runs come from its state and
+ * scripts/prices.json (scripts/cost.ts); --all adds the total per hour of those running and
+ * a month at that rate.
  */
 export interface StackStatus {
   stack: string;
@@ -17,19 +21,30 @@ export interface StackStatus {
   /** "no state", "not deployed", "running", "starting", "stopped (idle)", "desired N (from state)", or "unknown: ..." */
   status: string;
   hostname?: string;
+  /** "1 vCPU 4 GiB", "g6.xlarge, 1 GPU (4 vCPU 14.25 GiB)". */
+  size?: string;
+  /** Its price per hour while it runs. */
+  price?: HourlyPrice;
+  /** Running or starting: it costs its price now. */
+  running?: boolean;
 }
 
-export async function notebookStatus(projectDir: string, env: Record<string, string | undefined>, options: { all: boolean; offline: boolean }): Promise<StackStatus[]> {
+export async function notebookStatus(
+  projectDir: string,
+  env: Record<string, string | undefined>,
+  options: { all: boolean; offline: boolean },
+): Promise<StackStatus[]> {
   const settings = projectSettings(projectDir, env);
   // Without --all, the current user's stacks: there must be a user.
   if (!options.all) requireUser(settings);
   const specs = notebookStackSpecs(settings).filter((s) => options.all || s.user === settings.user);
   const results: StackStatus[] = [];
-  for (const spec of specs) results.push(await stackStatus(spec, env, options.offline));
+  const prices = readPrices();
+  for (const spec of specs) results.push(await stackStatus(spec, env, options.offline, prices));
   return results;
 }
 
-async function stackStatus(spec: NotebookStackSpec, env: Record<string, string | undefined>, offline: boolean): Promise<StackStatus> {
+async function stackStatus(spec: NotebookStackSpec, env: Record<string, string | undefined>, offline: boolean, prices: Prices): Promise<StackStatus> {
   const base = { stack: spec.id, user: spec.user };
   let state: TerraformState | undefined;
   try {
@@ -42,11 +57,14 @@ async function stackStatus(spec: NotebookStackSpec, env: Record<string, string |
   const service = managedAttributes(state, "aws_ecs_service");
   const hostname = typeof state.outputs?.hostname?.value === "string" ? (state.outputs.hostname.value as string) : undefined;
   if (!service) return { ...base, hostname, status: "not deployed" };
-  if (offline) return { ...base, hostname, status: `desired ${service.desired_count} (from state)` };
+  const size = sizeOf(state);
+  const priced = size ? { size: describeSize(size), price: hourlyPrice(size, prices) } : {};
+  if (offline) return { ...base, hostname, ...priced, status: `desired ${service.desired_count} (from state)`, running: Number(service.desired_count) > 0 };
   try {
-    return { ...base, hostname, status: await liveStatus(String(service.cluster), String(service.name)) };
+    const status = await liveStatus(String(service.cluster), String(service.name));
+    return { ...base, hostname, ...priced, status, running: status === "running" || status === "starting" };
   } catch (err) {
-    return { ...base, hostname, status: `unknown: ECS did not answer (${(err as Error).message.split("\n")[0]})` };
+    return { ...base, hostname, ...priced, status: `unknown: ECS did not answer (${(err as Error).message.split("\n")[0]})` };
   }
 }
 
@@ -64,11 +82,46 @@ async function liveStatus(clusterArn: string, serviceName: string): Promise<stri
   }
 }
 
-function formatTable(rows: StackStatus[]): string {
-  const header = { stack: "STACK", user: "USER", status: "STATUS", hostname: "HOSTNAME" };
-  const all = [header, ...rows.map((r) => ({ ...r, hostname: r.hostname ?? "-" }))];
-  const width = (key: "stack" | "user" | "status") => Math.max(...all.map((r) => r[key].length));
-  return all.map((r) => `${r.stack.padEnd(width("stack"))}  ${r.user.padEnd(width("user"))}  ${r.status.padEnd(width("status"))}  ${r.hostname}`.trimEnd()).join("\n");
+/** What a notebook costs per hour now: its price while running, 0 when stopped. */
+function costNow(r: StackStatus): string {
+  if (!r.price) return "-";
+  if (r.running === false) return "0 (stopped)";
+  return formatPrice(r.price);
+}
+
+export function formatTable(rows: StackStatus[]): string {
+  const columns = ["stack", "user", "status", "size", "cost", "hostname"] as const;
+  const header = { stack: "STACK", user: "USER", status: "STATUS", size: "SIZE", cost: "$/HOUR", hostname: "HOSTNAME" };
+  const all = [
+    header,
+    ...rows.map((r) => ({ stack: r.stack, user: r.user, status: r.status, size: r.size ?? "-", cost: costNow(r), hostname: r.hostname ?? "-" })),
+  ];
+  const width = (key: (typeof columns)[number]) => Math.max(...all.map((r) => r[key].length));
+  return all
+    .map((r) =>
+      columns
+        .map((key, i) => (i === columns.length - 1 ? r[key] : r[key].padEnd(width(key))))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** The team's cost now (--all): the running notebooks' prices per hour, and a month at that rate. */
+export function formatTotals(rows: StackStatus[], prices: Prices): string {
+  const running = rows.filter((r) => r.running && r.price);
+  const known = running.filter((r) => r.price!.perHour !== undefined);
+  const perHour = known.reduce((sum, r) => sum + r.price!.perHour!, 0);
+  const estimate = known.some((r) => r.price!.estimate) ? "~" : "";
+  const unknown = running.length - known.length;
+  return [
+    `Running: ${running.length} of ${rows.filter((r) => r.price).length} notebooks, ${estimate}$${perHour.toFixed(4)} per hour${
+      unknown ? ` (and ${unknown} whose price is unknown)` : ""
+    }.`,
+    `A month at this rate (${HOURS_PER_MONTH} h): ${estimate}$${(perHour * HOURS_PER_MONTH).toFixed(2)}. Prices of ${
+      prices.date
+    } (scripts/prices.json); ~ marks Fargate Spot estimates; stopped notebooks' storage, logs and secrets are not counted.`,
+  ].join("\n");
 }
 
 if (require.main === module) {
@@ -79,7 +132,7 @@ if (require.main === module) {
     process.exit(2);
   }
   notebookStatus(path.resolve(__dirname, ".."), process.env, { all: args.includes("--all"), offline: args.includes("--offline") })
-    .then((rows) => console.log(formatTable(rows)))
+    .then((rows) => console.log(args.includes("--all") ? `${formatTable(rows)}\n\n${formatTotals(rows, readPrices())}` : formatTable(rows)))
     .catch((err) => {
       if (!(err instanceof SettingsError)) throw err;
       console.error(`error: ${err.message}`);
