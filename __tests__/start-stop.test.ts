@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { deployedNotebook, startNotebook, stopNotebook } from "../scripts/start-stop";
 import { localStatePath } from "../stacks/stack-specs";
+import { Page, pages } from "../waker/pages";
 import { ECS_UPDATE_SERVICE, recordingServer } from "./helpers/notebook-image";
 
 // `npm run start` and `npm run stop` against stand-ins: ECS (records UpdateService) and the
@@ -18,7 +19,14 @@ function deployedState(notebookUrl: string) {
   return {
     version: 4,
     outputs: { url: { value: `${notebookUrl}?token=${TOKEN}`, sensitive: true }, notebook_url: { value: notebookUrl } },
-    resources: [{ mode: "managed", type: "aws_ecs_service", name: "notebook_service", instances: [{ attributes: { name: "jupyter-ab12cd34", cluster: CLUSTER, desired_count: 1 } }] }],
+    resources: [
+      {
+        mode: "managed",
+        type: "aws_ecs_service",
+        name: "notebook_service",
+        instances: [{ attributes: { name: "jupyter-ab12cd34", cluster: CLUSTER, desired_count: 1 } }],
+      },
+    ],
   };
 }
 
@@ -28,6 +36,8 @@ describe("npm run start / stop", () => {
   let denied = false;
   /** How many more /api requests answer 503 before the notebook answers. */
   let startingFor = 0;
+  /** The waker's pages the load balancer answers with instead, in order, while the notebook sleeps. */
+  let wakerPages: Page[] = [];
   const saved = { ...process.env };
   beforeAll(async () => {
     ecs = await recordingServer((req, res) => {
@@ -41,6 +51,12 @@ describe("npm run start / stop", () => {
       res.end(JSON.stringify({ service: { serviceName: body.service, clusterArn: body.cluster, desiredCount: body.desiredCount } }));
     });
     notebook = await recordingServer((req, res) => {
+      const page = wakerPages.shift();
+      if (page) {
+        res.writeHead(page.statusCode, page.headers);
+        res.end(page.body);
+        return;
+      }
       if (startingFor > 0) {
         startingFor--;
         res.statusCode = 503;
@@ -49,7 +65,12 @@ describe("npm run start / stop", () => {
       }
       res.end(req.url === "/api" ? '{"version": "2.14.0"}' : "");
     });
-    Object.assign(process.env, { AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecs.port}`, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "x", AWS_EC2_METADATA_DISABLED: "true" });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${ecs.port}`,
+      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "x",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
   });
   afterAll(async () => {
     process.env = saved;
@@ -59,6 +80,7 @@ describe("npm run start / stop", () => {
   beforeEach(() => {
     denied = false;
     startingFor = 0;
+    wakerPages = [];
     fs.writeFileSync(stateFile, JSON.stringify(deployedState(`http://127.0.0.1:${notebook.port}/`)));
   });
   afterEach(() => fs.rmSync(stateFile, { force: true }));
@@ -80,9 +102,24 @@ describe("npm run start / stop", () => {
     const progress: string[] = [];
     await startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20, progress: (l) => progress.push(l) });
     expect(updates().pop()).toEqual({ cluster: CLUSTER, service: "jupyter-ab12cd34", desiredCount: 1 });
-    expect(notebook.requests.slice(before).map((r) => r.url)).toEqual(["/api", "/api", "/api", "/api"]);
+    // With the token: a notebook without sign-in at the load balancer needs it to be woken.
+    expect(notebook.requests.slice(before).map((r) => r.url)).toEqual(Array(4).fill(`/api?token=${TOKEN}`));
     expect(progress).toHaveLength(3);
     expect(progress[0]).toMatch(/^waiting for http:\/\/127\.0\.0\.1:\d+\/api \(HTTP 503\)$/);
+  });
+
+  test("through the waker (a platform stack): waits past its pages, even one that answers 200 or 401, until it says ready; stops when it says the start failed", async () => {
+    // 401 (its token page) and 200 would end a plain wait: the waker's header says what they are.
+    wakerPages = [pages.starting("It is being started now."), pages.tokenNeeded(), pages.starting("Its container is starting."), pages.ready()];
+    const before = notebook.requests.length;
+    const progress: string[] = [];
+    await startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20, progress: (l) => progress.push(l) });
+    expect(notebook.requests.length - before).toBe(4);
+    expect(progress.map((l) => l.replace(/^.*\(/, "("))).toEqual(["(the waker: starting)", "(the waker: token)", "(the waker: starting)"]);
+    wakerPages = [pages.starting("It is being started now."), pages.failed("ECS says: unable to place a task.")];
+    await expect(startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20 })).rejects.toThrow(
+      /^jupyter-ab12cd34 could not start, the waker says \(failed\): see npm run status/,
+    );
   });
 
   test("fails when the notebook does not answer in time, saying where to look", async () => {
@@ -104,8 +141,11 @@ describe("npm run start / stop", () => {
   test("the commands: start prints the URL with the token on stdout; stop says how to start again", async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(process.execPath, ["-r", "sucrase/register/ts", "scripts/start-stop.ts", ...args], { cwd: root, env: env(), encoding: "utf8", timeout: 30_000 }, (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        execFile(
+          process.execPath,
+          ["-r", "sucrase/register/ts", "scripts/start-stop.ts", ...args],
+          { cwd: root, env: env(), encoding: "utf8", timeout: 30_000 },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         ),
       );
     const start = await run(["start"]);

@@ -207,7 +207,7 @@ describe("a request for a stopped notebook's URL", () => {
     expect(aws.service(alice.service).desiredCount).toBe(1);
     for (const page of pages) {
       expect(page.statusCode).toBe(503);
-      expect(page.headers).toMatchObject({ "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Retry-After": "5" });
+      expect(page.headers).toMatchObject({ "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Retry-After": "5", "X-Notebook-Waker": "starting" });
       expect(page.body).toContain('<meta http-equiv="refresh" content="5">');
       expect(page.body).toContain("Starting your notebook");
     }

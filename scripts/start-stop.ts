@@ -48,7 +48,9 @@ async function setDesiredCount(notebook: DeployedNotebook, desiredCount: number)
   } catch (err) {
     const e = err as Error & { name?: string };
     if (e.name === "AccessDeniedException") {
-      throw new SettingsError(`AWS refused to change ${notebook.service} of ${notebook.spec.user}: you may start and stop only your own notebooks (README, Permissions)`);
+      throw new SettingsError(
+        `AWS refused to change ${notebook.service} of ${notebook.spec.user}: you may start and stop only your own notebooks (README, Permissions)`,
+      );
     }
     throw new SettingsError(`ECS did not change ${notebook.service}: ${e.message.split("\n")[0]}`);
   } finally {
@@ -61,9 +63,16 @@ export async function stopNotebook(notebook: DeployedNotebook): Promise<void> {
   await setDesiredCount(notebook, 0);
 }
 
+/** The header of the waker's pages (waker/pages.ts): which page answered. */
+const WAKER_HEADER = "x-notebook-waker";
+
 /**
  * Starts the notebook (desired count 1) and waits until it answers through the load balancer:
  * `/api` answers anything but 502/503/504 (a redirect to sign-in counts: the notebook is up).
+ * On a platform stack a sleeping notebook's URL reaches the waker first: its pages say what
+ * they are (a header); the wait goes on until it says "ready", and ends with its reason when
+ * it says the start failed. The token goes along, which a notebook without sign-in at the
+ * load balancer needs to be woken.
  */
 export async function startNotebook(
   notebook: DeployedNotebook,
@@ -72,18 +81,29 @@ export async function startNotebook(
   await setDesiredCount(notebook, 1);
   const deadline = Date.now() + (options.timeoutMs ?? START_TIMEOUT_MS);
   const api = new URL("api", notebook.notebookUrl).toString();
+  const token = new URL(notebook.url).searchParams.get("token");
+  const request = token ? `${api}?token=${encodeURIComponent(token)}` : api;
   let last = "no answer yet";
   for (;;) {
     try {
-      const answer = await fetch(api, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
-      if (![502, 503, 504].includes(answer.status)) return;
-      last = `HTTP ${answer.status}`;
+      const answer = await fetch(request, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+      const waker = answer.headers.get(WAKER_HEADER);
+      if (waker === "failed" || waker === "deleted") {
+        throw new SettingsError(
+          `${notebook.service} could not start, the waker says (${waker}): see npm run status, and the service's events in the ECS console`,
+        );
+      }
+      if (waker ? waker === "ready" : ![502, 503, 504].includes(answer.status)) return;
+      last = waker ? `the waker: ${waker}` : `HTTP ${answer.status}`;
     } catch (err) {
+      if (err instanceof SettingsError) throw err;
       last = (err as Error).message;
     }
     if (Date.now() > deadline) {
       throw new SettingsError(
-        `${notebook.service} did not answer within ${Math.round((options.timeoutMs ?? START_TIMEOUT_MS) / 1000)} s (last: ${last}): see npm run status, and the service's events in the ECS console`,
+        `${notebook.service} did not answer within ${Math.round(
+          (options.timeoutMs ?? START_TIMEOUT_MS) / 1000,
+        )} s (last: ${last}): see npm run status, and the service's events in the ECS console`,
       );
     }
     options.progress?.(`waiting for ${api} (${last})`);

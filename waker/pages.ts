@@ -24,8 +24,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]!));
 }
 
+/** What a page says, in its `X-Notebook-Waker` header: `npm run start` reads it while it waits. */
+export type PageKind = "starting" | "ready" | "failed" | "token" | "not-here" | "deleted" | "unavailable";
+export const KIND_HEADER = "X-Notebook-Waker";
+
 /** A page: `title`, paragraphs of plain text (escaped here), and a reload after `refreshSeconds` when given. */
-export function page(statusCode: number, title: string, paragraphs: string[], refreshSeconds?: number): Page {
+export function page(kind: PageKind, statusCode: number, title: string, paragraphs: string[], refreshSeconds?: number): Page {
   const refresh = refreshSeconds === undefined ? "" : `<meta http-equiv="refresh" content="${refreshSeconds}">`;
   const body = [
     "<!doctype html>",
@@ -38,7 +42,7 @@ export function page(statusCode: number, title: string, paragraphs: string[], re
     refreshSeconds === undefined ? "" : `<p class="small">This page reloads itself every ${refreshSeconds} seconds.</p>`,
     "</body></html>",
   ].join("\n");
-  const headers: Record<string, string> = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" };
+  const headers: Record<string, string> = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", [KIND_HEADER]: kind };
   if (statusCode === 503 && refreshSeconds !== undefined) headers["Retry-After"] = String(refreshSeconds);
   return { statusCode, statusDescription: `${statusCode} ${REASONS[statusCode] ?? ""}`.trim(), headers, body, isBase64Encoded: false };
 }
@@ -49,23 +53,25 @@ export const RELOAD_SECONDS = 5;
 export const pages = {
   starting: (what: string) =>
     page(
+      "starting",
       503,
       "Starting your notebook",
       [what, "It stopped itself after a while without use. You need not do anything: Jupyter opens here when it is ready."],
       RELOAD_SECONDS,
     ),
-  ready: () => page(200, "Your notebook is ready", ["Opening it now."], 1),
+  ready: () => page("ready", 200, "Your notebook is ready", ["Opening it now."], 1),
   failed: (reason: string) =>
-    page(503, "Your notebook could not start", [
+    page("failed", 503, "Your notebook could not start", [
       reason,
       "It has been stopped again, so it costs nothing. Reload this page to try again.",
       "To see why: npm run status, and the notebook's log group (its log_group_name output). npm run start, or a deploy, starts it and waits.",
     ]),
   tokenNeeded: () =>
-    page(401, "Open your notebook with its token", [
+    page("token", 401, "Open your notebook with its token", [
       "This notebook is stopped, and only its own address with the token starts it: the one npm run url prints.",
     ]),
-  notHere: () => page(404, "No notebook here", ["There is no notebook of this environment at this address. Check the address, or deploy your notebook."]),
-  deleted: () => page(404, "This notebook was deleted", ["Its service no longer exists. Deploy it again (npx cdktf deploy)."]),
-  unavailable: (reason: string) => page(502, "The notebook could not be reached", [reason, "Reload this page in a minute."]),
+  notHere: () =>
+    page("not-here", 404, "No notebook here", ["There is no notebook of this environment at this address. Check the address, or deploy your notebook."]),
+  deleted: () => page("deleted", 404, "This notebook was deleted", ["Its service no longer exists. Deploy it again (npx cdktf deploy)."]),
+  unavailable: (reason: string) => page("unavailable", 502, "The notebook could not be reached", [reason, "Reload this page in a minute."]),
 };
