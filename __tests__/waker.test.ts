@@ -207,7 +207,12 @@ describe("a request for a stopped notebook's URL", () => {
     expect(aws.service(alice.service).desiredCount).toBe(1);
     for (const page of pages) {
       expect(page.statusCode).toBe(503);
-      expect(page.headers).toMatchObject({ "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Retry-After": "5", "X-Notebook-Waker": "starting" });
+      expect(page.headers).toMatchObject({
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "Retry-After": "5",
+        "X-Notebook-Waker": "starting",
+      });
       expect(page.body).toContain('<meta http-equiv="refresh" content="5">');
       expect(page.body).toContain("Starting your notebook");
     }
@@ -270,6 +275,17 @@ describe("a request for a stopped notebook's URL", () => {
     expect(aws.service(bob.service).desiredCount).toBe(0);
   });
 
+  test("the host as browsers send it: any case, with a port; multi-value headers too", async () => {
+    const event: any = request(alice.host.toUpperCase() + ":443");
+    event.headers = { Host: event.headers.host };
+    expect(((await handler(event)) as any).statusCode).toBe(503);
+    const multi: any = request("ignored");
+    delete multi.headers;
+    multi.multiValueHeaders = { host: [alice.host] };
+    expect(((await handler(multi)) as any).statusCode).toBe(503);
+    expect(aws.transitions.filter(([name, from, to]) => name === alice.service && from === 0 && to === 1)).toHaveLength(1);
+  });
+
   test("a deleted service: a page that says so, nothing started", async () => {
     aws.service(alice.service).status = "INACTIVE";
     const page: any = await handler(request(alice.host));
@@ -322,12 +338,10 @@ describe("a start that fails", () => {
   };
 
   test("no capacity: ECS's reason, no reload, and the notebook set back to 0", async () => {
-    aws
-      .service(alice.service)
-      .events.unshift({
-        message: `(service ${alice.service}) was unable to place a task because no container instance met all of its requirements.`,
-        createdAt: now(),
-      });
+    aws.service(alice.service).events.unshift({
+      message: `(service ${alice.service}) was unable to place a task because no container instance met all of its requirements.`,
+      createdAt: now(),
+    });
     expectFailurePage(await handler(request(alice.host)), /unable to place a task/);
   });
 

@@ -171,9 +171,11 @@ async function request(event: any, config: WakerConfig): Promise<Page> {
   }
 }
 
-/** The hostname asked for, lower case, without port. */
+/** The hostname asked for, lower case, without port (header names in any case; multi-value headers when the target group has them on). */
 function hostOf(event: any): string | undefined {
-  const raw = event.headers?.host ?? event.multiValueHeaders?.host?.[0];
+  const single = Object.entries<string>(event.headers ?? {}).find(([name]) => name.toLowerCase() === "host")?.[1];
+  const multi = Object.entries<string[]>(event.multiValueHeaders ?? {}).find(([name]) => name.toLowerCase() === "host")?.[1]?.[0];
+  const raw = single ?? multi;
   if (typeof raw !== "string" || raw === "") return undefined;
   return raw.toLowerCase().replace(/:\d+$/, "");
 }
