@@ -27,8 +27,8 @@ async function main(): Promise<void> {
   // Without a user the notebook and notebook-<env> stacks are left out (cdktf then says it
   // cannot find them): this line says why. state-backend-<env> and team stacks need no user.
   if (settings.userProblem) console.error(`note: no notebook stack of your own: ${settings.userProblem}`);
-  const { notebooks, stateBackends, platforms, accelerators } = createStacks(app, settings);
-  await checkVarFilesOfCommand([...notebooks, ...stateBackends, ...platforms, ...accelerators], __dirname, process.env, process.ppid);
+  const { notebooks, stateBackends, platforms, accelerators, wakers } = createStacks(app, settings);
+  await checkVarFilesOfCommand([...notebooks, ...stateBackends, ...platforms, ...accelerators, ...wakers], __dirname, process.env, process.ppid);
   await checkStateAccessOfCommand(notebooks, process.env, process.ppid);
   await checkPlatformChangeOfCommand(settings, process.env, process.ppid);
   app.synth();

@@ -5,7 +5,7 @@ import * as path from "path";
 import { App, Testing } from "cdktf";
 import { StateBackendStack } from "../stacks/state-backend-stack";
 import { readSettings, SettingsError } from "../stacks/settings";
-import { notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs } from "../stacks/stack-specs";
+import { notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs, wakerStackSpecs } from "../stacks/stack-specs";
 import { synthStack } from "./helpers/synth";
 import { describeWithTerraform, initVariablesDir, oneLine, planVars, removeDir, runTerraform, tfvars } from "./helpers/terraform";
 import { OLD_VARS } from "./helpers/vars";
@@ -301,6 +301,19 @@ describe("team roll-out", () => {
       /has loadBalancers 2\.5: expected a whole number from 1 to 20$/,
     );
     expect(errorOf(() => settingsWith({ dev: { ...DEV, loadBalancers: 2 } }))).toMatch(/sets loadBalancers without platform: true/);
+  });
+
+  test("a waker on the team's own cluster: a boolean, not with a platform (it has its own), and one target group fewer for notebooks", () => {
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, waker: "yes" } }))).toMatch(
+      /has waker "yes": expected true \(a waker-dev stack: a stopped notebook's URL starts it\) or false$/,
+    );
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, waker: true, platform: true } }))).toMatch(
+      /sets waker with platform: true; platform-dev has its own waker: remove waker$/,
+    );
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, waker: true, maxNotebooks: 100 } }))).toMatch(
+      /has maxNotebooks 100 with waker: the waker takes one of the load balancer's 100 target groups; use at most 99$/,
+    );
+    expect(wakerStackSpecs(settingsWith({ dev: { ...DEV, waker: true, maxNotebooks: 99 }, qa: DEV })).map((s) => s.stackId)).toEqual(["waker-dev"]);
   });
 
   test("an environment with a platform has a platform-<env> stack whose state sits next to its notebooks' states, and its notebooks read it", () => {

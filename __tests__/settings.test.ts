@@ -33,7 +33,9 @@ describe("user", () => {
       // THEN none is rewritten onto another, and no shared spelling is proposed
       const err = errorOf(() => read({ NOTEBOOK_USER: given }));
       expect(err.message).toBe(
-        `NOTEBOOK_USER ${JSON.stringify(given)} is not a valid user name: expected 1 to 32 lower-case letters, digits and single '-', starting and ending with a letter or digit; ` +
+        `NOTEBOOK_USER ${JSON.stringify(
+          given,
+        )} is not a valid user name: expected 1 to 32 lower-case letters, digits and single '-', starting and ending with a letter or digit; ` +
           "set NOTEBOOK_USER to such a name that is yours alone on the team (it keys your state and your home; names are not rewritten, so that john.doe and john_doe never share one)",
       );
     },
@@ -46,7 +48,9 @@ describe("user", () => {
   test("an operating-system user that is not a valid name leaves no notebook stack of one's own, and says what to set", () => {
     const settings = read({}, undefined, "Mary_Ann");
     expect(settings.user).toBeUndefined();
-    expect(settings.userProblem).toMatch(/^the operating-system user name "Mary_Ann" is not a valid user name: .*set NOTEBOOK_USER to such a name that is yours alone/);
+    expect(settings.userProblem).toMatch(
+      /^the operating-system user name "Mary_Ann" is not a valid user name: .*set NOTEBOOK_USER to such a name that is yours alone/,
+    );
     expect(notebookStackSpecs(settings)).toEqual([]);
     expect(() => requireUser(settings)).toThrow(settings.userProblem!);
   });
@@ -91,7 +95,9 @@ describe("user", () => {
   });
 
   test("an operating-system user that cannot be a name says how to override it", () => {
-    expect(read({}, undefined, "DOMAIN\\jane").userProblem).toMatch(/^the operating-system user name "DOMAIN\\\\jane" is not a valid user name \(set NOTEBOOK_USER to choose the name\)/);
+    expect(read({}, undefined, "DOMAIN\\jane").userProblem).toMatch(
+      /^the operating-system user name "DOMAIN\\\\jane" is not a valid user name \(set NOTEBOOK_USER to choose the name\)/,
+    );
   });
 });
 
@@ -99,14 +105,29 @@ describe("environments", () => {
   test("come from cdktf.json context, with a default key prefix", () => {
     const s = read({ NOTEBOOK_USER: "bob" }, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" } });
     expect(s.environments).toEqual([
-      { name: "dev", stateBucket: "acme-nb-state", stateRegion: "eu-west-1", stateKeyPrefix: "jupyter-notebooks", team: [], maxNotebooks: 90, bootstrapStateInBucket: false, platform: false, loadBalancers: 1, accelerators: false },
+      {
+        name: "dev",
+        stateBucket: "acme-nb-state",
+        stateRegion: "eu-west-1",
+        stateKeyPrefix: "jupyter-notebooks",
+        team: [],
+        maxNotebooks: 90,
+        bootstrapStateInBucket: false,
+        platform: false,
+        loadBalancers: 1,
+        accelerators: false,
+        waker: false,
+      },
     ]);
     expect(notebookStackSpecs(s).map((x) => x.id)).toEqual(["notebook", "notebook-dev"]);
     expect(stateBackendStackSpecs(s).map((x) => x.id)).toEqual(["state-backend-dev"]);
   });
 
   test("NOTEBOOK_ENVIRONMENTS (JSON) replaces the context", () => {
-    const s = read({ NOTEBOOK_ENVIRONMENTS: '{"qa": {"stateBucket": "qa-state", "stateRegion": "us-east-2"}}' }, { dev: { stateBucket: "x-state", stateRegion: "eu-west-1" } });
+    const s = read(
+      { NOTEBOOK_ENVIRONMENTS: '{"qa": {"stateBucket": "qa-state", "stateRegion": "us-east-2"}}' },
+      { dev: { stateBucket: "x-state", stateRegion: "eu-west-1" } },
+    );
     expect(s.environments.map((e) => e.name)).toEqual(["qa"]);
   });
 
@@ -128,7 +149,9 @@ describe("environments", () => {
     ...["xn--nb-state", "sthree-nb", "amzn-s3-demo-nb"].map((bucket): [string, unknown, RegExp] => [
       `stateBucket ${bucket} has a prefix S3 reserves`,
       { dev: { ...good, stateBucket: bucket } },
-      new RegExp(`stateBucket "${bucket}": S3 reserves names starting with '[a-z0-9-]+-' \\(prefixes xn--, sthree-, amzn-s3-demo-; suffixes -s3alias, --ol-s3, \\.mrap, --x-s3, --table-s3\\); choose another name$`),
+      new RegExp(
+        `stateBucket "${bucket}": S3 reserves names starting with '[a-z0-9-]+-' \\(prefixes xn--, sthree-, amzn-s3-demo-; suffixes -s3alias, --ol-s3, \\.mrap, --x-s3, --table-s3\\); choose another name$`,
+      ),
     ]),
     ...["nb-state-s3alias", "nb-state--ol-s3", "nb-state.mrap", "nb--x-s3", "nb--table-s3"].map((bucket): [string, unknown, RegExp] => [
       `stateBucket ${bucket} has a suffix S3 reserves`,
@@ -166,13 +189,20 @@ describe("environments", () => {
     const field = '{"dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1", "stateBucket": "b-state"}}';
     expect(errorOf(() => read({ NOTEBOOK_ENVIRONMENTS: field })).message).toMatch(/has the key "stateBucket" twice in "dev"/);
     // The same key in two different objects is fine.
-    expect(read({ NOTEBOOK_ENVIRONMENTS: '{"dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}, "qa": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}}' }).environments).toHaveLength(2);
+    expect(
+      read({
+        NOTEBOOK_ENVIRONMENTS: '{"dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}, "qa": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}}',
+      }).environments,
+    ).toHaveLength(2);
   });
 
   test("fails when cdktf.json names an environment twice", () => {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), "nb-cdktf-json-"));
     try {
-      fs.writeFileSync(path.join(project, "cdktf.json"), '{"app": "x", "context": {"environments": {"dev": {}, "dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}}}}');
+      fs.writeFileSync(
+        path.join(project, "cdktf.json"),
+        '{"app": "x", "context": {"environments": {"dev": {}, "dev": {"stateBucket": "a-state", "stateRegion": "eu-west-1"}}}}',
+      );
       const err = errorOf(() => readSettings({ env: { NOTEBOOK_USER: "bob" }, environmentsContext: {}, projectDir: project }));
       expect(err.message).toBe('cdktf.json has the key "dev" twice in "context" > "environments": JSON keeps only the last one; remove or rename the other');
     } finally {

@@ -1,16 +1,20 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { Testing } from "cdktf";
 import { makeUniqueId } from "cdktf/lib/private/unique";
 import { loadBalancerName, platformName } from "../modules/platform";
 import { wakerCodeDir } from "../modules/waker/code";
 import { WAKER_TAGS } from "../modules/waker/tags";
 import { PROJECT_TAG } from "../stacks/terraform-settings";
+import { wakerStackSpecs } from "../stacks/stack-specs";
+import { WakerStack } from "../stacks/waker-stack";
 import { SettingsError } from "../stacks/settings-error";
 import { ACCOUNT, actionExists, actionsOf, concrete, decide, REGION, statementProblems, statementsOf } from "./helpers/iam";
 import { PLATFORM_REQUIRED, synthPlatform } from "./helpers/platform";
 import { synthStack, settingsFor } from "./helpers/synth";
-import { describeWithTerraform, renderPolicies, tfvars } from "./helpers/terraform";
+import { describeWithTerraform, initVariablesDir, planVars, removeDir, renderPolicies, tfvars } from "./helpers/terraform";
+import { OLD_VARS } from "./helpers/vars";
 
 // The waker as the platform stack creates it (modules/waker): its function, one Lambda
 // target group per load balancer, the rule on stopped tasks, and its role's policy as AWS
@@ -194,5 +198,49 @@ describe("the tags a notebook stack gives the waker", () => {
 
   test("the service names its rule", () => {
     expect(service.tags[WAKER_TAGS.listenerRule]).toBe(ref("aws_lb_listener_rule", "notebook_listener_rule", "arn"));
+  });
+});
+
+describe("waker-<env>: the waker of an environment on the team's own cluster and load balancer", () => {
+  const settings = settingsFor({}, { dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", waker: true } });
+  const spec = wakerStackSpecs(settings)[0];
+  const json = JSON.parse(Testing.synth(new WakerStack(Testing.app(), spec)));
+  const TEAM_LB = "data-science-alb";
+
+  test("keeps its state beside the environment's notebooks' and looks up the cluster, load balancer and listener its vars name", () => {
+    expect(spec).toMatchObject({ stackId: "waker-dev", backend: { bucket: "acme-nb-state", key: "jupyter-notebooks/_waker/dev/terraform.tfstate" } });
+    expect(Object.values<any>(json.data.aws_ecs_cluster)[0].cluster_name).toBe("${var.ecs_cluster_name}");
+    expect(Object.values<any>(json.data.aws_lb)[0].arn).toBe("${var.loadbalancer_arn}");
+    expect(Object.values<any>(json.data.aws_lb_listener)[0].port).toBe("${var.listener_port}");
+    // Its target group takes a made-up name: the team's load balancer may have target groups of any name.
+    expect(Object.values<any>(json.resource.aws_lb_target_group)).toEqual([{ name_prefix: "wake-", target_type: "lambda" }]);
+  });
+
+  describeWithTerraform("evaluated by terraform", () => {
+    test("a notebook vars file serves it too (the same variable names), and its role switches rules on the team's load balancer only", async () => {
+      const dir = await initVariablesDir(json);
+      try {
+        const plan = await planVars(dir, tfvars(OLD_VARS));
+        expect(plan.output).not.toContain("Error");
+        expect(plan.code).toBe(0);
+      } finally {
+        removeDir(dir);
+      }
+      const rolePolicy = Object.values<any>(json.resource.aws_iam_role_policy)[0];
+      const rendered = await renderPolicies({ policy: rolePolicy.policy }, { variables: json.variable, varsText: tfvars(OLD_VARS) });
+      const { policy } = concrete(rendered, {
+        "<data.aws_lb.load_balancer.name>": TEAM_LB,
+        "<data.aws_ecs_cluster.cluster.cluster_name>": "data-science",
+        "<data.aws_caller_identity.account.account_id>": ACCOUNT,
+        "<data.aws_partition.partition.partition>": "aws",
+        "<aws_cloudwatch_log_group.waker_log_group.arn>": `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/x`,
+      });
+      const asWaker = (action: string, resource: string, context: Record<string, string> = {}) =>
+        decide({ principal: `arn:aws:iam::${ACCOUNT}:role/waker`, action, resource, context }, { identity: policy });
+      expect(await asWaker("elasticloadbalancing:ModifyRule", ruleArn(0, TEAM_LB), tagged())).toBe("Allowed");
+      expect(await asWaker("elasticloadbalancing:ModifyRule", ruleArn(0, "another-alb"), tagged())).toBe("ImplicitlyDenied");
+      expect(await asWaker("ecs:UpdateService", serviceArn("jupyter-ab12cd34", "data-science"), tagged())).toBe("Allowed");
+      expect(await asWaker("ecs:UpdateService", serviceArn("jupyter-ab12cd34", "data-science"), tagged("prod"))).toBe("ImplicitlyDenied");
+    }, 60_000);
   });
 });

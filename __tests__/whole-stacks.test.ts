@@ -58,8 +58,8 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
     const environments = {
       // remote state, a team roll-out, the bootstrap stack's state still local
       dev: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", teamFile: team },
-      // shares dev's bucket: no second bootstrap stack
-      qa: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1" },
+      // shares dev's bucket: no second bootstrap stack; a waker on its own cluster (waker-qa)
+      qa: { stateBucket: "acme-nb-state", stateRegion: "eu-west-1", waker: true },
       // its own bucket, the bootstrap stack's state moved into it, another key prefix
       prod: { stateBucket: "acme-nb-state-prod", stateRegion: "us-east-1", stateKeyPrefix: "teams/notebooks", bootstrapStateInBucket: true },
       // a platform stack with three load balancers, read by its notebooks and its team's
@@ -102,6 +102,7 @@ describeWithTerraform("every synthesized stack, checked whole by terraform init"
       "platform-ml",
       "state-backend-dev",
       "state-backend-prod",
+      "waker-qa",
     ]);
   });
 

@@ -1,11 +1,12 @@
 import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { NotebookStack } from "./notebook-stack";
 import { Settings } from "./settings";
-import { acceleratorsStackSpecs, notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs } from "./stack-specs";
+import { acceleratorsStackSpecs, notebookStackSpecs, platformStackSpecs, stateBackendStackSpecs, wakerStackSpecs } from "./stack-specs";
 import { AcceleratorsStack } from "./accelerators-stack";
 import { PlatformStack } from "./platform-stack";
 import { checkPlatformDestroy, checkPlatformShrink } from "./platform-guard";
 import { StateBackendStack } from "./state-backend-stack";
+import { WakerStack } from "./waker-stack";
 import { checkStateAccess } from "./state-access";
 import { checkVarFiles, COMMANDS_WITH_VAR_FILES, findCdktfCommand, stackSelected, varFilesOf } from "./var-files";
 
@@ -13,6 +14,7 @@ export { AcceleratorsStack } from "./accelerators-stack";
 export { NotebookStack } from "./notebook-stack";
 export { PlatformStack } from "./platform-stack";
 export { StateBackendStack } from "./state-backend-stack";
+export { WakerStack } from "./waker-stack";
 export { readSettings, SettingsError } from "./settings";
 export { notebookStackSpecs } from "./stack-specs";
 export { forgetStaleBackends, removeOtherFormat } from "./working-dir";
@@ -22,17 +24,19 @@ export { skipTokenCreationStacks } from "./token-stacks";
  * Every stack for these settings: `notebook`; per environment `notebook-<env>`, one
  * `notebook-<env>-<user>` per team-file user, and `state-backend-<env>`; `platform-<env>`
  * for an environment with a platform, and `platform` with localPlatform; `accelerators-<env>`
- * for an environment with accelerators on its own cluster, and `accelerators` with localAccelerators.
+ * for an environment with accelerators on its own cluster, and `accelerators` with localAccelerators;
+ * `waker-<env>` for an environment with a waker on its own cluster.
  */
 export function createStacks(
   app: App,
   settings: Settings,
-): { notebooks: NotebookStack[]; stateBackends: StateBackendStack[]; platforms: PlatformStack[]; accelerators: AcceleratorsStack[] } {
+): { notebooks: NotebookStack[]; stateBackends: StateBackendStack[]; platforms: PlatformStack[]; accelerators: AcceleratorsStack[]; wakers: WakerStack[] } {
   return {
     notebooks: notebookStackSpecs(settings).map((spec) => new NotebookStack(app, spec)),
     stateBackends: stateBackendStackSpecs(settings).map((spec) => new StateBackendStack(app, spec)),
     platforms: platformStackSpecs(settings).map((spec) => new PlatformStack(app, spec)),
     accelerators: acceleratorsStackSpecs(settings).map((spec) => new AcceleratorsStack(app, spec)),
+    wakers: wakerStackSpecs(settings).map((spec) => new WakerStack(app, spec)),
   };
 }
 

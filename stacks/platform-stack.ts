@@ -103,7 +103,12 @@ export class PlatformStack extends TerraformStack {
       partition: new DataAwsPartition(this, "partition").partition,
       clusterName: platform.cluster.cluster.name,
       clusterArn: platform.cluster.cluster.arn,
-      loadBalancers: platform.loadBalancers.map((lb, i) => ({ name: loadBalancerName(env, i), arn: lb.loadBalancer.arn, listenerArn: lb.httpsListener.arn })),
+      loadBalancers: platform.loadBalancers.map((lb, i) => ({
+        name: loadBalancerName(env, i),
+        targetGroupName: loadBalancerName(env, i),
+        arn: lb.loadBalancer.arn,
+        listenerArn: lb.httpsListener.arn,
+      })),
     });
 
     // Some outputs share their names with variables (region, domain, hosted_zone_id), and

@@ -15,7 +15,7 @@ import { SettingsError } from "./settings-error";
 import { MAX_USER_LENGTH, readTeamFile, TeamMember, USER_NAME } from "./team";
 export { MAX_USER_LENGTH } from "./team";
 import { REGION_RE } from "./patterns";
-import { acceleratorsStateKey, bootstrapStateKey, LOCAL_ENVIRONMENT, platformStateKey, userStateKey } from "./stack-specs";
+import { acceleratorsStateKey, bootstrapStateKey, LOCAL_ENVIRONMENT, platformStateKey, userStateKey, wakerStateKey } from "./stack-specs";
 
 export interface EnvironmentSettings {
   /** Environment name, part of the stack id `notebook-<name>` and of the state key. */
@@ -46,6 +46,12 @@ export interface EnvironmentSettings {
    * accelerated capacity is its platform stack's.) @default false
    */
   readonly accelerators: boolean;
+  /**
+   * The environment has a `waker-<env>` stack: on the team's own cluster and load balancer,
+   * opening a stopped notebook's URL starts it. (A platform environment's waker is its
+   * platform stack's.) @default false
+   */
+  readonly waker: boolean;
 }
 
 export interface Settings {
@@ -105,8 +111,20 @@ export const DEFAULT_STATE_KEY_PREFIX = "jupyter-notebooks";
  * default owner they would put different people's notebooks under one state key.
  */
 export const SHARED_OS_USERS = [
-  "root", "admin", "administrator", "ubuntu", "ec2-user", "debian", "vscode", "node",
-  "jovyan", "codespace", "runner", "docker", "user", "app",
+  "root",
+  "admin",
+  "administrator",
+  "ubuntu",
+  "ec2-user",
+  "debian",
+  "vscode",
+  "node",
+  "jovyan",
+  "codespace",
+  "runner",
+  "docker",
+  "user",
+  "app",
 ];
 const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
 const REGION = new RegExp(REGION_RE);
@@ -119,7 +137,18 @@ const RESERVED_BUCKET_TEXT = `prefixes ${RESERVED_BUCKET_PREFIXES.join(", ")}; s
 const MAX_S3_KEY_BYTES = 1024;
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 /** The fields of an environment in cdktf.json's `environments` context. */
-export const ENVIRONMENT_FIELDS = ["stateBucket", "stateRegion", "stateKeyPrefix", "teamFile", "maxNotebooks", "bootstrapStateInBucket", "platform", "loadBalancers", "accelerators"];
+export const ENVIRONMENT_FIELDS = [
+  "stateBucket",
+  "stateRegion",
+  "stateKeyPrefix",
+  "teamFile",
+  "maxNotebooks",
+  "bootstrapStateInBucket",
+  "platform",
+  "loadBalancers",
+  "accelerators",
+  "waker",
+];
 
 export function readSettings(input: SettingsInput): Settings {
   let user: string | undefined;
@@ -214,7 +243,9 @@ export function readUser(explicit: string | undefined, osUser: () => string): st
   if (USER_NAME.test(raw)) {
     if (!given && SHARED_OS_USERS.includes(raw)) {
       throw new SettingsError(
-        `the operating-system user ${JSON.stringify(raw)} is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
+        `the operating-system user ${JSON.stringify(
+          raw,
+        )} is shared by many people: set NOTEBOOK_USER to your own name, so that your notebook and its state are yours alone`,
       );
     }
     return raw;
@@ -232,7 +263,9 @@ export function readUser(explicit: string | undefined, osUser: () => string): st
 function readEnvironments(value: unknown, source: string, projectDir: string): EnvironmentSettings[] {
   if (value === undefined || value === null) return [];
   if (typeof value !== "object" || Array.isArray(value)) {
-    throw new SettingsError(`${source} must be an object of environments, e.g. {"dev": {"stateBucket": "acme-nb-state", "stateRegion": "eu-west-1"}}, got ${JSON.stringify(value)}`);
+    throw new SettingsError(
+      `${source} must be an object of environments, e.g. {"dev": {"stateBucket": "acme-nb-state", "stateRegion": "eu-west-1"}}, got ${JSON.stringify(value)}`,
+    );
   }
   return Object.entries(value as Record<string, unknown>).map(([name, entry]) => {
     const where = `${source}: environment ${JSON.stringify(name)}`;
@@ -256,7 +289,11 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     }
     const reserved = RESERVED_BUCKET_PREFIXES.find((p) => bucket.startsWith(p)) ?? RESERVED_BUCKET_SUFFIXES.find((p) => bucket.endsWith(p));
     if (reserved) {
-      throw new SettingsError(`${where} has stateBucket ${JSON.stringify(bucket)}: S3 reserves names ${reserved.endsWith("-") ? "starting" : "ending"} with '${reserved}' (${RESERVED_BUCKET_TEXT}); choose another name`);
+      throw new SettingsError(
+        `${where} has stateBucket ${JSON.stringify(bucket)}: S3 reserves names ${
+          reserved.endsWith("-") ? "starting" : "ending"
+        } with '${reserved}' (${RESERVED_BUCKET_TEXT}); choose another name`,
+      );
     }
     const region = fields.stateRegion;
     if (typeof region !== "string" || !REGION.test(region)) {
@@ -264,7 +301,9 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     }
     const prefix = fields.stateKeyPrefix ?? DEFAULT_STATE_KEY_PREFIX;
     if (typeof prefix !== "string" || !KEY_PREFIX.test(prefix)) {
-      throw new SettingsError(`${where} has stateKeyPrefix ${JSON.stringify(prefix)}: expected S3 key segments separated by '/', without a leading or trailing '/'`);
+      throw new SettingsError(
+        `${where} has stateKeyPrefix ${JSON.stringify(prefix)}: expected S3 key segments separated by '/', without a leading or trailing '/'`,
+      );
     }
     // The longest key this environment writes: the longest user's state, or the bootstrap stack's.
     const longestKey = Math.max(
@@ -272,16 +311,21 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
       Buffer.byteLength(bootstrapStateKey(prefix, name)),
       Buffer.byteLength(platformStateKey(prefix, name)),
       Buffer.byteLength(acceleratorsStateKey(prefix, name)),
+      Buffer.byteLength(wakerStateKey(prefix, name)),
     );
     if (longestKey > MAX_S3_KEY_BYTES) {
       const room = MAX_S3_KEY_BYTES - (longestKey - Buffer.byteLength(prefix));
       throw new SettingsError(
-        `${where} has a stateKeyPrefix of ${Buffer.byteLength(prefix)} bytes: with the environment and a ${MAX_USER_LENGTH}-character user the state key would be ${longestKey} bytes, more than S3's ${MAX_S3_KEY_BYTES}; use at most ${room} bytes`,
+        `${where} has a stateKeyPrefix of ${Buffer.byteLength(
+          prefix,
+        )} bytes: with the environment and a ${MAX_USER_LENGTH}-character user the state key would be ${longestKey} bytes, more than S3's ${MAX_S3_KEY_BYTES}; use at most ${room} bytes`,
       );
     }
     const maxNotebooks = fields.maxNotebooks ?? DEFAULT_MAX_NOTEBOOKS;
     if (typeof maxNotebooks !== "number" || !Number.isInteger(maxNotebooks) || maxNotebooks < 1 || maxNotebooks > MAX_TARGET_GROUPS_PER_LOAD_BALANCER) {
-      throw new SettingsError(`${where} has maxNotebooks ${JSON.stringify(maxNotebooks)}: expected a whole number from 1 to ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER}`);
+      throw new SettingsError(
+        `${where} has maxNotebooks ${JSON.stringify(maxNotebooks)}: expected a whole number from 1 to ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER}`,
+      );
     }
     const platform = fields.platform ?? false;
     if (typeof platform !== "boolean") {
@@ -292,15 +336,37 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
       throw new SettingsError(`${where} has loadBalancers ${JSON.stringify(loadBalancers)}: expected a whole number from 1 to ${MAX_LOAD_BALANCERS}`);
     }
     if (!platform && fields.loadBalancers !== undefined) {
-      throw new SettingsError(`${where} sets loadBalancers without platform: true; the platform stack creates the load balancers, a team's own platform has the one its vars files name`);
+      throw new SettingsError(
+        `${where} sets loadBalancers without platform: true; the platform stack creates the load balancers, a team's own platform has the one its vars files name`,
+      );
     }
     const accelerators = fields.accelerators ?? false;
     if (typeof accelerators !== "boolean") {
-      throw new SettingsError(`${where} has accelerators ${JSON.stringify(accelerators)}: expected true (an accelerators-${name} stack adds accelerated capacity to the team's cluster) or false`);
+      throw new SettingsError(
+        `${where} has accelerators ${JSON.stringify(
+          accelerators,
+        )}: expected true (an accelerators-${name} stack adds accelerated capacity to the team's cluster) or false`,
+      );
     }
     if (accelerators && platform) {
       throw new SettingsError(
         `${where} sets accelerators with platform: true; platform-${name} offers accelerated capacity itself (its accelerator_instance_types variable): remove accelerators`,
+      );
+    }
+    const waker = fields.waker ?? false;
+    if (typeof waker !== "boolean") {
+      throw new SettingsError(
+        `${where} has waker ${JSON.stringify(waker)}: expected true (a waker-${name} stack: a stopped notebook's URL starts it) or false`,
+      );
+    }
+    if (waker && platform) {
+      throw new SettingsError(`${where} sets waker with platform: true; platform-${name} has its own waker: remove waker`);
+    }
+    if (waker && maxNotebooks > MAX_TARGET_GROUPS_PER_LOAD_BALANCER - 1) {
+      throw new SettingsError(
+        `${where} has maxNotebooks ${maxNotebooks} with waker: the waker takes one of the load balancer's ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups; use at most ${
+          MAX_TARGET_GROUPS_PER_LOAD_BALANCER - 1
+        }`,
       );
     }
     const teamFile = fields.teamFile;
@@ -328,6 +394,18 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     if (typeof bootstrapStateInBucket !== "boolean") {
       throw new SettingsError(`${where} has bootstrapStateInBucket ${JSON.stringify(bootstrapStateInBucket)}: expected true or false`);
     }
-    return { name, stateBucket: bucket, stateRegion: region, stateKeyPrefix: prefix, team, maxNotebooks, bootstrapStateInBucket, platform, loadBalancers, accelerators };
+    return {
+      name,
+      stateBucket: bucket,
+      stateRegion: region,
+      stateKeyPrefix: prefix,
+      team,
+      maxNotebooks,
+      bootstrapStateInBucket,
+      platform,
+      loadBalancers,
+      accelerators,
+      waker,
+    };
   });
 }

@@ -117,6 +117,11 @@ export function acceleratorsStateKey(prefix: string, environment: string): strin
   return `${prefix}/_accelerators/${environment}/terraform.tfstate`;
 }
 
+/** Where an environment's `waker-<env>` stack keeps its state. */
+export function wakerStateKey(prefix: string, environment: string): string {
+  return `${prefix}/_waker/${environment}/terraform.tfstate`;
+}
+
 /** Where a user's notebook keeps its state in an environment: the same for their own and the team's stack. */
 function remoteBackend(env: EnvironmentSettings, user: string): BackendSpec {
   return { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: userStateKey(env.stateKeyPrefix, env.name, user) };
@@ -133,8 +138,8 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
   const localPlatform = settings.localPlatform
     ? { platform: readsPlatform(localPlatformStack(settings)), acceleratorCapacity: { stackId: "platform" } }
     : settings.localAccelerators
-      ? { acceleratorCapacity: readsAccelerators(localAcceleratorsStack(settings)) }
-      : {};
+    ? { acceleratorCapacity: readsAccelerators(localAcceleratorsStack(settings)) }
+    : {};
   const local = own<NotebookStackSpec>(() => ({
     id: "notebook",
     environment: LOCAL_ENVIRONMENT,
@@ -151,8 +156,8 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
     const platform = env.platform
       ? { platform: readsPlatform(environmentPlatformStack(env)), acceleratorCapacity: { stackId: `platform-${env.name}` } }
       : env.accelerators
-        ? { acceleratorCapacity: readsAccelerators(environmentAcceleratorsStack(env)) }
-        : {};
+      ? { acceleratorCapacity: readsAccelerators(environmentAcceleratorsStack(env)) }
+      : {};
     return [
       ...own<NotebookStackSpec>(() => ({
         id: `notebook-${env.name}`,
@@ -177,12 +182,16 @@ export function notebookStackSpecs(settings: Settings): NotebookStackSpec[] {
   });
   const specs = [...local, ...remote].map((spec) => (settings.keepSuffix?.stack === spec.id ? { ...spec, keepSuffix: settings.keepSuffix.suffix } : spec));
   if (settings.keepSuffix && !specs.some((spec) => spec.id === settings.keepSuffix!.stack)) {
-    throw new SettingsError(`NOTEBOOK_KEEP_SUFFIX names stack ${settings.keepSuffix.stack}, which these settings do not have: ${specs.map((s) => s.id).join(", ") || "none"}`);
+    throw new SettingsError(
+      `NOTEBOOK_KEEP_SUFFIX names stack ${settings.keepSuffix.stack}, which these settings do not have: ${specs.map((s) => s.id).join(", ") || "none"}`,
+    );
   }
   const seen = new Set<string>();
   for (const spec of specs) {
     if (seen.has(spec.id)) {
-      throw new SettingsError(`two stacks would be called ${spec.id} (an environment name and a team user together make another environment's stack id): rename the environment or the user`);
+      throw new SettingsError(
+        `two stacks would be called ${spec.id} (an environment name and a team user together make another environment's stack id): rename the environment or the user`,
+      );
     }
     seen.add(spec.id);
   }
@@ -197,7 +206,9 @@ export function stateBackendStackSpecs(settings: Settings): StateBackendStackSpe
     const earlier = first.get(env.stateBucket);
     if (!earlier) first.set(env.stateBucket, env);
     else if (earlier.stateRegion !== env.stateRegion) {
-      throw new SettingsError(`environments ${earlier.name} and ${env.name} name the same stateBucket ${env.stateBucket} in different regions (${earlier.stateRegion}, ${env.stateRegion}): a bucket has one region`);
+      throw new SettingsError(
+        `environments ${earlier.name} and ${env.name} name the same stateBucket ${env.stateBucket} in different regions (${earlier.stateRegion}, ${env.stateRegion}): a bucket has one region`,
+      );
     } else if (env.bootstrapStateInBucket) {
       // Only the first environment naming a bucket has a state-backend stack whose state could move.
       throw new SettingsError(
@@ -244,7 +255,10 @@ function readsPlatform(platform: PlatformStackSpec): PlatformSpec {
 
 /** One platform stack per environment that has one, and `platform` with localPlatform. */
 export function platformStackSpecs(settings: Settings): PlatformStackSpec[] {
-  return [...(settings.localPlatform ? [localPlatformStack(settings)] : []), ...settings.environments.filter((env) => env.platform).map(environmentPlatformStack)];
+  return [
+    ...(settings.localPlatform ? [localPlatformStack(settings)] : []),
+    ...settings.environments.filter((env) => env.platform).map(environmentPlatformStack),
+  ];
 }
 
 /** The `notebook` stack's state file: one per user, in the project directory (git-ignored). */
@@ -272,5 +286,26 @@ function readsAccelerators(stack: AcceleratorsStackSpec): AcceleratorCapacitySpe
 
 /** One accelerators stack per environment that has one (on the team's own cluster), and `accelerators` with localAccelerators. */
 export function acceleratorsStackSpecs(settings: Settings): AcceleratorsStackSpec[] {
-  return [...(settings.localAccelerators ? [localAcceleratorsStack(settings)] : []), ...settings.environments.filter((env) => env.accelerators).map(environmentAcceleratorsStack)];
+  return [
+    ...(settings.localAccelerators ? [localAcceleratorsStack(settings)] : []),
+    ...settings.environments.filter((env) => env.accelerators).map(environmentAcceleratorsStack),
+  ];
+}
+
+/** `waker-<env>`: the waker of an environment on the team's own cluster and load balancer. */
+export interface WakerStackSpec {
+  readonly stackId: string;
+  readonly environment: string;
+  readonly backend: StateLocation;
+}
+
+/** One waker stack per environment that asks for one (`"waker": true`; a platform has its own). */
+export function wakerStackSpecs(settings: Settings): WakerStackSpec[] {
+  return settings.environments
+    .filter((env) => env.waker)
+    .map((env) => ({
+      stackId: `waker-${env.name}`,
+      environment: env.name,
+      backend: { type: "s3", bucket: env.stateBucket, region: env.stateRegion, key: wakerStateKey(env.stateKeyPrefix, env.name) },
+    }));
 }

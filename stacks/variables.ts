@@ -135,17 +135,12 @@ function regionVariables(stack: Construct) {
 }
 
 /**
- * The team's own platform: cluster, load balancer, zone, network (the old configuration's),
- * the listener's port, the notebooks' domain and whether tasks get a public IP.
+ * The team's cluster and the load balancer listener notebooks attach to: variables of the
+ * notebook stack on the team's own platform, and of the `waker-<env>` stack (same names, so
+ * one vars file serves both).
  */
-function ownPlatformVariables(stack: Construct) {
+export function clusterAndLoadBalancerVariables(stack: Construct) {
   return {
-    vpcId: variable(stack, "vpc_id", {
-      type: "string",
-      default: "",
-      description: "VPC the notebook runs in; empty uses the load balancer's VPC.",
-      validation: [patternRule("vpc_id", VPC_RE, "must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true })],
-    }),
     ecsClusterName: variable(stack, "ecs_cluster_name", {
       type: "string",
       description: "Name of the existing ECS cluster the notebook runs on.",
@@ -167,6 +162,28 @@ function ownPlatformVariables(stack: Construct) {
         },
       ],
     }),
+    listenerPort: variable(stack, "listener_port", {
+      type: "number",
+      default: 443,
+      description: "Port of the load balancer's HTTPS listener that notebooks attach to.",
+      validation: [wholeNumberRule("listener_port", 1, 65535)],
+    }),
+  };
+}
+
+/**
+ * The team's own platform: cluster, load balancer, zone, network (the old configuration's),
+ * the listener's port, the notebooks' domain and whether tasks get a public IP.
+ */
+function ownPlatformVariables(stack: Construct) {
+  return {
+    vpcId: variable(stack, "vpc_id", {
+      type: "string",
+      default: "",
+      description: "VPC the notebook runs in; empty uses the load balancer's VPC.",
+      validation: [patternRule("vpc_id", VPC_RE, "must look like vpc-0123456789abcdef0 (8 or 17 hex digits) or be empty", { optional: true })],
+    }),
+    ...clusterAndLoadBalancerVariables(stack),
     hostedZoneId: variable(stack, "hosted_zone_id", {
       type: "string",
       description: "ID of the existing Route 53 hosted zone for notebook hostnames, e.g. Z0123456789ABCDEFGHIJ.",
@@ -187,12 +204,6 @@ function ownPlatformVariables(stack: Construct) {
           )}, s))])}.`,
         },
       ],
-    }),
-    listenerPort: variable(stack, "listener_port", {
-      type: "number",
-      default: 443,
-      description: "Port of the load balancer's HTTPS listener that notebooks attach to.",
-      validation: [wholeNumberRule("listener_port", 1, 65535)],
     }),
     domain: variable(stack, "domain", {
       type: "string",

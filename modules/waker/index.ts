@@ -13,8 +13,13 @@ import { WAKER_HANDLER, wakerCodeDir } from "./code";
 export { WAKER_TAGS } from "./tags";
 
 export interface WakerLoadBalancer {
-  /** The load balancer's name (its rules' ARNs contain it) and its waker target group's name. */
+  /** The load balancer's name (its rules' ARNs contain it). */
   readonly name: string;
+  /**
+   * The name of its waker target group.
+   * @default one Terraform makes up (a team's own load balancer may have target groups of any name)
+   */
+  readonly targetGroupName?: string;
   readonly arn: string;
   /** The HTTPS listener whose rules route to notebooks. */
   readonly listenerArn: string;
@@ -119,7 +124,13 @@ export class NotebookWaker extends Construct {
     });
 
     // Lambda target groups: no VPC, no port; the load balancer invokes the function.
-    this.targetGroups = props.loadBalancers.map((lb, i) => new LbTargetGroup(this, `target_group_${i}`, { name: lb.name, targetType: "lambda" }));
+    this.targetGroups = props.loadBalancers.map(
+      (lb, i) =>
+        new LbTargetGroup(this, `target_group_${i}`, {
+          ...(lb.targetGroupName ? { name: lb.targetGroupName } : { namePrefix: "wake-" }),
+          targetType: "lambda",
+        }),
+    );
 
     const code = new TerraformAsset(this, "code", { path: wakerCodeDir(), type: AssetType.ARCHIVE });
     this.function = new LambdaFunction(this, "function", {
