@@ -176,6 +176,13 @@ describe("a notebook stops", () => {
     expect(aws.callsOf("ModifyRule")).toHaveLength(1);
   });
 
+  test("the service's running count may still say 1 when the event comes: desired 0 is what counts", async () => {
+    stopService(aws, alice);
+    aws.service(alice.service).runningCount = 1;
+    await handler(stoppedEvent(alice));
+    expect(forwardOf(aws, alice)).toBe(WAKER_GROUP);
+  });
+
   test("a task replaced by a deploy (the service still wants 1) changes nothing", async () => {
     aws.service(alice.service).runningCount = 0;
     await handler(stoppedEvent(alice));

@@ -107,9 +107,9 @@ async function stopped(detail: any, config: WakerConfig): Promise<void> {
   if (!service || service.status !== "ACTIVE") return log(`${serviceName}: service not found`);
   const tags = tagsOf(service.tags);
   if (!ours(tags, config)) return log(`${serviceName}: not a notebook of ${config.project} in ${config.environment}`);
-  if ((service.desiredCount ?? 0) !== 0 || (service.runningCount ?? 0) !== 0) {
-    return log(`${serviceName}: still wanted (desired ${service.desiredCount}, running ${service.runningCount}): nothing to do`);
-  }
+  // Desired 0 is the decision to stop (its running count may lag behind the event).
+  if ((service.desiredCount ?? 0) !== 0) return log(`${serviceName}: still wanted (desired ${service.desiredCount}): nothing to do`);
+
   const ruleArn = tags[TAGS.listenerRule];
   if (!ruleArn) return log(`${serviceName}: no ${TAGS.listenerRule} tag`);
   const [rule] = (await aws().elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules ?? [];
