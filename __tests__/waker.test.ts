@@ -128,7 +128,15 @@ const request = (host: string, query: Record<string, string> = {}, path = "/lab"
   isBase64Encoded: false,
 });
 
-const forwardOf = (aws: FakeWakerAws, p: Person) => aws.rules.get(p.rule)!.Actions.find((a) => a.Type === "forward")!.TargetGroupArn;
+const forwardAction = (aws: FakeWakerAws, p: Person) => aws.rules.get(p.rule)!.Actions.find((a) => a.Type === "forward")!;
+/** Where the rule's requests go: its target group, or the weighted ones above 0. */
+const forwardOf = (aws: FakeWakerAws, p: Person) => {
+  const forward = forwardAction(aws, p);
+  const receiving = forward.ForwardConfig
+    ? forward.ForwardConfig.TargetGroups.filter((g) => g.Weight > 0).map((g) => g.TargetGroupArn)
+    : [forward.TargetGroupArn];
+  return receiving.length === 1 ? receiving[0] : receiving;
+};
 
 let aws: FakeWakerAws;
 let saved: NodeJS.ProcessEnv;
@@ -161,12 +169,22 @@ describe("a notebook stops", () => {
     await handler(stoppedEvent(alice));
     expect(forwardOf(aws, alice)).toBe(WAKER_GROUP);
     const [oidc, forward] = aws.rules.get(alice.rule)!.Actions;
+    // The notebook's target group stays in the rule at weight 0: still the load balancer's, so still health-checked.
+    expect(forward).toEqual({
+      Type: "forward",
+      Order: 2,
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: WAKER_GROUP, Weight: 1 },
+          { TargetGroupArn: alice.group, Weight: 0 },
+        ],
+      },
+    });
     expect(oidc.Type).toBe("authenticate-oidc");
     expect({ ...oidc.AuthenticateOidcConfig, UseExistingClientSecret: undefined, ClientSecret: OIDC_SECRET }).toEqual({
       ...JSON.parse(before).AuthenticateOidcConfig,
       UseExistingClientSecret: undefined,
     });
-    expect(forward.Order).toBe(2);
     expect(aws.callsOf("ModifyRule")).toHaveLength(1);
     // ModifyRule names the actions only: the conditions (host, CIDRs) are not sent.
     expect(aws.callsOf("ModifyRule")[0].params.Conditions).toBeUndefined();
@@ -245,7 +263,8 @@ describe("a request for a stopped notebook's URL", () => {
     Object.assign(aws.service(alice.service), { runningCount: 1 });
     aws.health.set(alice.group, ["healthy"]);
     const page: any = await handler(request(alice.host));
-    expect(forwardOf(aws, alice)).toBe(alice.group);
+    // As Terraform writes it: the notebook's target group alone.
+    expect(forwardAction(aws, alice)).toEqual({ Type: "forward", Order: 2, TargetGroupArn: alice.group });
     expect(aws.rules.get(alice.rule)!.Actions.map((a) => a.Type)).toEqual(["authenticate-oidc", "forward"]);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<meta http-equiv="refresh" content="1">');

@@ -117,9 +117,12 @@ async function stopped(detail: any, config: WakerConfig): Promise<void> {
   if (!rule || !ours(ruleTags, config) || ruleTags[TAGS.service] !== serviceName || ruleTags.Owner !== tags.Owner) {
     return log(`${serviceName}: its rule is not its own notebook's rule: left alone`);
   }
+  const notebookGroup = ruleTags[TAGS.targetGroup];
+  if (!notebookGroup || (await resourceTags(notebookGroup)).Owner !== tags.Owner)
+    return log(`${serviceName}: its rule names no target group of its own: left alone`);
   const wakerGroup = config.loadBalancers.find((lb) => lb.listenerArns.includes(listenerOf(ruleArn)))?.targetGroupArn;
   if (!wakerGroup) return log(`${serviceName}: its rule's load balancer has no waker`);
-  if (await forwardTo(rule, wakerGroup)) log(`${serviceName} is stopped: its URL now wakes it`);
+  if (await forwardTo(rule, wakerGroup, notebookGroup)) log(`${serviceName} is stopped: its URL now wakes it`);
 }
 
 // --- a request -----------------------------------------------------------------------------
@@ -257,17 +260,36 @@ async function tokenMatches(given: string | undefined, secretArn: string, owner:
 }
 
 /**
- * Points the rule's forward action at `targetGroupArn`, keeping every other action as it is
- * (an OIDC sign-in keeps its client secret: the API does not return it). False when it
- * already pointed there.
+ * Sends the rule's traffic to `to`, keeping every other action as it is (an OIDC sign-in
+ * keeps its client secret: the API does not return it). Asleep (`keep` given), the forward
+ * is weighted: the waker's target group 1, the notebook's 0. The notebook's target group
+ * stays in the rule, so it stays associated with the load balancer, which health-checks the
+ * task ECS starts (a target group no rule uses leaves its targets "unused", never healthy,
+ * and ECS refuses a service whose target group has no load balancer). Awake, the forward is
+ * the notebook's target group alone, as Terraform writes it. False when it already was so.
  */
-async function forwardTo(rule: Rule, targetGroupArn: string): Promise<boolean> {
+async function forwardTo(rule: Rule, to: string, keep?: string): Promise<boolean> {
   const actions = rule.Actions ?? [];
   const forward = actions.find((a) => a.Type === "forward");
   if (!forward) throw new Error(`rule ${rule.RuleArn} has no forward action`);
-  if (forwardTarget(forward) === targetGroupArn) return false;
+  const receiving = receivingOf(forward);
+  const kept = keep === undefined || groupsOf(forward).includes(keep);
+  if (receiving.length === 1 && receiving[0] === to && kept && (keep !== undefined || groupsOf(forward).length === 1)) return false;
+  const next: Action =
+    keep === undefined
+      ? { Type: "forward", Order: forward.Order, TargetGroupArn: to }
+      : {
+          Type: "forward",
+          Order: forward.Order,
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: to, Weight: 1 },
+              { TargetGroupArn: keep, Weight: 0 },
+            ],
+          },
+        };
   const Actions: Action[] = actions.map((a) => {
-    if (a.Type === "forward") return { Type: "forward", Order: a.Order, TargetGroupArn: targetGroupArn };
+    if (a.Type === "forward") return next;
     if (a.Type === "authenticate-oidc" && a.AuthenticateOidcConfig) {
       const { ClientSecret: _secret, ...oidc } = a.AuthenticateOidcConfig;
       return { ...a, AuthenticateOidcConfig: { ...oidc, UseExistingClientSecret: true } };
@@ -278,8 +300,17 @@ async function forwardTo(rule: Rule, targetGroupArn: string): Promise<boolean> {
   return true;
 }
 
-function forwardTarget(action: Action): string | undefined {
-  return action.TargetGroupArn ?? (action.ForwardConfig?.TargetGroups?.length === 1 ? action.ForwardConfig.TargetGroups[0].TargetGroupArn : undefined);
+/** The target groups of a forward action. */
+function groupsOf(action: Action): string[] {
+  const weighted = (action.ForwardConfig?.TargetGroups ?? []).map((g) => g.TargetGroupArn ?? "");
+  return weighted.length > 0 ? weighted : action.TargetGroupArn ? [action.TargetGroupArn] : [];
+}
+
+/** The target groups a forward action sends requests to (weight above 0). */
+function receivingOf(action: Action): string[] {
+  const weighted = action.ForwardConfig?.TargetGroups ?? [];
+  if (weighted.length > 0) return weighted.filter((g) => (g.Weight ?? 1) > 0).map((g) => g.TargetGroupArn ?? "");
+  return action.TargetGroupArn ? [action.TargetGroupArn] : [];
 }
 
 /** `arn:...:listener-rule/app/<lb>/<id>/<listener>/<rule>` => `arn:...:listener/app/<lb>/<id>/<listener>`. */

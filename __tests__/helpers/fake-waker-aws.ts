@@ -29,6 +29,8 @@ export interface FakeAction {
   Type: string;
   Order: number;
   TargetGroupArn?: string;
+  /** A weighted forward (several target groups). */
+  ForwardConfig?: { TargetGroups: Array<{ TargetGroupArn: string; Weight: number }> };
   AuthenticateOidcConfig?: Record<string, unknown>;
   AuthenticateCognitoConfig?: Record<string, unknown>;
 }
@@ -202,7 +204,14 @@ export class FakeWakerAws {
       return xml(200, `<TagDescriptions>${descriptions.join("")}</TagDescriptions>`);
     }
     if (action === "DescribeTargetHealth") {
-      const states = this.health.get(params.TargetGroupArn) ?? [];
+      // As ELBv2: a target group no rule forwards to (not even at weight 0) has no load
+      // balancer, and its targets are "unused", never health-checked.
+      const used = [...this.rules.values()].some((r) =>
+        r.Actions.some(
+          (a) => a.TargetGroupArn === params.TargetGroupArn || a.ForwardConfig?.TargetGroups.some((g) => g.TargetGroupArn === params.TargetGroupArn),
+        ),
+      );
+      const states = (this.health.get(params.TargetGroupArn) ?? []).map((state) => (used ? state : "unused"));
       return xml(
         200,
         `<TargetHealthDescriptions>${states
@@ -215,11 +224,22 @@ export class FakeWakerAws {
       if (!rule) return error("RuleNotFound", "One or more rules not found");
       if (params.Actions) {
         rule.Actions = (params.Actions.member as any[]).map((a) => {
-          // What ELBv2 checks: an OIDC action's secret, given or kept.
+          // What ELBv2 checks: an OIDC action's secret, given or kept; a forward names its
+          // target group once, either alone or in a weighted list (weights 0 to 999).
           if (a.Type === "authenticate-oidc" && !a.AuthenticateOidcConfig?.ClientSecret && a.AuthenticateOidcConfig?.UseExistingClientSecret !== "true") {
             throw new Error("ValidationError: client secret required");
           }
-          return { ...a, Order: Number(a.Order) };
+          const weighted = ((a.ForwardConfig?.TargetGroups?.member ?? []) as any[]).map((g) => ({
+            TargetGroupArn: g.TargetGroupArn,
+            Weight: Number(g.Weight ?? 1),
+          }));
+          if (a.Type === "forward") {
+            if (!a.TargetGroupArn && weighted.length === 0) throw new Error("ValidationError: a forward needs a target group");
+            if (a.TargetGroupArn && weighted.length > 1) throw new Error("ValidationError: TargetGroupArn with several weighted target groups");
+            if (weighted.some((g) => !(g.Weight >= 0 && g.Weight <= 999))) throw new Error("ValidationError: weight out of range");
+          }
+          const { ForwardConfig: _config, ...rest } = a;
+          return { ...rest, Order: Number(a.Order), ...(weighted.length > 0 ? { ForwardConfig: { TargetGroups: weighted } } : {}) };
         });
       }
       return xml(200, `<Rules><member>${toXml(ruleShape(rule))}</member></Rules>`);
@@ -253,7 +273,7 @@ function ruleShape(r: FakeRule): Record<string, unknown> {
       return {
         ...a,
         ...(a.AuthenticateOidcConfig ? { AuthenticateOidcConfig: oidc } : {}),
-        ...(a.Type === "forward" ? { ForwardConfig: { TargetGroups: [{ TargetGroupArn: a.TargetGroupArn, Weight: "1" }] } } : {}),
+        ...(a.Type === "forward" ? { ForwardConfig: a.ForwardConfig ?? { TargetGroups: [{ TargetGroupArn: a.TargetGroupArn, Weight: 1 }] } } : {}),
       };
     }),
   };
