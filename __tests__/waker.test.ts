@@ -390,6 +390,14 @@ describe("a start that fails", () => {
     events[0].createdAt = now() - 1300;
     expectFailurePage(await handler(request(alice.host)), /did not become healthy within 20 minutes/);
   });
+
+  test("nothing healthy and ECS silent since the desired count went to 1, 21 minutes ago: the time limit counts from that update", async () => {
+    const service = aws.service(alice.service);
+    service.deployments[0].updatedAt = now() - 600;
+    expect(((await handler(request(alice.host))) as any).body).toContain("Starting your notebook");
+    service.deployments[0].updatedAt = now() - 1260;
+    expectFailurePage(await handler(request(alice.host)), /did not become healthy within 20 minutes/);
+  });
 });
 
 test("no page, header or log line holds the token or the sign-in secret", async () => {

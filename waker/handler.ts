@@ -332,8 +332,12 @@ export function failureOf(service: Service, timeoutSeconds: number, now: number)
   const attempt = steady === -1 ? events : events.slice(0, steady);
   const refused = attempt.find((e) => /unable to place a task|unable to consistently start tasks/.test(e.message ?? ""));
   if (refused) return `ECS says: ${refused.message}`;
-  const oldest = attempt.length > 0 ? time(attempt[attempt.length - 1].createdAt) : undefined;
-  if (oldest !== undefined && now - oldest > timeoutSeconds * 1000) return `It did not become healthy within ${Math.round(timeoutSeconds / 60)} minutes.`;
+  // The attempt began with its first event; before ECS says anything, with the deployment's
+  // last update (the desired count set to 1), if that came after the last steady state.
+  const lastSteady = steady === -1 ? 0 : time(events[steady].createdAt);
+  const updated = time(primary?.updatedAt);
+  const began = attempt.length > 0 ? time(attempt[attempt.length - 1].createdAt) : updated > lastSteady ? updated : undefined;
+  if (began !== undefined && now - began > timeoutSeconds * 1000) return `It did not become healthy within ${Math.round(timeoutSeconds / 60)} minutes.`;
   return undefined;
 }
 

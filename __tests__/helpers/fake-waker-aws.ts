@@ -20,7 +20,7 @@ export interface FakeService {
   runningCount: number;
   pendingCount: number;
   tags: Tags;
-  deployments: Array<{ status: string; rolloutState?: string; rolloutStateReason?: string; createdAt: number }>;
+  deployments: Array<{ status: string; rolloutState?: string; rolloutStateReason?: string; createdAt: number; updatedAt?: number }>;
   /** Newest first, as ECS lists them; createdAt in seconds. */
   events: Array<{ message: string; createdAt: number }>;
 }
