@@ -312,6 +312,38 @@ describe("a request for a stopped notebook's URL", () => {
     expect(aws.transitions.filter(([name, from, to]) => name === alice.service && from === 0 && to === 1)).toHaveLength(1);
   });
 
+  test("a rule of another project or environment is refused though its service, target group and secret are this one's: 404, nothing started", async () => {
+    for (const [n, mismatch] of [
+      [7, { Environment: "prod" }],
+      [8, { Project: "other-project" }],
+    ] as Array<[number, Tags]>) {
+      const p = person(`gina${n}`, n);
+      addNotebook(aws, p);
+      Object.assign(aws.rules.get(p.rule)!.tags, mismatch);
+      stopService(aws, p);
+      const page: any = await handler(request(p.host));
+      expect([page.statusCode, page.headers["X-Notebook-Waker"]]).toEqual([404, "not-here"]);
+      expect(aws.service(p.service).desiredCount).toBe(0);
+    }
+    expect(aws.callsOf("UpdateService")).toEqual([]);
+  });
+
+  test("a rule on a later page of its listener's rules is found", async () => {
+    aws.rulesPerPage = 1;
+    stopService(aws, bob);
+    await handler(stoppedEvent(bob));
+    const page: any = await handler(request(bob.host));
+    expect(page.statusCode).toBe(503);
+    expect(aws.service(bob.service).desiredCount).toBe(1);
+    // alice's rule came first, alone on its page: bob's needed the marker
+    expect(
+      aws
+        .callsOf("DescribeRules")
+        .filter((c) => c.params.ListenerArn === LISTENER)
+        .map((c) => c.params.Marker),
+    ).toEqual([undefined, "1"]);
+  });
+
   test("a deleted service: a page that says so, nothing started", async () => {
     aws.service(alice.service).status = "INACTIVE";
     const page: any = await handler(request(alice.host));
@@ -397,6 +429,34 @@ describe("a start that fails", () => {
     expect(((await handler(request(alice.host))) as any).body).toContain("Starting your notebook");
     service.deployments[0].updatedAt = now() - 1260;
     expectFailurePage(await handler(request(alice.host)), /did not become healthy within 20 minutes/);
+  });
+});
+
+describe("AWS refuses or fails", () => {
+  const frank = person("frank", 6);
+  beforeEach(async () => {
+    addNotebook(aws, frank, { signIn: false });
+    stopService(aws, frank);
+    await handler(stoppedEvent(frank));
+  });
+
+  test.each([
+    ["UpdateService", "AccessDeniedException", "not allowed to start this notebook"],
+    ["DescribeRules", "AccessDenied", "not allowed to start this notebook"],
+    ["GetSecretValue", "AccessDeniedException", "not allowed to start this notebook"],
+    ["DescribeServices", "ServerException", "AWS did not answer as expected"],
+  ])("%s answering %s: a 502 page with one reason, one log line, no crash and no token", async (action, code, reason) => {
+    aws.failures.set(action, code);
+    logged.length = 0;
+    const page: any = await handler(request(frank.host, { token: TOKEN }));
+    expect([page.statusCode, page.headers["X-Notebook-Waker"], page.headers["Content-Type"]]).toEqual([502, "unavailable", "text/html; charset=utf-8"]);
+    expect(page.body).toContain(reason);
+    expect(page.body).not.toContain('http-equiv="refresh"');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(code);
+    expect(logged[0]).not.toContain("\n");
+    expect(JSON.stringify(page) + logged.join("")).not.toContain(TOKEN);
+    expect(aws.transitions.filter(([name, from, to]) => name === frank.service && from === 0 && to === 1)).toEqual([]);
   });
 });
 

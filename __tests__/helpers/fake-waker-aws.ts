@@ -61,6 +61,10 @@ export class FakeWakerAws {
   readonly calls: Call[] = [];
   /** Every change of a service's desired count: [service, from, to]. */
   readonly transitions: Array<[string, number, number]> = [];
+  /** Action name => the error code AWS answers it with (AccessDeniedException, Throttling, ...), in that API's own error shape. */
+  readonly failures = new Map<string, string>();
+  /** DescribeRules of a listener answers this many rules a page (with NextMarker), when set. */
+  rulesPerPage?: number;
   private server?: http.Server;
   port = 0;
 
@@ -129,6 +133,9 @@ export class FakeWakerAws {
       res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
       res.end(JSON.stringify(value));
     };
+    const failure = this.failures.get(action);
+    if (failure)
+      return json(400, { __type: failure, message: `User: arn:aws:sts::000000000000:assumed-role/waker is not authorized to perform: ecs:${action}` });
     const find = (cluster: string, name: string) =>
       [...this.services.values()].find((s) => s.serviceName === name && (s.clusterArn === cluster || s.clusterArn.endsWith(`/${cluster}`)));
     if (action === "DescribeServices") {
@@ -160,6 +167,8 @@ export class FakeWakerAws {
       res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
       res.end(JSON.stringify(value));
     };
+    const failure = this.failures.get(action);
+    if (failure) return json(400, { __type: failure, message: `not authorized to perform: secretsmanager:${action}` });
     if (!secret) return json(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
     if (action === "GetSecretValue") return json(200, { ARN: params.SecretId, Name: "token", SecretString: secret.value });
     if (action === "DescribeSecret")
@@ -184,11 +193,23 @@ export class FakeWakerAws {
         400,
         `<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>1</RequestId></ErrorResponse>`,
       );
+    const failure = this.failures.get(action);
+    if (failure) return error(failure, `not authorized to perform: elasticloadbalancing:${action}`);
     if (action === "DescribeRules") {
       const wanted: string[] | undefined = params.RuleArns?.member;
       const rules = [...this.rules.values()].filter((r) => (wanted ? wanted.includes(r.RuleArn) : r.listenerArn === params.ListenerArn));
       if (wanted && rules.length < wanted.length) return error("RuleNotFound", "One or more rules not found");
-      return xml(200, `<Rules>${rules.map((r) => `<member>${toXml(ruleShape(r))}</member>`).join("")}</Rules>`);
+      // A listener's rules, a page at a time: the marker is the index of the page's first rule.
+      const from = wanted || !this.rulesPerPage ? 0 : Number(params.Marker ?? 0);
+      const to = wanted || !this.rulesPerPage ? rules.length : from + this.rulesPerPage;
+      const next = to < rules.length ? `<NextMarker>${to}</NextMarker>` : "";
+      return xml(
+        200,
+        `<Rules>${rules
+          .slice(from, to)
+          .map((r) => `<member>${toXml(ruleShape(r))}</member>`)
+          .join("")}</Rules>${next}`,
+      );
     }
     if (action === "DescribeTags") {
       const arns: string[] = params.ResourceArns?.member ?? [];
