@@ -50,8 +50,12 @@ describe("the waker of a platform stack, synthesized", () => {
   test("the archived code needs only what the Lambda runtime has (Node.js, its AWS SDK), loads, and exports the handler", () => {
     const dir = wakerCodeDir();
     expect(fs.readdirSync(dir).sort()).toEqual(["handler.js", "pages.js"]);
-    // The same sources give the same directory (and archive): a synth does not redeploy the function.
-    expect(wakerCodeDir()).toBe(dir);
+    // The same sources give the same files (and archive hash): a synth does not redeploy the
+    // function; each synth writes them afresh, into a directory only it owns.
+    const again = wakerCodeDir();
+    expect(again).not.toBe(dir);
+    for (const f of fs.readdirSync(dir)) expect(fs.readFileSync(path.join(again, f), "utf8")).toBe(fs.readFileSync(path.join(dir, f), "utf8"));
+    expect(fs.statSync(dir).mode & 0o077).toBe(0);
     const required = fs
       .readdirSync(dir)
       .flatMap((f) => [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/require\(['"]([^'"]+)['"]\)/g)].map((m) => m[1]));

@@ -344,6 +344,21 @@ describe("a request for a stopped notebook's URL", () => {
     ).toEqual([undefined, "1"]);
   });
 
+  test("someone else's rule for the same host: ignored unless it too sends to the waker, and then neither rule is trusted", async () => {
+    const mallory = person("mallory", 7);
+    addNotebook(aws, mallory);
+    // a decoy rule listing alice's host, forwarding to mallory's own target group: not the rule this request came through
+    aws.rules.set(ruleArn(8), { ...aws.rules.get(mallory.rule)!, RuleArn: ruleArn(8), host: alice.host });
+    expect(((await handler(request(alice.host))) as any).statusCode).toBe(503);
+    expect(aws.service(alice.service).desiredCount).toBe(1);
+    // the decoy forwarding to the waker too: two rules claim the host, nothing is done
+    stopService(aws, alice);
+    aws.rules.get(ruleArn(8))!.Actions = aws.rules.get(alice.rule)!.Actions;
+    const before = aws.callsOf("UpdateService").length;
+    expect(((await handler(request(alice.host))) as any).statusCode).toBe(404);
+    expect(aws.callsOf("UpdateService")).toHaveLength(before);
+  });
+
   test("a deleted service: a page that says so, nothing started", async () => {
     aws.service(alice.service).status = "INACTIVE";
     const page: any = await handler(request(alice.host));
@@ -418,9 +433,28 @@ describe("a start that fails", () => {
     const events = aws.service(alice.service).events;
     events.push({ message: `(service ${alice.service}) was unable to place a task because of an old problem.`, createdAt: now() - 7200 });
     events.unshift({ message: `(service ${alice.service}) has started 1 tasks: (task abc).`, createdAt: now() - 60 });
+    aws.service(alice.service).deployments[0].updatedAt = now() - 60;
     expect(((await handler(request(alice.host))) as any).body).toContain("Starting your notebook");
+    // 21 minutes later: the start (the desired count set to 1) and its first event are that old
     events[0].createdAt = now() - 1300;
+    aws.service(alice.service).deployments[0].updatedAt = now() - 1300;
     expectFailurePage(await handler(request(alice.host)), /did not become healthy within 20 minutes/);
+  });
+
+  test("reloading the failure page tries again: the new attempt is not judged by the failed one's events", async () => {
+    aws
+      .service(alice.service)
+      .events.unshift({
+        message: `(service ${alice.service}) was unable to place a task because no container instance met all of its requirements.`,
+        createdAt: now(),
+      });
+    expectFailurePage(await handler(request(alice.host)), /unable to place a task/);
+    // ECS's clock: the failed attempt's event came before this retry sets the desired count again
+    aws.service(alice.service).events[0].createdAt = now() - 5;
+    const retry: any = await handler(request(alice.host));
+    expect([retry.statusCode, retry.body.includes("Starting your notebook")]).toEqual([503, true]);
+    expect(aws.service(alice.service).desiredCount).toBe(1);
+    expect(((await handler(request(alice.host))) as any).body).toContain("Starting your notebook");
   });
 
   test("nothing healthy and ECS silent since the desired count went to 1, 21 minutes ago: the time limit counts from that update", async () => {

@@ -139,7 +139,7 @@ async function request(event: any, config: WakerConfig): Promise<Page> {
   const host = hostOf(event);
   if (!waker || !host) return pages.notHere();
   try {
-    const found = await findNotebook(host, waker.listenerArns, config);
+    const found = await findNotebook(host, waker.listenerArns, waker.targetGroupArn, config);
     if (found === "foreign") return pages.notHere();
     if (found === "deleted") return pages.deleted();
     const { rule, tags, service, targetGroupArn } = found;
@@ -195,17 +195,26 @@ function tokenOf(event: any): string | undefined {
 }
 
 /** The notebook whose rule routes `host`, once every part of it is one owner's notebook of this project and environment. */
-async function findNotebook(host: string, listenerArns: string[], config: WakerConfig): Promise<Notebook | "foreign" | "deleted"> {
-  let rule: Rule | undefined;
+async function findNotebook(host: string, listenerArns: string[], wakerGroup: string, config: WakerConfig): Promise<Notebook | "foreign" | "deleted"> {
+  // Only a rule that sends its requests to this waker can have sent this one; two such
+  // rules for one host (someone else's rule claiming it) and the waker trusts neither.
+  const matching: Rule[] = [];
   for (const listenerArn of listenerArns) {
     let marker: string | undefined;
     do {
       const page = await aws().elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
-      rule = (page.Rules ?? []).find((r) => hostsOf(r).includes(host));
-      marker = rule ? undefined : page.NextMarker;
+      for (const r of page.Rules ?? []) {
+        const forward = (r.Actions ?? []).find((a) => a.Type === "forward");
+        if (hostsOf(r).includes(host) && forward && receivingOf(forward).includes(wakerGroup)) matching.push(r);
+      }
+      marker = page.NextMarker;
     } while (marker);
-    if (rule) break;
   }
+  if (matching.length !== 1) {
+    if (matching.length > 1) log(`${matching.length} rules for one host send requests to the waker: none is trusted`);
+    return "foreign";
+  }
+  const rule = matching[0];
   if (!rule?.RuleArn) return "foreign";
   const tags = await resourceTags(rule.RuleArn);
   const targetGroupArn = tags[TAGS.targetGroup];
@@ -328,15 +337,17 @@ export function failureOf(service: Service, timeoutSeconds: number, now: number)
   const primary = (service.deployments ?? []).find((d) => d.status === "PRIMARY");
   if (primary?.rolloutState === "FAILED") return `ECS stopped its deployment: ${primary.rolloutStateReason ?? "its tasks did not become healthy"}.`;
   const events = [...(service.events ?? [])].sort((a, b) => time(b.createdAt) - time(a.createdAt));
-  const steady = events.findIndex((e) => /has reached a steady state/.test(e.message ?? ""));
-  const attempt = steady === -1 ? events : events.slice(0, steady);
+  const steady = events.find((e) => /has reached a steady state/.test(e.message ?? ""));
+  // This attempt began when the desired count was last set (UpdateService moves the primary
+  // deployment's updatedAt; a retry after a failure sets it again), or, without that, after
+  // the last steady state (which the stopped service reached).
+  const lastSteady = steady ? time(steady.createdAt) : 0;
+  const updated = time(primary?.updatedAt);
+  const cutoff = Math.max(lastSteady, updated);
+  const attempt = events.filter((e) => time(e.createdAt) >= cutoff && e !== steady);
   const refused = attempt.find((e) => /unable to place a task|unable to consistently start tasks/.test(e.message ?? ""));
   if (refused) return `ECS says: ${refused.message}`;
-  // The attempt began with its first event; before ECS says anything, with the deployment's
-  // last update (the desired count set to 1), if that came after the last steady state.
-  const lastSteady = steady === -1 ? 0 : time(events[steady].createdAt);
-  const updated = time(primary?.updatedAt);
-  const began = attempt.length > 0 ? time(attempt[attempt.length - 1].createdAt) : updated > lastSteady ? updated : undefined;
+  const began = updated > lastSteady ? updated : attempt.length > 0 ? time(attempt[attempt.length - 1].createdAt) : undefined;
   if (began !== undefined && now - began > timeoutSeconds * 1000) return `It did not become healthy within ${Math.round(timeoutSeconds / 60)} minutes.`;
   return undefined;
 }

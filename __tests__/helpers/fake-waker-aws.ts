@@ -152,6 +152,9 @@ export class FakeWakerAws {
       if (params.desiredCount !== undefined) {
         this.transitions.push([service.serviceName, service.desiredCount, params.desiredCount]);
         service.desiredCount = params.desiredCount;
+        // As ECS: the primary deployment records the change.
+        const primary = service.deployments.find((d) => d.status === "PRIMARY");
+        if (primary) primary.updatedAt = Math.floor(Date.now() / 1000);
       }
       return json(200, { service: shape(service, false) });
     }

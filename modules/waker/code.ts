@@ -11,9 +11,9 @@ export const WAKER_HANDLER = "handler.handler";
 
 /**
  * The waker's code as Lambda runs it: every `waker/*.ts` but tests, transpiled file by file
- * to CommonJS (`handler.ts` => `handler.js`), in a directory named after the sources' hash
- * so that the same sources give the same directory (and the same archive). The AWS SDK it
- * imports is the one the Lambda runtime provides.
+ * to CommonJS (`handler.ts` => `handler.js`), in a fresh private directory: the same sources
+ * give the same files (and the same archive hash). The AWS SDK it imports is the one the
+ * Lambda runtime provides.
  */
 export function wakerCodeDir(sourceDir = WAKER_SOURCE_DIR): string {
   if (!fs.existsSync(sourceDir)) throw new Error(`${sourceDir} does not exist: the waker's code is missing`);
@@ -25,19 +25,12 @@ export function wakerCodeDir(sourceDir = WAKER_SOURCE_DIR): string {
   const sources = files.map((f) => [f, fs.readFileSync(path.join(sourceDir, f), "utf8")] as const);
   const hash = createHash("sha256");
   for (const [name, text] of sources) hash.update(name).update("\0").update(text).update("\0");
-  const dir = path.join(os.tmpdir(), `jupyter-notebooks-waker-${hash.digest("hex").slice(0, 16)}`);
-  if (!fs.existsSync(path.join(dir, "handler.js"))) {
-    const staging = fs.mkdtempSync(`${dir}.`);
-    for (const [name, text] of sources) {
-      const { code } = transform(text, { transforms: ["typescript", "imports"], filePath: name });
-      fs.writeFileSync(path.join(staging, name.replace(/\.ts$/, ".js")), code);
-    }
-    // Another synth may have written it meanwhile: the first one stays.
-    try {
-      fs.renameSync(staging, dir);
-    } catch {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
+  // A fresh private directory each time (mkdtemp: mode 0700, an unpredictable name): nothing
+  // another user of the machine placed in the temporary directory is ever packaged.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `jupyter-notebooks-waker-${hash.digest("hex").slice(0, 16)}-`));
+  for (const [name, text] of sources) {
+    const { code } = transform(text, { transforms: ["typescript", "imports"], filePath: name });
+    fs.writeFileSync(path.join(dir, name.replace(/\.ts$/, ".js")), code);
   }
   return dir;
 }
