@@ -123,7 +123,7 @@ const request = (host: string, query: Record<string, string> = {}, path = "/lab"
   httpMethod: "GET",
   path,
   queryStringParameters: query,
-  headers: { host, "user-agent": "test", cookie: "AWSELBAuthSessionCookie-0=session" },
+  headers: { host, "user-agent": "test", cookie: "AWSELBAuthSessionCookie-0=session", accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" },
   body: "",
   isBase64Encoded: false,
 });
@@ -303,11 +303,11 @@ describe("a request for a stopped notebook's URL", () => {
 
   test("the host as browsers send it: any case, with a port; multi-value headers too", async () => {
     const event: any = request(alice.host.toUpperCase() + ":443");
-    event.headers = { Host: event.headers.host };
+    event.headers = { Host: event.headers.host, Accept: "text/html" };
     expect(((await handler(event)) as any).statusCode).toBe(503);
     const multi: any = request("ignored");
     delete multi.headers;
-    multi.multiValueHeaders = { host: [alice.host] };
+    multi.multiValueHeaders = { host: [alice.host], "sec-fetch-mode": ["navigate"] };
     expect(((await handler(multi)) as any).statusCode).toBe(503);
     expect(aws.transitions.filter(([name, from, to]) => name === alice.service && from === 0 && to === 1)).toHaveLength(1);
   });
@@ -357,6 +357,19 @@ describe("a request for a stopped notebook's URL", () => {
     const before = aws.callsOf("UpdateService").length;
     expect(((await handler(request(alice.host))) as any).statusCode).toBe(404);
     expect(aws.callsOf("UpdateService")).toHaveLength(before);
+  });
+
+  test("a tab left open, polling the API with its sign-in cookie, does not start it; opening the page does", async () => {
+    const poll: any = request(alice.host, {}, "/api/kernels");
+    poll.headers = { ...poll.headers, accept: "application/json", "sec-fetch-mode": "cors" };
+    const page: any = await handler(poll);
+    expect([page.statusCode, page.headers["X-Notebook-Waker"]]).toEqual([503, "asleep"]);
+    const script: any = request(alice.host);
+    script.headers = { host: alice.host, accept: "*/*" };
+    expect(((await handler(script)) as any).headers["X-Notebook-Waker"]).toBe("asleep");
+    expect(aws.callsOf("UpdateService")).toEqual([]);
+    expect(((await handler(request(alice.host))) as any).headers["X-Notebook-Waker"]).toBe("starting");
+    expect(aws.service(alice.service).desiredCount).toBe(1);
   });
 
   test("a deleted service: a page that says so, nothing started", async () => {
@@ -442,12 +455,10 @@ describe("a start that fails", () => {
   });
 
   test("reloading the failure page tries again: the new attempt is not judged by the failed one's events", async () => {
-    aws
-      .service(alice.service)
-      .events.unshift({
-        message: `(service ${alice.service}) was unable to place a task because no container instance met all of its requirements.`,
-        createdAt: now(),
-      });
+    aws.service(alice.service).events.unshift({
+      message: `(service ${alice.service}) was unable to place a task because no container instance met all of its requirements.`,
+      createdAt: now(),
+    });
     expectFailurePage(await handler(request(alice.host)), /unable to place a task/);
     // ECS's clock: the failed attempt's event came before this retry sets the desired count again
     aws.service(alice.service).events[0].createdAt = now() - 5;

@@ -150,6 +150,9 @@ async function request(event: any, config: WakerConfig): Promise<Page> {
       return pages.tokenNeeded();
     }
     if ((service.desiredCount ?? 0) === 0) {
+      // Only someone opening the page starts it: a tab left open keeps polling the API (with
+      // its sign-in cookie), and would undo every stop.
+      if (!opensPage(event)) return pages.asleep();
       await setDesired(service, 1);
       log(`${name}: started from its URL`);
       return pages.starting("It is being started now.");
@@ -181,6 +184,16 @@ function hostOf(event: any): string | undefined {
   const raw = single ?? multi;
   if (typeof raw !== "string" || raw === "") return undefined;
   return raw.toLowerCase().replace(/:\d+$/, "");
+}
+
+/** A browser opening a page (not a script, not a tab's background polling): Sec-Fetch-Mode navigate, or, without it, a GET that accepts HTML. */
+function opensPage(event: any): boolean {
+  const header = (name: string) =>
+    Object.entries<string>(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1] ??
+    Object.entries<string[]>(event.multiValueHeaders ?? {}).find(([key]) => key.toLowerCase() === name)?.[1]?.[0];
+  const mode = header("sec-fetch-mode");
+  if (mode !== undefined) return mode === "navigate";
+  return (event.httpMethod ?? "GET") === "GET" && /text\/html/.test(header("accept") ?? "");
 }
 
 /** The `token` query parameter, decoded (the load balancer passes it as it came). */

@@ -25,7 +25,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** What a page says, in its `X-Notebook-Waker` header: `npm run start` reads it while it waits. */
-export type PageKind = "starting" | "ready" | "failed" | "token" | "not-here" | "deleted" | "unavailable";
+export type PageKind = "starting" | "asleep" | "ready" | "failed" | "token" | "not-here" | "deleted" | "unavailable";
 export const KIND_HEADER = "X-Notebook-Waker";
 
 /** A page: `title`, paragraphs of plain text (escaped here), and a reload after `refreshSeconds` when given. */
@@ -59,6 +59,10 @@ export const pages = {
       [what, "It stopped itself after a while without use. You need not do anything: Jupyter opens here when it is ready."],
       RELOAD_SECONDS,
     ),
+  asleep: () =>
+    page("asleep", 503, "This notebook is stopped", [
+      "A request that is not a page opened in a browser (a tab left open polling it, a script) does not start it. Open its address in a browser tab, or run npm run start.",
+    ]),
   ready: () => page("ready", 200, "Your notebook is ready", ["Opening it now."], 1),
   failed: (reason: string) =>
     page("failed", 503, "Your notebook could not start", [
