@@ -97,10 +97,10 @@ export function deployStatements(props: DeployStatementsProps): { stateAndRoles:
 
   const stateAndRoles: Statement[] = [
     // State: the object and its lock file under <prefix>/<env>/<user>/, and listing only there.
-    // Listing also the administrator states' exact keys is what makes S3 answer a missing one
-    // with 404 rather than 403 (it checks s3:ListBucket with the key as s3:prefix): the S3
-    // backend takes 404 as "no state yet" (outputs default), 403 as an error that stops plan
-    // and destroy of every notebook in an environment whose accelerators stack is not deployed.
+    // Listing also the administrator states' exact keys makes S3 answer a missing one with
+    // 404 rather than 403 (it checks s3:ListBucket with the key as s3:prefix). Terraform
+    // refuses a missing state either way; the 404 makes its error say "No stored state"
+    // instead of a Forbidden that reads like a permissions problem.
     {
       Sid: "ListOwnStatePrefix",
       Effect: "Allow",
