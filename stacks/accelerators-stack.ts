@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Fn, TerraformOutput, TerraformStack } from "cdktf";
 import { DataAwsEcsCluster } from "@cdktf/provider-aws/lib/data-aws-ecs-cluster";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { AcceleratorCapacity } from "../modules/accelerators/capacity";
@@ -8,7 +7,7 @@ import { CAPACITY_CLUSTER_OUTPUT, CAPACITY_PROVIDERS_OUTPUT, CAPACITY_SUBNETS_OU
 import { SUBNET_RE } from "./patterns";
 import { acceleratorCapacityVariables } from "./accelerator-variables";
 import { AcceleratorsStackSpec } from "./stack-specs";
-import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
+import { administratorProvider, configureBackend, requireTerraformVersion } from "./terraform-settings";
 import { profileNameVariable, regionVariable, tagsVariable } from "./variables";
 import { patternRule, re, variable } from "./variable-rules";
 
@@ -54,17 +53,7 @@ export class AcceleratorsStack extends TerraformStack {
       tags: tagsVariable(this, "Environment, Project, ManagedBy and Purpose", "this stack"),
     };
 
-    new AwsProvider(this, "aws", {
-      region: vars.region.stringValue,
-      profile: profileOrDefaultChain(vars.profileName.stringValue),
-      defaultTags: [
-        {
-          tags: Token.asStringMap(
-            Fn.merge([vars.tags.value, { Environment: spec.environment, Project: PROJECT_TAG, ManagedBy: "cdktf", Purpose: "notebook-accelerators" }]),
-          ),
-        },
-      ],
-    });
+    administratorProvider(this, vars, spec.environment, "notebook-accelerators");
 
     // Only looked up: the cluster (it must exist, in this region) and the subnets' VPC.
     const cluster = new DataAwsEcsCluster(this, "cluster", { clusterName: vars.ecsClusterName.stringValue });

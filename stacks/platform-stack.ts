@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { AcceleratorCapacity } from "../modules/accelerators/capacity";
 import { CAPACITY_PROVIDERS_OUTPUT } from "../modules/accelerators/capacity-state";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
@@ -11,7 +10,7 @@ import { declarePlatformVariables, PlatformVariables } from "./platform-variable
 import { SettingsError } from "./settings-error";
 import { MAX_TARGET_GROUPS_PER_LOAD_BALANCER } from "./settings";
 import { LOCAL_ENVIRONMENT, PlatformStackSpec } from "./stack-specs";
-import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
+import { administratorProvider, configureBackend, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 
 /**
  * `platform-<env>` (`platform` for the local notebook stack): what an environment's notebooks
@@ -44,13 +43,7 @@ export class PlatformStack extends TerraformStack {
     const vars = (this.variables = declarePlatformVariables(this));
     const env = spec.environment;
 
-    new AwsProvider(this, "aws", {
-      region: vars.region.stringValue,
-      profile: profileOrDefaultChain(vars.profileName.stringValue),
-      defaultTags: [
-        { tags: Token.asStringMap(Fn.merge([vars.tags.value, { Environment: env, Project: PROJECT_TAG, ManagedBy: "cdktf", Purpose: "notebook-platform" }])) },
-      ],
-    });
+    administratorProvider(this, vars, env, "notebook-platform");
 
     const notebookStack = env === LOCAL_ENVIRONMENT ? "notebook" : `notebook-${env}`;
     const platform = (this.platform = new Platform(this, "platform", {

@@ -1,4 +1,5 @@
-import { Fn, LocalBackend, S3Backend, TerraformStack, Token } from "cdktf";
+import { Fn, LocalBackend, S3Backend, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { BackendSpec } from "./stack-specs";
 
 /** What every stack of this project sets in its `terraform` block and default tags. */
@@ -36,4 +37,24 @@ export function configureBackend(stack: TerraformStack, backend: BackendSpec): v
 /** The AWS provider's `profile`: the named one, or null (the default credential chain) when empty. */
 export function profileOrDefaultChain(profileName: string): string {
   return Token.asString(Fn.one(Fn.compact([profileName])));
+}
+
+/**
+ * The AWS provider of an administrator's stack (platform, accelerators, waker): its region
+ * and profile variables, and default tags that put the environment, project and purpose over
+ * the vars file's `tags`.
+ */
+export function administratorProvider(
+  stack: TerraformStack,
+  vars: { region: TerraformVariable; profileName: TerraformVariable; tags: TerraformVariable },
+  environment: string,
+  purpose: string,
+): AwsProvider {
+  return new AwsProvider(stack, "aws", {
+    region: vars.region.stringValue,
+    profile: profileOrDefaultChain(vars.profileName.stringValue),
+    defaultTags: [
+      { tags: Token.asStringMap(Fn.merge([vars.tags.value, { Environment: environment, Project: PROJECT_TAG, ManagedBy: "cdktf", Purpose: purpose }])) },
+    ],
+  });
 }

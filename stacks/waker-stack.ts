@@ -1,15 +1,14 @@
 import { Construct } from "constructs";
-import { Fn, TerraformStack, Token } from "cdktf";
+import { TerraformStack } from "cdktf";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsEcsCluster } from "@cdktf/provider-aws/lib/data-aws-ecs-cluster";
 import { DataAwsLb } from "@cdktf/provider-aws/lib/data-aws-lb";
 import { DataAwsLbListener } from "@cdktf/provider-aws/lib/data-aws-lb-listener";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { platformName } from "../modules/platform";
 import { NotebookWaker } from "../modules/waker";
 import { WakerStackSpec } from "./stack-specs";
-import { configureBackend, profileOrDefaultChain, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
+import { administratorProvider, configureBackend, PROJECT_TAG, requireTerraformVersion } from "./terraform-settings";
 import { clusterAndLoadBalancerVariables, profileNameVariable, regionVariable, tagsVariable } from "./variables";
 
 /**
@@ -32,17 +31,7 @@ export class WakerStack extends TerraformStack {
       ...clusterAndLoadBalancerVariables(this),
       tags: tagsVariable(this, "Environment, Project, ManagedBy and Purpose", "this stack"),
     };
-    new AwsProvider(this, "aws", {
-      region: vars.region.stringValue,
-      profile: profileOrDefaultChain(vars.profileName.stringValue),
-      defaultTags: [
-        {
-          tags: Token.asStringMap(
-            Fn.merge([vars.tags.value, { Environment: spec.environment, Project: PROJECT_TAG, ManagedBy: "cdktf", Purpose: "notebook-waker" }]),
-          ),
-        },
-      ],
-    });
+    administratorProvider(this, vars, spec.environment, "notebook-waker");
     // Only looked up: the cluster, the load balancer and its listener the notebooks' rules are on.
     const cluster = new DataAwsEcsCluster(this, "cluster", { clusterName: vars.ecsClusterName.stringValue });
     const loadBalancer = new DataAwsLb(this, "load_balancer", { arn: vars.loadbalancerArn.stringValue });
