@@ -7,7 +7,6 @@ import {
   jupyterStatus,
   JUPYTER_HINT,
   Notebook,
-  sleep,
   startNotebook,
   stopNotebook,
   tempDir,
@@ -565,6 +564,5 @@ describeWithTool("the real Jupyter server stops itself, and its URL wakes it", "
     expect(last.statusCode).toBe(200);
     expect(forwardOf(aws, alice)).toBe(alice.group);
     expect(aws.rules.get(alice.rule)!.Actions[0].Type).toBe("authenticate-oidc");
-    await sleep(10);
   }, 90_000);
 });
