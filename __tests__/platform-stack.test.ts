@@ -237,6 +237,7 @@ describe("the platform stack, synthesized", () => {
       security_groups: [`\${aws_security_group.${stack.platform.loadBalancerSecurityGroup.securityGroup.friendlyUniqueId}.id}`],
       idle_timeout: "${var.idle_timeout_seconds}",
       drop_invalid_header_fields: true,
+      xff_header_processing_mode: "append",
       access_logs: { bucket: "${var.access_logs_bucket}", prefix: "${var.access_logs_prefix}", enabled: "${!(length(var.access_logs_bucket) < 1)}" },
       tags: { Name: "nb-dev-0", [LOAD_BALANCER_TAG]: "nb-dev-0" },
     });

@@ -120,6 +120,11 @@ describe("npm run start / stop", () => {
     await expect(startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20 })).rejects.toThrow(
       /^jupyter-ab12cd34 could not start, the waker says \(failed\): see npm run status/,
     );
+    // From outside the notebook's allowed CIDRs the waker never says ready: no 20-minute wait.
+    wakerPages = [pages.notAllowed()];
+    await expect(startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20 })).rejects.toThrow(
+      /^jupyter-ab12cd34 answers only its allowed_cidrs, and this machine's address is not among them/,
+    );
   });
 
   test("fails when the notebook does not answer in time, saying where to look", async () => {

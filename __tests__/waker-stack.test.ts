@@ -13,7 +13,7 @@ import { SettingsError } from "../stacks/settings-error";
 import { ACCOUNT, actionExists, actionsOf, concrete, decide, REGION, statementProblems, statementsOf } from "./helpers/iam";
 import { PLATFORM_REQUIRED, synthPlatform } from "./helpers/platform";
 import { synthStack, settingsFor } from "./helpers/synth";
-import { describeWithTerraform, initVariablesDir, planVars, removeDir, renderPolicies, tfvars } from "./helpers/terraform";
+import { describeWithTerraform, evaluateExpressions, initVariablesDir, planVars, removeDir, renderPolicies, tfvars } from "./helpers/terraform";
 import { OLD_VARS } from "./helpers/vars";
 
 // The waker as the platform stack creates it (modules/waker): its function, one Lambda
@@ -45,6 +45,13 @@ describe("the waker of a platform stack, synthesized", () => {
       expect(variables.WAKER_LOAD_BALANCERS).toContain(`aws_lb_target_group.${makeUniqueId(["waker", `target_group_${i}`])}.arn`);
       expect(variables.WAKER_LOAD_BALANCERS).toContain(`aws_lb_listener.${makeUniqueId(["platform", `load_balancer_${i}`, "https_listener"])}.arn`);
     }
+  });
+
+  test("it runs outside any VPC (it fetches the keys that sign the load balancer's sign-in), and each load balancer appends the client's address to X-Forwarded-For", () => {
+    expect(only("aws_lambda_function", ["function"]).vpc_config).toBeUndefined();
+    const lbs = resources("aws_lb");
+    expect(lbs).toHaveLength(2);
+    for (const [, lb] of lbs) expect(lb.xff_header_processing_mode).toBe("append");
   });
 
   test("the archived code needs only what the Lambda runtime has (Node.js, its AWS SDK), loads, and exports the handler", () => {
@@ -221,6 +228,20 @@ describe("waker-<env>: the waker of an environment on the team's own cluster and
   });
 
   describeWithTerraform("evaluated by terraform", () => {
+    test("the team's load balancer must append the client's address to X-Forwarded-For (the waker checks allowed CIDRs there)", async () => {
+      const [lb] = Object.values<any>(json.data.aws_lb);
+      const [check] = lb.lifecycle.postcondition;
+      const values = await evaluateExpressions(
+        { append: check.condition, preserve: check.condition.replace("self.", "local.preserve.") },
+        {
+          replacements: [[/self\./g, "local.append."]],
+          locals: { append: { xff_header_processing_mode: "append" }, preserve: { xff_header_processing_mode: "preserve" } },
+        },
+      );
+      expect(values).toEqual({ append: true, preserve: false });
+      expect(check.error_message).toContain("routing.http.xff_header_processing.mode");
+    });
+
     test("a notebook vars file serves it too (the same variable names), and its role switches rules on the team's load balancer only", async () => {
       const dir = await initVariablesDir(json);
       try {

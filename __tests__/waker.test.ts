@@ -14,6 +14,7 @@ import {
   waitUntilServing,
 } from "./helpers/notebook-image";
 import { describeWithTool } from "./helpers/tools";
+import { FakeAlbSignIn, otherKey } from "./helpers/alb-sign-in";
 
 // The waker's handler (waker/handler.ts), run for real with the AWS SDK against local
 // stand-ins for ECS, ELBv2 and Secrets Manager: alice's notebook stops, its URL wakes it,
@@ -25,6 +26,10 @@ const ACCOUNT = "111122223333";
 const CLUSTER = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/jupyter-notebooks-dev`;
 const LB = `app/nb-dev-0/0123456789abcdef`;
 const LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/${LB}/fedcba9876543210`;
+const SIGNER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/${LB}`;
+const ISSUER = "https://id.example.com";
+/** Inside the rules' allowed CIDR (203.0.113.0/24). */
+const CLIENT_ADDRESS = "203.0.113.7";
 const WAKER_GROUP = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/nb-dev-0/1111111111111111`;
 const group = (name: string) => `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${name}/2222222222222222`;
 const ruleArn = (n: number) => `${LISTENER.replace(":listener/", ":listener-rule/")}/00000000000000${String(n).padStart(2, "0")}`;
@@ -78,7 +83,7 @@ function addNotebook(aws: FakeWakerAws, p: Person, options: { signIn?: boolean; 
       Type: "authenticate-oidc",
       Order: 1,
       AuthenticateOidcConfig: {
-        Issuer: "https://id.example.com",
+        Issuer: ISSUER,
         AuthorizationEndpoint: "https://id.example.com/authorize",
         TokenEndpoint: "https://id.example.com/token",
         UserInfoEndpoint: "https://id.example.com/userinfo",
@@ -116,13 +121,31 @@ const stoppedEvent = (p: Person, cluster = CLUSTER) => ({
   detail: { clusterArn: cluster, group: `service:${p.service}`, lastStatus: "STOPPED", taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/x/1` },
 });
 
-/** A request as the load balancer hands it to a Lambda target. */
-const request = (host: string, query: Record<string, string> = {}, path = "/lab") => ({
+/** x-amzn-oidc-data of someone signed in at this load balancer through the notebooks' OIDC client. */
+const signedIn = () => signIn.token({ signer: SIGNER, client: "notebooks", issuer: ISSUER });
+
+/**
+ * A request as the load balancer hands it to a Lambda target after the rule's sign-in: its
+ * signed x-amzn-oidc-data, and the client's address appended to X-Forwarded-For. `headers`
+ * replaces or (undefined) removes headers.
+ */
+const request = (host: string, query: Record<string, string> = {}, path = "/lab", headers: Record<string, string | undefined> = {}) => ({
   requestContext: { elb: { targetGroupArn: WAKER_GROUP } },
   httpMethod: "GET",
   path,
   queryStringParameters: query,
-  headers: { host, "user-agent": "test", cookie: "AWSELBAuthSessionCookie-0=session", accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" },
+  headers: Object.fromEntries(
+    Object.entries({
+      host,
+      "user-agent": "test",
+      cookie: "AWSELBAuthSessionCookie-0=session",
+      accept: "text/html,application/xhtml+xml",
+      "sec-fetch-mode": "navigate",
+      "x-forwarded-for": CLIENT_ADDRESS,
+      "x-amzn-oidc-data": signedIn(),
+      ...headers,
+    }).filter(([, value]) => value !== undefined),
+  ),
   body: "",
   isBase64Encoded: false,
 });
@@ -138,12 +161,14 @@ const forwardOf = (aws: FakeWakerAws, p: Person) => {
 };
 
 let aws: FakeWakerAws;
+let signIn: FakeAlbSignIn;
 let saved: NodeJS.ProcessEnv;
 let logged: string[];
 beforeEach(async () => {
   aws = await new FakeWakerAws().start();
+  signIn = await new FakeAlbSignIn().start();
   saved = { ...process.env };
-  Object.assign(process.env, aws.env, ENV);
+  Object.assign(process.env, aws.env, ENV, { WAKER_SIGNIN_KEYS_URL: signIn.url });
   resetClients();
   logged = [];
   jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => void logged.push(args.join(" ")));
@@ -155,6 +180,7 @@ afterEach(async () => {
   resetClients();
   process.env = saved;
   await aws.stop();
+  await signIn.stop();
 });
 
 test("the handler reads the tags the notebook stacks write", () => {
@@ -302,11 +328,21 @@ describe("a request for a stopped notebook's URL", () => {
 
   test("the host as browsers send it: any case, with a port; multi-value headers too", async () => {
     const event: any = request(alice.host.toUpperCase() + ":443");
-    event.headers = { Host: event.headers.host, Accept: "text/html" };
+    event.headers = {
+      Host: event.headers.host,
+      Accept: "text/html",
+      "X-Forwarded-For": event.headers["x-forwarded-for"],
+      "X-Amzn-Oidc-Data": event.headers["x-amzn-oidc-data"],
+    };
     expect(((await handler(event)) as any).statusCode).toBe(503);
     const multi: any = request("ignored");
     delete multi.headers;
-    multi.multiValueHeaders = { host: [alice.host], "sec-fetch-mode": ["navigate"] };
+    multi.multiValueHeaders = {
+      host: [alice.host],
+      "sec-fetch-mode": ["navigate"],
+      "x-forwarded-for": [CLIENT_ADDRESS],
+      "x-amzn-oidc-data": [signedIn()],
+    };
     expect(((await handler(multi)) as any).statusCode).toBe(503);
     expect(aws.transitions.filter(([name, from, to]) => name === alice.service && from === 0 && to === 1)).toHaveLength(1);
   });
@@ -350,12 +386,31 @@ describe("a request for a stopped notebook's URL", () => {
     aws.rules.set(ruleArn(8), { ...aws.rules.get(mallory.rule)!, RuleArn: ruleArn(8), host: alice.host });
     expect(((await handler(request(alice.host))) as any).statusCode).toBe(503);
     expect(aws.service(alice.service).desiredCount).toBe(1);
-    // the decoy forwarding to the waker too: two rules claim the host, nothing is done
+    // the decoy forwarding to the waker too: two rules claim the host, nothing is done (once
+    // the waker looks again: for a minute it reads the rule it found by its ARN, and that rule
+    // is still alice's own, whose sign-in and addresses it checks)
     stopService(aws, alice);
     aws.rules.get(ruleArn(8))!.Actions = aws.rules.get(alice.rule)!.Actions;
+    resetClients();
     const before = aws.callsOf("UpdateService").length;
     expect(((await handler(request(alice.host))) as any).statusCode).toBe(404);
     expect(aws.callsOf("UpdateService")).toHaveLength(before);
+  });
+
+  test("a tab left open asks again and again: the listener's rules are paged through once a minute, not on every request", async () => {
+    aws.rulesPerPage = 1;
+    const listenerPages = () => aws.callsOf("DescribeRules").filter((c) => c.params.ListenerArn).length;
+    await handler(request(alice.host));
+    const paged = listenerPages();
+    expect(paged).toBeGreaterThan(1);
+    for (let i = 0; i < 5; i++) expect(((await handler(request(alice.host, {}, "/api/kernels"))) as any).statusCode).toBe(503);
+    expect(listenerPages()).toBe(paged);
+    // Its rule changed (a deploy pointed it back at the notebook): the next request looks anew.
+    const forward = forwardAction(aws, alice);
+    delete forward.ForwardConfig;
+    forward.TargetGroupArn = alice.group;
+    expect(((await handler(request(alice.host))) as any).statusCode).toBe(404);
+    expect(listenerPages()).toBe(paged * 2);
   });
 
   test("a tab left open, polling the API with its sign-in cookie, does not start it; opening the page does", async () => {
@@ -364,7 +419,7 @@ describe("a request for a stopped notebook's URL", () => {
     const page: any = await handler(poll);
     expect([page.statusCode, page.headers["X-Notebook-Waker"]]).toEqual([503, "asleep"]);
     const script: any = request(alice.host);
-    script.headers = { host: alice.host, accept: "*/*" };
+    script.headers = { host: alice.host, accept: "*/*", "x-forwarded-for": CLIENT_ADDRESS, "x-amzn-oidc-data": signedIn() };
     expect(((await handler(script)) as any).headers["X-Notebook-Waker"]).toBe("asleep");
     expect(aws.callsOf("UpdateService")).toEqual([]);
     expect(((await handler(request(alice.host))) as any).headers["X-Notebook-Waker"]).toBe("starting");
@@ -379,12 +434,122 @@ describe("a request for a stopped notebook's URL", () => {
   });
 });
 
+describe("who may wake it: what the notebook's own rule asks, however the request reached the waker", () => {
+  // Any rule on the load balancer may forward to the waker: mallory's own, with a sign-in of
+  // her own or none, with conditions that match a request for alice's host. The waker checks
+  // what alice's rule asks for itself: this load balancer's signed sign-in for alice's rule's
+  // client and issuer, and an address inside its CIDRs.
+  beforeEach(async () => {
+    stopService(aws, alice);
+    await handler(stoppedEvent(alice));
+  });
+  const nothingStarted = () => {
+    expect(aws.callsOf("UpdateService")).toEqual([]);
+    expect(aws.service(alice.service).desiredCount).toBe(0);
+    expect(forwardOf(aws, alice)).toBe(WAKER_GROUP);
+  };
+  const kind = (page: any) => [page.statusCode, page.headers["X-Notebook-Waker"]];
+  const token = (fields: Partial<{ signer: string; client: string; issuer: string }>, options: Parameters<FakeAlbSignIn["token"]>[1] = {}) =>
+    signIn.token({ signer: SIGNER, client: "notebooks", issuer: ISSUER, ...fields }, options);
+
+  test("no sign-in (mallory's rule forwards to the waker without one), or a forged one: 403, nothing started", async () => {
+    const refused: Array<string | undefined> = [
+      undefined,
+      "not-a-jwt",
+      token({}, { key: otherKey() }), // signed with a key that is not the load balancer's
+      token({}, { header: { alg: "none" } }),
+      token({}, { header: { alg: "HS256" } }),
+      signedIn().replace(/\.[^.]+$/, "."), // no signature
+    ];
+    for (const data of refused) {
+      const page: any = await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": data }));
+      expect(kind(page)).toEqual([403, "sign-in"]);
+      expect(page.body).toContain("Sign in");
+    }
+    nothingStarted();
+    expect(logged.filter((l) => /without the rule's signed sign-in/.test(l))).toHaveLength(refused.length);
+  });
+
+  test("signed by this load balancer, but for another client or issuer (mallory's own sign-in), another load balancer, or expired: 403", async () => {
+    for (const data of [
+      token({ client: "mallory-app" }),
+      token({ issuer: "https://id.mallory.example" }),
+      token({ signer: SIGNER.replace("0123456789abcdef", "aaaaaaaaaaaaaaaa") }),
+      token({}, { header: { exp: Math.floor(Date.now() / 1000) - 3600 } }),
+      token({}, { header: { kid: "../../other-key" } }),
+      token({}, { header: { kid: "00000000-0000-4000-8000-000000000000" } }), // a key id the load balancer never published
+    ]) {
+      expect(kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": data })))).toEqual([403, "sign-in"]);
+    }
+    nothingStarted();
+    // Only well-formed key ids are looked up.
+    expect(signIn.fetches.every((kid) => /^[0-9a-f-]{36}$/.test(kid))).toBe(true);
+  });
+
+  test("the load balancer's own sign-in for alice's rule starts it; its key is fetched once", async () => {
+    for (let i = 0; i < 3; i++) expect(kind(await handler(request(alice.host)))).toEqual([503, "starting"]);
+    expect(aws.service(alice.service).desiredCount).toBe(1);
+    expect(signIn.fetches).toEqual([signIn.kid]);
+  });
+
+  test("a Cognito sign-in: its app client's signed sign-in counts, another client's does not", async () => {
+    const rule = aws.rules.get(alice.rule)!;
+    rule.Actions[0] = {
+      Type: "authenticate-cognito",
+      Order: 1,
+      AuthenticateCognitoConfig: {
+        UserPoolArn: `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_AbCdEfGhI`,
+        UserPoolClientId: "4tq0example0client0id0abc",
+        UserPoolDomain: "acme-notebooks",
+        OnUnauthenticatedRequest: "authenticate",
+      },
+    };
+    const cognito = (client: string) => signIn.token({ signer: SIGNER, client, issuer: `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_AbCdEfGhI` });
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": cognito("notebooks") })))).toEqual([403, "sign-in"]);
+    nothingStarted();
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": cognito("4tq0example0client0id0abc") })))).toEqual([503, "starting"]);
+  });
+
+  test("from outside the rule's CIDRs, signed in or not, however X-Forwarded-For was forged: 403, nothing started", async () => {
+    // The load balancer appends the address it saw: a client's own entries come first.
+    for (const forwarded of [undefined, "", "198.51.100.9", `${CLIENT_ADDRESS}, 198.51.100.9`, "not-an-address", "2001:db8::1"]) {
+      const page: any = await handler(request(alice.host, {}, "/lab", { "x-forwarded-for": forwarded }));
+      expect(kind(page)).toEqual([403, "not-allowed"]);
+      expect(page.body).toContain("allowed_cidrs");
+    }
+    nothingStarted();
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-forwarded-for": `198.51.100.9, ${CLIENT_ADDRESS}` })))).toEqual([503, "starting"]);
+  });
+
+  test("IPv6 CIDRs count too; a rule without a source-ip condition lets any address through", async () => {
+    aws.rules.get(alice.rule)!.cidrs = ["2001:db8:abcd::/48"];
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-forwarded-for": "2001:db8:ffff::1" })))).toEqual([403, "not-allowed"]);
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-forwarded-for": "2001:db8:abcd:12::1" })))).toEqual([503, "starting"]);
+    stopService(aws, bob);
+    await handler(stoppedEvent(bob));
+    aws.rules.get(bob.rule)!.cidrs = [];
+    expect(kind(await handler(request(bob.host, {}, "/lab", { "x-forwarded-for": "198.51.100.9" })))).toEqual([503, "starting"]);
+  });
+
+  test("a rule that asks for more than a host and an address (a path, a header) is not trusted: 404", async () => {
+    aws.rules.get(alice.rule)!.extraConditions = [{ Field: "http-header", HttpHeaderConfig: { HttpHeaderName: "X-Team", Values: ["data"] } }];
+    expect(kind(await handler(request(alice.host)))).toEqual([404, "not-here"]);
+    nothingStarted();
+  });
+});
+
 describe("a notebook without sign-in at the load balancer", () => {
   const frank = person("frank", 6);
   beforeEach(async () => {
     addNotebook(aws, frank, { signIn: false });
     stopService(aws, frank);
     await handler(stoppedEvent(frank));
+  });
+
+  test("its allowed CIDRs apply with the token too", async () => {
+    const page: any = await handler(request(frank.host, { token: TOKEN }, "/lab", { "x-forwarded-for": "198.51.100.9" }));
+    expect([page.statusCode, page.headers["X-Notebook-Waker"]]).toEqual([403, "not-allowed"]);
+    expect(aws.callsOf("UpdateService")).toEqual([]);
   });
 
   test("wakes only for its own token: none or a wrong one gets 401 and starts nothing", async () => {

@@ -93,6 +93,11 @@ export async function startNotebook(
           `${notebook.service} could not start, the waker says (${waker}): see npm run status, and the service's events in the ECS console`,
         );
       }
+      if (waker === "not-allowed") {
+        throw new SettingsError(
+          `${notebook.service} answers only its allowed_cidrs, and this machine's address is not among them: it was started, but npm run start cannot wait for it from here`,
+        );
+      }
       if (waker ? waker === "ready" : ![502, 503, 504].includes(answer.status)) return;
       last = waker ? `the waker: ${waker}` : `HTTP ${answer.status}`;
     } catch (err) {

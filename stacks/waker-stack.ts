@@ -34,7 +34,19 @@ export class WakerStack extends TerraformStack {
     administratorProvider(this, vars, spec.environment, "notebook-waker");
     // Only looked up: the cluster, the load balancer and its listener the notebooks' rules are on.
     const cluster = new DataAwsEcsCluster(this, "cluster", { clusterName: vars.ecsClusterName.stringValue });
-    const loadBalancer = new DataAwsLb(this, "load_balancer", { arn: vars.loadbalancerArn.stringValue });
+    const loadBalancer = new DataAwsLb(this, "load_balancer", {
+      arn: vars.loadbalancerArn.stringValue,
+      lifecycle: {
+        postcondition: [
+          {
+            // The waker checks a notebook's allowed CIDRs against the last X-Forwarded-For entry.
+            condition: '${self.xff_header_processing_mode == "append"}',
+            errorMessage:
+              "the waker checks each notebook's allowed CIDRs against the address the load balancer appends to X-Forwarded-For: set the load balancer's routing.http.xff_header_processing.mode back to append (its default).",
+          },
+        ],
+      },
+    });
     const listener = new DataAwsLbListener(this, "listener", { loadBalancerArn: loadBalancer.arn, port: vars.listenerPort.numberValue });
     this.waker = new NotebookWaker(this, "waker", {
       name: platformName(spec.environment),

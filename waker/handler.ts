@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from "crypto";
+import { createHash, timingSafeEqual, verify as verifySignature } from "crypto";
+import { BlockList, isIP } from "net";
 import { DescribeServicesCommand, ECSClient, Service, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
   Action,
@@ -42,6 +43,8 @@ export interface WakerConfig {
   readonly environment: string;
   readonly loadBalancers: Array<{ readonly targetGroupArn: string; readonly listenerArns: string[] }>;
   readonly startTimeoutSeconds: number;
+  /** Where the load balancer publishes the keys that sign x-amzn-oidc-data, without the key id; undefined: AWS's address for the rule's region. */
+  readonly signInKeysUrl?: string;
 }
 
 /** The configuration the function's environment gives (WAKER_*). */
@@ -56,7 +59,13 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   }
   if (!project || !environment || !Array.isArray(loadBalancers)) throw new Error("WAKER_PROJECT, WAKER_ENVIRONMENT and WAKER_LOAD_BALANCERS must be set");
   const timeout = Number(env.WAKER_START_TIMEOUT_SECONDS ?? 1200);
-  return { project, environment, loadBalancers, startTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 1200 };
+  return {
+    project,
+    environment,
+    loadBalancers,
+    startTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 1200,
+    signInKeysUrl: env.WAKER_SIGNIN_KEYS_URL || undefined,
+  };
 }
 
 interface Clients {
@@ -73,10 +82,12 @@ function aws(): Clients {
   };
   return clients;
 }
-/** Forgets the clients (tests point them elsewhere between cases). */
+/** Forgets the clients and the sign-in keys (tests point them elsewhere between cases). */
 export function resetClients(): void {
   for (const client of Object.values(clients ?? {})) client.destroy();
   clients = undefined;
+  signInKeys.clear();
+  rulesByHost.clear();
 }
 
 function log(line: string): void {
@@ -144,8 +155,20 @@ async function request(event: any, config: WakerConfig): Promise<Page> {
     if (found === "deleted") return pages.deleted();
     const { rule, tags, service, targetGroupArn } = found;
     const name = service.serviceName ?? "?";
-    // Sign-in at the load balancer came first, or the request carries the notebook's token.
-    if (!signsIn(rule) && !(await tokenMatches(tokenOf(event), tags[TAGS.tokenSecret], tags.Owner, config))) {
+    // The request must have passed what the notebook's own rule asks (any rule on the load
+    // balancer, someone else's too, may forward to the waker): an allowed address, and the
+    // load balancer's signed sign-in for the rule's client, or else the notebook's token.
+    if (!fromAllowedAddress(event, rule)) {
+      log(`${name}: a request from outside the rule's allowed CIDRs: nothing started`);
+      return pages.notAllowed();
+    }
+    if (signsIn(rule)) {
+      const refused = await signInRefusal(event, rule, config);
+      if (refused) {
+        log(`${name}: a request without the rule's signed sign-in (${refused}): nothing started`);
+        return pages.signInNeeded();
+      }
+    } else if (!(await tokenMatches(tokenOf(event), tags[TAGS.tokenSecret], tags.Owner, config))) {
       log(`${name}: a request without its token: nothing started`);
       return pages.tokenNeeded();
     }
@@ -179,21 +202,24 @@ async function request(event: any, config: WakerConfig): Promise<Page> {
 
 /** The hostname asked for, lower case, without port (header names in any case; multi-value headers when the target group has them on). */
 function hostOf(event: any): string | undefined {
-  const single = Object.entries<string>(event.headers ?? {}).find(([name]) => name.toLowerCase() === "host")?.[1];
-  const multi = Object.entries<string[]>(event.multiValueHeaders ?? {}).find(([name]) => name.toLowerCase() === "host")?.[1]?.[0];
-  const raw = single ?? multi;
+  const raw = headerOf(event, "host");
   if (typeof raw !== "string" || raw === "") return undefined;
   return raw.toLowerCase().replace(/:\d+$/, "");
 }
 
 /** A browser opening a page (not a script, not a tab's background polling): Sec-Fetch-Mode navigate, or, without it, a GET that accepts HTML. */
 function opensPage(event: any): boolean {
-  const header = (name: string) =>
-    Object.entries<string>(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1] ??
-    Object.entries<string[]>(event.multiValueHeaders ?? {}).find(([key]) => key.toLowerCase() === name)?.[1]?.[0];
-  const mode = header("sec-fetch-mode");
+  const mode = headerOf(event, "sec-fetch-mode");
   if (mode !== undefined) return mode === "navigate";
-  return (event.httpMethod ?? "GET") === "GET" && /text\/html/.test(header("accept") ?? "");
+  return (event.httpMethod ?? "GET") === "GET" && /text\/html/.test(headerOf(event, "accept") ?? "");
+}
+
+/** A request header (`name` in lower case; the event's names in any case), from single- or multi-value headers: the last value, as the load balancer appends. */
+function headerOf(event: any, name: string): string | undefined {
+  const single = Object.entries<string>(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+  const multi = Object.entries<string[]>(event.multiValueHeaders ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+  const value = single ?? multi?.[multi.length - 1];
+  return typeof value === "string" ? value : undefined;
 }
 
 /** The `token` query parameter, decoded (the load balancer passes it as it came). */
@@ -209,26 +235,13 @@ function tokenOf(event: any): string | undefined {
 
 /** The notebook whose rule routes `host`, once every part of it is one owner's notebook of this project and environment. */
 async function findNotebook(host: string, listenerArns: string[], wakerGroup: string, config: WakerConfig): Promise<Notebook | "foreign" | "deleted"> {
-  // Only a rule that sends its requests to this waker can have sent this one; two such
-  // rules for one host (someone else's rule claiming it) and the waker trusts neither.
-  const matching: Rule[] = [];
-  for (const listenerArn of listenerArns) {
-    let marker: string | undefined;
-    do {
-      const page = await aws().elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
-      for (const r of page.Rules ?? []) {
-        const forward = (r.Actions ?? []).find((a) => a.Type === "forward");
-        if (hostsOf(r).includes(host) && forward && receivingOf(forward).includes(wakerGroup)) matching.push(r);
-      }
-      marker = page.NextMarker;
-    } while (marker);
-  }
-  if (matching.length !== 1) {
-    if (matching.length > 1) log(`${matching.length} rules for one host send requests to the waker: none is trusted`);
+  const rule = await ruleFor(host, listenerArns, wakerGroup);
+  if (!rule?.RuleArn) return "foreign";
+  const unchecked = (rule.Conditions ?? []).filter((c) => !CHECKED_CONDITIONS.includes(c.Field ?? ""));
+  if (unchecked.length > 0) {
+    log(`the rule for this host also asks for ${unchecked.map((c) => c.Field).join(", ")}, which the waker cannot check: not trusted`);
     return "foreign";
   }
-  const rule = matching[0];
-  if (!rule?.RuleArn) return "foreign";
   const tags = await resourceTags(rule.RuleArn);
   const targetGroupArn = tags[TAGS.targetGroup];
   if (!ours(tags, config) || !tags.Owner || !tags[TAGS.cluster] || !tags[TAGS.service] || !targetGroupArn || !tags[TAGS.tokenSecret]) return "foreign";
@@ -241,6 +254,51 @@ async function findNotebook(host: string, listenerArns: string[], wakerGroup: st
   return { rule, tags, service, targetGroupArn };
 }
 
+/** Seconds a host's rule, once found by paging its listeners' rules, is looked up by its ARN alone. */
+const RULE_CACHE_SECONDS = 60;
+const rulesByHost = new Map<string, { ruleArn: string; until: number }>();
+
+/**
+ * The one rule for `host` that sends its requests to this waker. Only such a rule can have
+ * sent this one; two for one host (someone else's rule claiming it) and the waker trusts
+ * neither. A tab left open on a sleeping notebook asks every few seconds: for a minute after
+ * a listener's rules were paged through, the rule found is read again by its ARN alone (and
+ * paged for anew when it no longer matches).
+ */
+async function ruleFor(host: string, listenerArns: string[], wakerGroup: string): Promise<Rule | undefined> {
+  const sendsHere = (r: Rule) => {
+    const forward = (r.Actions ?? []).find((a) => a.Type === "forward");
+    return hostsOf(r).includes(host) && forward !== undefined && receivingOf(forward).includes(wakerGroup);
+  };
+  const cached = rulesByHost.get(host);
+  if (cached && cached.until > Date.now() && listenerArns.includes(listenerOf(cached.ruleArn))) {
+    const [rule] =
+      (
+        await aws()
+          .elb.send(new DescribeRulesCommand({ RuleArns: [cached.ruleArn] }))
+          .catch(() => ({ Rules: [] }))
+      ).Rules ?? [];
+    if (rule && sendsHere(rule)) return rule;
+  }
+  rulesByHost.delete(host);
+  const matching: Rule[] = [];
+  for (const listenerArn of listenerArns) {
+    let marker: string | undefined;
+    do {
+      const page = await aws().elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
+      matching.push(...(page.Rules ?? []).filter(sendsHere));
+      marker = page.NextMarker;
+    } while (marker);
+  }
+  if (matching.length !== 1) {
+    if (matching.length > 1) log(`${matching.length} rules for one host send requests to the waker: none is trusted`);
+    return undefined;
+  }
+  if (rulesByHost.size >= 1000) rulesByHost.clear();
+  if (matching[0].RuleArn) rulesByHost.set(host, { ruleArn: matching[0].RuleArn, until: Date.now() + RULE_CACHE_SECONDS * 1000 });
+  return matching[0];
+}
+
 function hostsOf(rule: Rule): string[] {
   return (rule.Conditions ?? [])
     .filter((c) => c.Field === "host-header")
@@ -249,6 +307,108 @@ function hostsOf(rule: Rule): string[] {
 }
 
 const signsIn = (rule: Rule) => (rule.Actions ?? []).some((a) => a.Type === "authenticate-cognito" || a.Type === "authenticate-oidc");
+
+// --- who may wake it -----------------------------------------------------------------------
+
+/** The conditions of a notebook's rule the waker checks itself (the host in findNotebook, the address in fromAllowedAddress); a rule with any other is not trusted. */
+const CHECKED_CONDITIONS = ["host-header", "source-ip"];
+
+/**
+ * The client's address is inside the rule's source-ip CIDRs, when it has any. The load
+ * balancer appends the address it saw to X-Forwarded-For (its default "append" mode), so the
+ * last entry is the one a client cannot choose.
+ */
+function fromAllowedAddress(event: any, rule: Rule): boolean {
+  const cidrs = (rule.Conditions ?? []).filter((c) => c.Field === "source-ip").flatMap((c) => [...(c.SourceIpConfig?.Values ?? []), ...(c.Values ?? [])]);
+  if (cidrs.length === 0) return true;
+  const address = (headerOf(event, "x-forwarded-for") ?? "").split(",").pop()!.trim();
+  if (isIP(address) === 0) return false;
+  const allowed = new BlockList();
+  for (const cidr of cidrs) {
+    const [network, bits] = cidr.split("/");
+    const family = isIP(network);
+    if (family === 0) continue;
+    allowed.addSubnet(network, Number(bits ?? (family === 6 ? 128 : 32)), family === 6 ? "ipv6" : "ipv4");
+  }
+  return allowed.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+}
+
+/** The sign-in a rule asks for: its client, and for OIDC its issuer (a Cognito app client's id is AWS's, unique). */
+function signInOf(rule: Rule): { client: string; issuer?: string } | undefined {
+  for (const action of rule.Actions ?? []) {
+    if (action.Type === "authenticate-oidc" && action.AuthenticateOidcConfig?.ClientId)
+      return { client: action.AuthenticateOidcConfig.ClientId, issuer: action.AuthenticateOidcConfig.Issuer };
+    if (action.Type === "authenticate-cognito" && action.AuthenticateCognitoConfig?.UserPoolClientId)
+      return { client: action.AuthenticateCognitoConfig.UserPoolClientId };
+  }
+  return undefined;
+}
+
+/** Seconds a sign-in's `exp` may be past (clocks differ). */
+const CLOCK_SKEW_SECONDS = 60;
+/** The load balancer's public keys by key id (PEM), and those being fetched. */
+const signInKeys = new Map<string, Promise<string | undefined>>();
+
+/**
+ * Why the request did not pass the rule's sign-in, or undefined when it did. The load balancer
+ * signs in and hands the target x-amzn-oidc-data: a JWT (ES256) whose header names the load
+ * balancer (`signer`), the app client (`client`), the issuer and the expiry, signed with a key
+ * it publishes at https://public-keys.auth.elb.<region>.amazonaws.com/<kid>. Someone else's
+ * rule may forward to the waker too, with its own sign-in or none, and a client may send any
+ * header: only a signature by this load balancer, for this rule's client, counts.
+ */
+async function signInRefusal(event: any, rule: Rule, config: WakerConfig): Promise<string | undefined> {
+  const jwt = headerOf(event, "x-amzn-oidc-data");
+  if (!jwt) return "none";
+  const parts = jwt.split(".");
+  if (parts.length !== 3) return "not a JWT";
+  let header: any;
+  let payload: any;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
+    payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+  } catch {
+    return "not a JWT";
+  }
+  if (header?.alg !== "ES256") return "not signed with ES256";
+  const expected = signInOf(rule);
+  const ruleArn = rule.RuleArn ?? "";
+  if (header.signer !== loadBalancerOf(ruleArn)) return "signed by another load balancer";
+  if (!expected || header.client !== expected.client) return "signed in for another client";
+  if (expected.issuer !== undefined && (header.iss ?? payload?.iss) !== expected.issuer) return "signed in with another issuer";
+  const exp = header.exp ?? payload?.exp;
+  if (typeof exp !== "number" || exp + CLOCK_SKEW_SECONDS < Date.now() / 1000) return "expired";
+  if (typeof header.kid !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(header.kid))
+    return "a key id that is not the load balancer's";
+  const base = config.signInKeysUrl ?? `https://public-keys.auth.elb.${ruleArn.split(":")[3]}.amazonaws.com`;
+  const key = await signInKey(`${base.replace(/\/$/, "")}/${header.kid}`);
+  if (!key) return "a key the load balancer does not publish";
+  const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+  try {
+    return verifySignature("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, Buffer.from(parts[2], "base64url")) ? undefined : "a bad signature";
+  } catch {
+    return "a bad signature";
+  }
+}
+
+/** The PEM at `url` (cached; a failed fetch is not). */
+function signInKey(url: string): Promise<string | undefined> {
+  let key = signInKeys.get(url);
+  if (!key) {
+    if (signInKeys.size >= 16) signInKeys.clear();
+    key = fetch(url, { signal: AbortSignal.timeout(5000) })
+      .then(async (answer) => {
+        const pem = answer.ok ? await answer.text() : "";
+        return pem.includes("BEGIN PUBLIC KEY") ? pem : undefined;
+      })
+      .catch(() => undefined);
+    void key.then((pem) => {
+      if (!pem) signInKeys.delete(url);
+    });
+    signInKeys.set(url, key);
+  }
+  return key;
+}
 
 async function resourceTags(arn: string): Promise<Tags> {
   const answer = await aws().elb.send(new DescribeTagsCommand({ ResourceArns: [arn] }));
@@ -338,6 +498,11 @@ function receivingOf(action: Action): string[] {
 /** `arn:...:listener-rule/app/<lb>/<id>/<listener>/<rule>` => `arn:...:listener/app/<lb>/<id>/<listener>`. */
 export function listenerOf(ruleArn: string): string {
   return ruleArn.replace(":listener-rule/", ":listener/").replace(/\/[^/]+$/, "");
+}
+
+/** `arn:...:listener-rule/app/<lb>/<id>/<listener>/<rule>` => `arn:...:loadbalancer/app/<lb>/<id>`. */
+export function loadBalancerOf(ruleArn: string): string {
+  return ruleArn.replace(":listener-rule/", ":loadbalancer/").replace(/(\/[^/]+){2}$/, "");
 }
 
 /**

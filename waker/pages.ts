@@ -15,6 +15,7 @@ const REASONS: Record<number, string> = {
   200: "OK",
   400: "Bad Request",
   401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   502: "Bad Gateway",
   503: "Service Unavailable",
@@ -25,7 +26,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** What a page says, in its `X-Notebook-Waker` header: `npm run start` reads it while it waits. */
-export type PageKind = "starting" | "asleep" | "ready" | "failed" | "token" | "not-here" | "deleted" | "unavailable";
+export type PageKind = "starting" | "asleep" | "ready" | "failed" | "token" | "sign-in" | "not-allowed" | "not-here" | "deleted" | "unavailable";
 export const KIND_HEADER = "X-Notebook-Waker";
 
 /** A page: `title`, paragraphs of plain text (escaped here), and a reload after `refreshSeconds` when given. */
@@ -73,6 +74,14 @@ export const pages = {
   tokenNeeded: () =>
     page("token", 401, "Open your notebook with its token", [
       "This notebook is stopped, and only its own address with the token starts it: the one npm run url prints.",
+    ]),
+  signInNeeded: () =>
+    page("sign-in", 403, "Sign in through your notebook's address", [
+      "This request did not come through the notebook's own sign-in, so it does not start the notebook. Open the notebook's address in a browser and sign in.",
+    ]),
+  notAllowed: () =>
+    page("not-allowed", 403, "Not from this network", [
+      "This notebook answers only the networks its owner allowed (allowed_cidrs). Connect from one of them, for example through your VPN.",
     ]),
   notHere: () =>
     page("not-here", 404, "No notebook here", ["There is no notebook of this environment at this address. Check the address, or deploy your notebook."]),

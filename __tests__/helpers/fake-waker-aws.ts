@@ -39,7 +39,10 @@ export interface FakeRule {
   RuleArn: string;
   listenerArn: string;
   host: string;
+  /** Its source-ip condition (none when empty). */
   cidrs: string[];
+  /** Conditions besides host and source address, as DescribeRules gives them. */
+  extraConditions?: Array<Record<string, unknown>>;
   Actions: FakeAction[];
   tags: Tags;
 }
@@ -290,7 +293,8 @@ function ruleShape(r: FakeRule): Record<string, unknown> {
     IsDefault: "false",
     Conditions: [
       { Field: "host-header", Values: [r.host], HostHeaderConfig: { Values: [r.host] } },
-      { Field: "source-ip", SourceIpConfig: { Values: r.cidrs } },
+      ...(r.cidrs.length > 0 ? [{ Field: "source-ip", SourceIpConfig: { Values: r.cidrs } }] : []),
+      ...(r.extraConditions ?? []),
     ],
     Actions: r.Actions.map((a) => {
       const { ClientSecret: _secret, UseExistingClientSecret: _keep, ...oidc } = (a.AuthenticateOidcConfig ?? {}) as Record<string, unknown>;

@@ -125,6 +125,9 @@ export class NotebookLoadBalancer extends Construct {
       securityGroups: props.securityGroupIds,
       idleTimeout: props.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
       dropInvalidHeaderFields: true,
+      // The default, said: the client's address is appended to X-Forwarded-For, where the
+      // waker checks a notebook's allowed CIDRs (a client's own entries come before it).
+      xffHeaderProcessingMode: "append",
       // The provider sends bucket and prefix only when enabled.
       accessLogs: { bucket, prefix: props.accessLogsPrefix ?? "", enabled: this.accessLogsEnabled },
       // Notebooks' target groups carry the same tag: placement counts them per load balancer.

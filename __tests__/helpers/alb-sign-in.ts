@@ -1,0 +1,67 @@
+import { generateKeyPairSync, KeyObject, randomUUID, sign } from "crypto";
+import * as http from "http";
+import * as net from "net";
+
+/**
+ * The sign-in of an Application Load Balancer, as its targets see it: after an
+ * authenticate-oidc or authenticate-cognito action it hands them x-amzn-oidc-data, a JWT
+ * (ES256) whose header names the load balancer (signer), the app client, the issuer and the
+ * expiry, and publishes the public key at <keys URL>/<kid> (PEM). This stand-in holds its own
+ * P-256 key, signs such tokens, and serves the key on 127.0.0.1, counting the fetches.
+ */
+export class FakeAlbSignIn {
+  readonly kid = randomUUID();
+  private readonly keys = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  /** Key ids fetched, in order. */
+  readonly fetches: string[] = [];
+  private server?: http.Server;
+  port = 0;
+
+  async start(): Promise<this> {
+    const pem = this.keys.publicKey.export({ type: "spki", format: "pem" }).toString();
+    this.server = http.createServer((req, res) => {
+      const kid = decodeURIComponent((req.url ?? "").replace(/^\//, ""));
+      this.fetches.push(kid);
+      if (kid === this.kid) {
+        res.writeHead(200, { "content-type": "application/x-pem-file" });
+        res.end(pem);
+      } else {
+        res.writeHead(404, { "content-type": "text/plain" });
+        res.end("NoSuchKey");
+      }
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server!.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Where the keys are: the waker's WAKER_SIGNIN_KEYS_URL. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * x-amzn-oidc-data for a user signed in at `signer` through `client` of `issuer`, valid for
+   * two minutes unless `header` says otherwise; `key` signs instead of the load balancer's.
+   */
+  token(
+    fields: { signer: string; client: string; issuer: string; email?: string },
+    options: { header?: Record<string, unknown>; key?: KeyObject } = {},
+  ): string {
+    const exp = Math.floor(Date.now() / 1000) + 120;
+    const header = { alg: "ES256", kid: this.kid, signer: fields.signer, iss: fields.issuer, client: fields.client, exp, ...options.header };
+    const payload = { sub: "a1b2c3", email: fields.email ?? "alice@example.com", exp, iss: fields.issuer };
+    // The load balancer's base64url keeps its "=" padding.
+    const encode = (data: Buffer) => data.toString("base64url").padEnd(Math.ceil(data.toString("base64url").length / 4) * 4, "=");
+    const signed = `${encode(Buffer.from(JSON.stringify(header)))}.${encode(Buffer.from(JSON.stringify(payload)))}`;
+    const signature = sign("sha256", Buffer.from(signed), { key: options.key ?? this.keys.privateKey, dsaEncoding: "ieee-p1363" });
+    return `${signed}.${encode(signature)}`;
+  }
+}
+
+/** Another P-256 key: what someone without the load balancer's key signs with. */
+export const otherKey = (): KeyObject => generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
