@@ -1,4 +1,5 @@
-import { describeSize, formatPrice, hourlyPrice, NotebookSize, readPrices, sizeOf } from "../scripts/cost";
+import * as fs from "fs";
+import { describeSize, formatPrice, hourlyPrice, NotebookSize, PRICES_FILE, readPrices, sizeOf } from "../scripts/cost";
 import { formatTable, formatTotals, StackStatus } from "../scripts/status";
 import { INSTANCE_TYPES } from "../modules/accelerators/instance-types";
 
@@ -55,6 +56,16 @@ test("Fargate on demand: vCPUs × the vCPU-hour price + GiB × the GB-hour price
   expect(describeSize(sizeOf(state({ cpu: 512, memory: 1024 }))!)).toBe("0.5 vCPU 1 GiB");
 });
 
+test("each region at its own prices: the region of the notebook's cluster picks them", () => {
+  const in_ = (region: string, arm = false) => price(state({ cpu: 1024, memory: 4096, arm, cluster: `arn:aws:ecs:${region}:111122223333:cluster/x` }));
+  // 1 × 0.04656 + 4 × 0.00511 = 0.067
+  expect(in_("eu-central-1")).toBe("$0.0670");
+  // 1 × 0.05056 + 4 × 0.00553 = 0.07268
+  expect(in_("ap-southeast-1")).toBe("$0.0727");
+  // 1 × 0.0696 + 4 × 0.0076 = 0.1; ARM: 1 × 0.0557 + 4 × 0.00612 = 0.08018
+  expect([in_("sa-east-1"), in_("sa-east-1", true)]).toEqual(["$0.1000", "$0.0802"]);
+});
+
 test("Fargate Spot: the on-demand price less the estimated 70 %, marked as an estimate", () => {
   // (2 × 0.04048 + 8 × 0.004445) × 0.3 = 0.11652 × 0.3 = 0.034956
   const s = state({ cpu: 2048, memory: 8192, providers: ["FARGATE_SPOT"] });
@@ -75,6 +86,10 @@ test("an accelerated notebook: its instance's price, times its share of the inst
 test("a type or region the prices file lacks: 'price unknown', never a figure", () => {
   expect(price(state({ cpu: 8192, memory: 29440, providers: ["jupyter-gpu-a1b2c3-g6-2xlarge"] }))).toBe("price unknown (g6.2xlarge in us-east-1)");
   expect(price(state({ cpu: 1024, memory: 4096, cluster: "arn:aws:ecs:ap-south-2:111122223333:cluster/x" }))).toBe("price unknown (Fargate in ap-south-2)");
+  // A region known for x86 only: an ARM notebook there has no figure.
+  expect(price(state({ cpu: 1024, memory: 4096, arm: true, cluster: "arn:aws:ecs:eu-west-2:111122223333:cluster/x" }))).toBe(
+    "price unknown (Fargate arm64 in eu-west-2)",
+  );
   expect(price(state({ cpu: 4096, memory: 14592, providers: ["jupyter-gpu-a1b2c3-g6-xlarge"], cluster: "arn:aws:ecs:eu-west-1:111122223333:cluster/x" }))).toBe(
     "price unknown (g6.xlarge in eu-west-1)",
   );
@@ -111,5 +126,18 @@ test("scripts/prices.json says where its figures come from and when, and prices 
     expect(region).toMatch(/^[a-z]{2}(-[a-z]+)+-\d$/);
     for (const [type, perHour] of Object.entries(types)) expect([type, type in INSTANCE_TYPES, perHour > 0]).toEqual([type, true, true]);
   }
-  for (const rates of Object.values(prices.fargate.regions)) expect(Object.keys(rates).sort()).toEqual(["arm64", "x86_64"]);
+  for (const [region, rates] of Object.entries(prices.fargate.regions)) {
+    expect(region).toMatch(/^[a-z]{2}(-[a-z]+)+-\d$/);
+    // Each region: x86 at least, ARM where a source gave it, where its figures come from, and nothing else.
+    expect(Object.keys(rates).filter((k) => !["x86_64", "arm64", "source"].includes(k))).toEqual([]);
+    expect(rates.x86_64).toBeDefined();
+    for (const r of [rates.x86_64, rates.arm64].filter((r) => r !== undefined)) {
+      // Plausible figures: cents per vCPU-hour, a tenth of that or less per GB-hour.
+      expect([r!.vcpuHour > 0.02 && r!.vcpuHour < 0.1, r!.gbHour > 0.002 && r!.gbHour < r!.vcpuHour / 5]).toEqual([true, true]);
+    }
+    expect(rates.source.length).toBeGreaterThan(20);
+  }
+  // One line per region: updating a region's prices is a one-line change.
+  const lines = fs.readFileSync(PRICES_FILE, "utf8").split("\n");
+  for (const region of Object.keys(prices.fargate.regions)) expect(lines.filter((l) => l.trimStart().startsWith(`"${region}": { "x86_64"`))).toHaveLength(1);
 });

@@ -96,9 +96,9 @@ describe("npm run status", () => {
   test("a running notebook", async () => {
     fs.writeFileSync(stateFile, JSON.stringify(deployedState()));
     answer = { desiredCount: 1, runningCount: 1 };
-    // 1 vCPU and 4 GiB on demand in eu-west-1, whose Fargate prices the file does not have
+    // 1 vCPU and 4 GiB on demand in eu-west-1: 1 × 0.04048 + 4 × 0.004445
     expect((await runStatus([], ecsEnv())).stdout).toMatch(
-      new RegExp(`\\nnotebook\\s+${user}\\s+running\\s+1 vCPU 4 GiB\\s+price unknown \\(Fargate in eu-west-1\\)\\s+jupyter-ab12cd34`),
+      new RegExp(`\\nnotebook\\s+${user}\\s+running\\s+1 vCPU 4 GiB\\s+\\$0\\.0583\\s+jupyter-ab12cd34`),
     );
   });
 
@@ -117,7 +117,7 @@ describe("npm run status", () => {
     const before = ecs.requests.length;
     const result = await runStatus(["--offline"], ecsEnv());
     expect(result.stdout).toMatch(
-      new RegExp(`\\nnotebook\\s+${user}\\s+desired 1 \\(from state\\)\\s+1 vCPU 4 GiB\\s+price unknown \\(Fargate in eu-west-1\\)\\s+jupyter-ab12cd34`),
+      new RegExp(`\\nnotebook\\s+${user}\\s+desired 1 \\(from state\\)\\s+1 vCPU 4 GiB\\s+\\$0\\.0583\\s+jupyter-ab12cd34`),
     );
     expect(ecs.requests.length).toBe(before);
   });

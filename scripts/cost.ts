@@ -9,9 +9,20 @@ import { managedAttributes, TerraformState } from "./state";
  * file does not have is "unknown", never guessed.
  */
 
+export interface FargateRates {
+  vcpuHour: number;
+  gbHour: number;
+}
+
 export interface Prices {
   date: string;
-  fargate: { source: string; spotDiscountEstimate: number; spotNote: string; regions: Record<string, Record<string, { vcpuHour: number; gbHour: number }>> };
+  fargate: {
+    source: string;
+    spotDiscountEstimate: number;
+    spotNote: string;
+    /** Per region, one line each: its rates by CPU architecture, and where they come from. */
+    regions: Record<string, { x86_64?: FargateRates; arm64?: FargateRates; source: string }>;
+  };
   instances: { source: string; regions: Record<string, Record<string, number>> };
 }
 
@@ -95,8 +106,10 @@ export function hourlyPrice(size: NotebookSize, prices: Prices): HourlyPrice {
     const share = Math.min(1, size.vcpu / INSTANCE_TYPES[size.instanceType!].vcpus);
     return { perHour: price * share, estimate: false };
   }
-  const rates = prices.fargate.regions[region]?.[size.architecture];
-  if (!rates) return { estimate: false, unknown: `price unknown (Fargate in ${region})` };
+  const known = prices.fargate.regions[region];
+  if (!known) return { estimate: false, unknown: `price unknown (Fargate in ${region})` };
+  const rates = size.architecture === "arm64" || size.architecture === "x86_64" ? known[size.architecture] : undefined;
+  if (!rates) return { estimate: false, unknown: `price unknown (Fargate ${size.architecture} in ${region})` };
   const onDemand = size.vcpu * rates.vcpuHour + size.memoryGib * rates.gbHour;
   if (size.capacity === "fargate-spot") return { perHour: onDemand * (1 - prices.fargate.spotDiscountEstimate), estimate: true };
   return { perHour: onDemand, estimate: false };
