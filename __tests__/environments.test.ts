@@ -311,9 +311,16 @@ describe("team roll-out", () => {
       /sets waker with platform: true; platform-dev has its own waker: remove waker$/,
     );
     expect(errorOf(() => settingsWith({ dev: { ...DEV, waker: true, maxNotebooks: 100 } }))).toMatch(
-      /has maxNotebooks 100 with waker: the waker takes one of the load balancer's 100 target groups; use at most 99$/,
+      /has maxNotebooks 100 with waker: the waker takes one of each load balancer's 100 target groups; use at most 99$/,
     );
     expect(wakerStackSpecs(settingsWith({ dev: { ...DEV, waker: true, maxNotebooks: 99 }, qa: DEV })).map((s) => s.stackId)).toEqual(["waker-dev"]);
+  });
+
+  test("a platform's waker takes a target group too: maxNotebooks 100 (allowed before the waker) stops at the settings, saying how to move on", () => {
+    expect(errorOf(() => settingsWith({ dev: { ...DEV, platform: true, maxNotebooks: 100 } }))).toMatch(
+      /has maxNotebooks 100 with platform: true: the waker of platform-dev takes one of each load balancer's 100 target groups; use at most 99 \(before the waker a platform allowed 100: where a load balancer already holds 100 notebooks, destroy one of them before deploying platform-dev, and raise loadBalancers to make room for it\)$/,
+    );
+    expect(platformStackSpecs(settingsWith({ dev: { ...DEV, platform: true, maxNotebooks: 99 } })).map((s) => s.stackId)).toEqual(["platform-dev"]);
   });
 
   test("an environment with a platform has a platform-<env> stack whose state sits next to its notebooks' states, and its notebooks read it", () => {

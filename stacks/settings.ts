@@ -362,11 +362,15 @@ function readEnvironments(value: unknown, source: string, projectDir: string): E
     if (waker && platform) {
       throw new SettingsError(`${where} sets waker with platform: true; platform-${name} has its own waker: remove waker`);
     }
-    if (waker && maxNotebooks > MAX_TARGET_GROUPS_PER_LOAD_BALANCER - 1) {
+    if ((waker || platform) && maxNotebooks > MAX_TARGET_GROUPS_PER_LOAD_BALANCER - 1) {
+      // Before the waker, a platform's load balancer held 100 notebooks: such a cdktf.json stops here, saying how to move on.
       throw new SettingsError(
-        `${where} has maxNotebooks ${maxNotebooks} with waker: the waker takes one of the load balancer's ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups; use at most ${
-          MAX_TARGET_GROUPS_PER_LOAD_BALANCER - 1
-        }`,
+        `${where} has maxNotebooks ${maxNotebooks} with ${waker ? "waker" : "platform: true"}: the waker${
+          waker ? "" : ` of platform-${name}`
+        } takes one of each load balancer's ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} target groups; use at most ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER - 1}` +
+          (platform
+            ? ` (before the waker a platform allowed ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER}: where a load balancer already holds ${MAX_TARGET_GROUPS_PER_LOAD_BALANCER} notebooks, destroy one of them before deploying platform-${name}, and raise loadBalancers to make room for it)`
+            : ""),
       );
     }
     const teamFile = fields.teamFile;
