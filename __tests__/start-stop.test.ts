@@ -5,6 +5,7 @@ import { deployedNotebook, startNotebook, stopNotebook } from "../scripts/start-
 import { localStatePath } from "../stacks/stack-specs";
 import { Page, pages } from "../waker/pages";
 import { ECS_UPDATE_SERVICE, recordingServer } from "./helpers/notebook-image";
+import { FakeWakerAws } from "./helpers/fake-waker-aws";
 
 // `npm run start` and `npm run stop` against stand-ins: ECS (records UpdateService) and the
 // notebook behind its load balancer (answers /api with 503 until it "started").
@@ -15,7 +16,11 @@ const stateFile = localStatePath(root, user);
 const CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/data-science";
 const TOKEN = "a-long-enough-token-1234";
 
-function deployedState(notebookUrl: string) {
+const TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/jupyter-ab12cd34/0123456789abcdef";
+
+/** The state of a deployed notebook: its service, target group and listener rule (signing in first when `signIn`). */
+function deployedState(notebookUrl: string, signIn = false) {
+  const forward = { type: "forward", order: signIn ? 2 : 1, target_group_arn: TARGET_GROUP };
   return {
     version: 4,
     outputs: { url: { value: `${notebookUrl}?token=${TOKEN}`, sensitive: true }, notebook_url: { value: notebookUrl } },
@@ -25,6 +30,13 @@ function deployedState(notebookUrl: string) {
         type: "aws_ecs_service",
         name: "notebook_service",
         instances: [{ attributes: { name: "jupyter-ab12cd34", cluster: CLUSTER, desired_count: 1 } }],
+      },
+      { mode: "managed", type: "aws_lb_target_group", name: "notebook_target_group", instances: [{ attributes: { arn: TARGET_GROUP } }] },
+      {
+        mode: "managed",
+        type: "aws_lb_listener_rule",
+        name: "notebook_listener_rule",
+        instances: [{ attributes: { action: signIn ? [{ type: "authenticate-oidc", order: 1 }, forward] : [forward] } }],
       },
     ],
   };
@@ -125,6 +137,54 @@ describe("npm run start / stop", () => {
     await expect(startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20 })).rejects.toThrow(
       /^jupyter-ab12cd34 answers only its allowed_cidrs, and this machine's address is not among them/,
     );
+  });
+
+  test("with sign-in at the load balancer (which redirects every request without its cookie): waits until its target is healthy", async () => {
+    const elb = await new FakeWakerAws().start();
+    process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = elb.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2;
+    try {
+      fs.writeFileSync(stateFile, JSON.stringify(deployedState(`http://127.0.0.1:${notebook.port}/`, true)));
+      const before = notebook.requests.length;
+      // The notebook's rule (the stand-in calls a target group no rule uses "unused").
+      elb.rules.set("rule", {
+        RuleArn: "rule",
+        listenerArn: "listener",
+        host: "jupyter-ab12cd34.nb.example.com",
+        cidrs: [],
+        Actions: [{ Type: "forward", Order: 2, TargetGroupArn: TARGET_GROUP }],
+        tags: {},
+      });
+      elb.health.set(TARGET_GROUP, []);
+      const progress: string[] = [];
+      await startNotebook(deployedNotebook("notebook", root, env()), {
+        pollMs: 20,
+        timeoutMs: 10_000,
+        progress: (line) => {
+          progress.push(line);
+          // The target registers, then passes its health checks.
+          if (progress.length === 2) elb.health.set(TARGET_GROUP, ["initial"]);
+          if (progress.length === 4) elb.health.set(TARGET_GROUP, ["healthy"]);
+        },
+      });
+      expect(updates().pop()).toEqual({ cluster: CLUSTER, service: "jupyter-ab12cd34", desiredCount: 1 });
+      expect(progress).toEqual([
+        "waiting for the load balancer's health check of jupyter-ab12cd34 (no target yet)",
+        "waiting for the load balancer's health check of jupyter-ab12cd34 (no target yet)",
+        "waiting for the load balancer's health check of jupyter-ab12cd34 (its target: initial)",
+        "waiting for the load balancer's health check of jupyter-ab12cd34 (its target: initial)",
+      ]);
+      expect(elb.callsOf("DescribeTargetHealth").map((c) => c.params.TargetGroupArn)).toEqual(Array(5).fill(TARGET_GROUP));
+      // Not one request through the load balancer: its sign-in redirect would have ended the wait.
+      expect(notebook.requests.length).toBe(before);
+      // Never healthy: it stops after the time limit, saying where to look.
+      elb.health.set(TARGET_GROUP, ["unhealthy"]);
+      await expect(startNotebook(deployedNotebook("notebook", root, env()), { pollMs: 20, timeoutMs: 100 })).rejects.toThrow(
+        /^jupyter-ab12cd34 was not healthy within 0 s \(last: its target: unhealthy\): see npm run status/,
+      );
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2;
+      await elb.stop();
+    }
   });
 
   test("fails when the notebook does not answer in time, saying where to look", async () => {

@@ -1,4 +1,5 @@
 import { ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as path from "path";
 import { SettingsError } from "../stacks/settings";
 import { NotebookStackSpec } from "../stacks/stack-specs";
@@ -25,6 +26,10 @@ export interface DeployedNotebook {
   readonly notebookUrl: string;
   /** With the token (sensitive). */
   readonly url: string;
+  /** Its target group's ARN, when the state has it. */
+  readonly targetGroupArn?: string;
+  /** Whether its listener rule signs in at the load balancer (Cognito or OIDC) before Jupyter. */
+  readonly signsIn: boolean;
 }
 
 /** The deployed notebook of a stack the caller may use, from its state. */
@@ -37,7 +42,18 @@ export function deployedNotebook(stackId: string, projectDir: string, env: Recor
   if (!service || typeof url !== "string" || typeof notebookUrl !== "string") {
     throw new SettingsError(`${spec.id} of ${spec.user} is not deployed: deploy it first (npx cdktf deploy ${spec.id} --var-file=vars.tfvars)`);
   }
-  return { spec, cluster: String(service.cluster), service: String(service.name), notebookUrl, url };
+  const rule = managedAttributes(state, "aws_lb_listener_rule");
+  const actions = (rule?.action as Array<{ type?: string }> | undefined) ?? [];
+  const targetGroup = managedAttributes(state, "aws_lb_target_group")?.arn;
+  return {
+    spec,
+    cluster: String(service.cluster),
+    service: String(service.name),
+    notebookUrl,
+    url,
+    ...(typeof targetGroup === "string" && targetGroup ? { targetGroupArn: targetGroup } : {}),
+    signsIn: actions.some((a) => a.type === "authenticate-cognito" || a.type === "authenticate-oidc"),
+  };
 }
 
 async function setDesiredCount(notebook: DeployedNotebook, desiredCount: number): Promise<void> {
@@ -68,7 +84,8 @@ const WAKER_HEADER = "x-notebook-waker";
 
 /**
  * Starts the notebook (desired count 1) and waits until it answers through the load balancer:
- * `/api` answers anything but 502/503/504 (a redirect to sign-in counts: the notebook is up).
+ * `/api` answers anything but 502/503/504. With sign-in at the load balancer, until its
+ * target is healthy (waitUntilHealthy).
  * On a platform stack a sleeping notebook's URL reaches the waker first: its pages say what
  * they are (a header); the wait goes on until it says "ready", and ends with its reason when
  * it says the start failed. The token goes along, which a notebook without sign-in at the
@@ -80,6 +97,7 @@ export async function startNotebook(
 ): Promise<void> {
   await setDesiredCount(notebook, 1);
   const deadline = Date.now() + (options.timeoutMs ?? START_TIMEOUT_MS);
+  if (notebook.signsIn && notebook.targetGroupArn) return waitUntilHealthy(notebook, notebook.targetGroupArn, deadline, options);
   const api = new URL("api", notebook.notebookUrl).toString();
   const token = new URL(notebook.url).searchParams.get("token");
   const request = token ? `${api}?token=${encodeURIComponent(token)}` : api;
@@ -113,6 +131,46 @@ export async function startNotebook(
     }
     options.progress?.(`waiting for ${api} (${last})`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? POLL_MS));
+  }
+}
+
+/**
+ * With sign-in at the load balancer, every request without a sign-in cookie gets the same
+ * redirect to the sign-in page, started or not: the wait asks the load balancer whether the
+ * notebook's target is healthy instead (the caller may read its own target group's health).
+ * Opened then, a URL a waker still holds reaches Jupyter after its "ready" page.
+ */
+async function waitUntilHealthy(
+  notebook: DeployedNotebook,
+  targetGroupArn: string,
+  deadline: number,
+  options: { timeoutMs?: number; pollMs?: number; progress?: (line: string) => void },
+): Promise<void> {
+  const elb = new ElasticLoadBalancingV2Client({ region: targetGroupArn.split(":")[3], maxAttempts: 3 });
+  let last = "no answer yet";
+  try {
+    for (;;) {
+      try {
+        const states = ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map(
+          (t) => t.TargetHealth?.State ?? "unknown",
+        );
+        if (states.includes("healthy")) return;
+        last = states.length > 0 ? `its target: ${states.join(", ")}` : "no target yet";
+      } catch (err) {
+        last = (err as Error).message.split("\n")[0];
+      }
+      if (Date.now() > deadline) {
+        throw new SettingsError(
+          `${notebook.service} was not healthy within ${Math.round(
+            (options.timeoutMs ?? START_TIMEOUT_MS) / 1000,
+          )} s (last: ${last}): see npm run status, and the service's events in the ECS console`,
+        );
+      }
+      options.progress?.(`waiting for the load balancer's health check of ${notebook.service} (${last})`);
+      await new Promise((r) => setTimeout(r, options.pollMs ?? POLL_MS));
+    }
+  } finally {
+    elb.destroy();
   }
 }
 
