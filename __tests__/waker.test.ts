@@ -1,4 +1,4 @@
-import { handler, resetClients, TAGS } from "../waker/handler";
+import { cognitoUserInfo, handler, resetClients, TAGS } from "../waker/handler";
 import { WAKER_TAGS } from "../modules/waker/tags";
 import { FakeAction, FakeWakerAws, Tags } from "./helpers/fake-waker-aws";
 import {
@@ -28,6 +28,8 @@ const LB = `app/nb-dev-0/0123456789abcdef`;
 const LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/${LB}/fedcba9876543210`;
 const SIGNER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/${LB}`;
 const ISSUER = "https://id.example.com";
+/** Alice's access token from the notebooks' sign-in provider (its user-info endpoint says: alice-sub). */
+const ACCESS_TOKEN = "alice-access-token";
 /** Inside the rules' allowed CIDR (203.0.113.0/24). */
 const CLIENT_ADDRESS = "203.0.113.7";
 const WAKER_GROUP = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/nb-dev-0/1111111111111111`;
@@ -86,7 +88,7 @@ function addNotebook(aws: FakeWakerAws, p: Person, options: { signIn?: boolean; 
         Issuer: ISSUER,
         AuthorizationEndpoint: "https://id.example.com/authorize",
         TokenEndpoint: "https://id.example.com/token",
-        UserInfoEndpoint: "https://id.example.com/userinfo",
+        UserInfoEndpoint: signIn.userInfoUrl,
         ClientId: "notebooks",
         ClientSecret: OIDC_SECRET,
         OnUnauthenticatedRequest: "authenticate",
@@ -143,6 +145,7 @@ const request = (host: string, query: Record<string, string> = {}, path = "/lab"
       "sec-fetch-mode": "navigate",
       "x-forwarded-for": CLIENT_ADDRESS,
       "x-amzn-oidc-data": signedIn(),
+      "x-amzn-oidc-accesstoken": ACCESS_TOKEN,
       ...headers,
     }).filter(([, value]) => value !== undefined),
   ),
@@ -168,7 +171,8 @@ beforeEach(async () => {
   aws = await new FakeWakerAws().start();
   signIn = await new FakeAlbSignIn().start();
   saved = { ...process.env };
-  Object.assign(process.env, aws.env, ENV, { WAKER_SIGNIN_KEYS_URL: signIn.url });
+  signIn.users.set(ACCESS_TOKEN, "alice-sub");
+  Object.assign(process.env, aws.env, ENV, { WAKER_SIGNIN_KEYS_URL: signIn.url, WAKER_COGNITO_USERINFO_URL: signIn.userInfoUrl });
   resetClients();
   logged = [];
   jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => void logged.push(args.join(" ")));
@@ -333,6 +337,7 @@ describe("a request for a stopped notebook's URL", () => {
       Accept: "text/html",
       "X-Forwarded-For": event.headers["x-forwarded-for"],
       "X-Amzn-Oidc-Data": event.headers["x-amzn-oidc-data"],
+      "X-Amzn-Oidc-Accesstoken": ACCESS_TOKEN,
     };
     expect(((await handler(event)) as any).statusCode).toBe(503);
     const multi: any = request("ignored");
@@ -342,6 +347,7 @@ describe("a request for a stopped notebook's URL", () => {
       "sec-fetch-mode": ["navigate"],
       "x-forwarded-for": [CLIENT_ADDRESS],
       "x-amzn-oidc-data": [signedIn()],
+      "x-amzn-oidc-accesstoken": [ACCESS_TOKEN],
     };
     expect(((await handler(multi)) as any).statusCode).toBe(503);
     expect(aws.transitions.filter(([name, from, to]) => name === alice.service && from === 0 && to === 1)).toHaveLength(1);
@@ -397,6 +403,13 @@ describe("a request for a stopped notebook's URL", () => {
     expect(aws.callsOf("UpdateService")).toHaveLength(before);
   });
 
+  test("a host no rule sends to the waker (requests through someone's catch-all rule): the listener is paged once per 10 seconds, not per request", async () => {
+    aws.rulesPerPage = 1;
+    const listenerPages = () => aws.callsOf("DescribeRules").filter((c) => c.params.ListenerArn).length;
+    for (let i = 0; i < 5; i++) expect(((await handler(request("nobody.nb.example.com"))) as any).statusCode).toBe(404);
+    expect(listenerPages()).toBe(aws.rules.size);
+  });
+
   test("a tab left open asks again and again: the listener's rules are paged through once a minute, not on every request", async () => {
     aws.rulesPerPage = 1;
     const listenerPages = () => aws.callsOf("DescribeRules").filter((c) => c.params.ListenerArn).length;
@@ -419,7 +432,13 @@ describe("a request for a stopped notebook's URL", () => {
     const page: any = await handler(poll);
     expect([page.statusCode, page.headers["X-Notebook-Waker"]]).toEqual([503, "asleep"]);
     const script: any = request(alice.host);
-    script.headers = { host: alice.host, accept: "*/*", "x-forwarded-for": CLIENT_ADDRESS, "x-amzn-oidc-data": signedIn() };
+    script.headers = {
+      host: alice.host,
+      accept: "*/*",
+      "x-forwarded-for": CLIENT_ADDRESS,
+      "x-amzn-oidc-data": signedIn(),
+      "x-amzn-oidc-accesstoken": ACCESS_TOKEN,
+    };
     expect(((await handler(script)) as any).headers["X-Notebook-Waker"]).toBe("asleep");
     expect(aws.callsOf("UpdateService")).toEqual([]);
     expect(((await handler(request(alice.host))) as any).headers["X-Notebook-Waker"]).toBe("starting");
@@ -449,7 +468,7 @@ describe("who may wake it: what the notebook's own rule asks, however the reques
     expect(forwardOf(aws, alice)).toBe(WAKER_GROUP);
   };
   const kind = (page: any) => [page.statusCode, page.headers["X-Notebook-Waker"]];
-  const token = (fields: Partial<{ signer: string; client: string; issuer: string }>, options: Parameters<FakeAlbSignIn["token"]>[1] = {}) =>
+  const token = (fields: Partial<{ signer: string; client: string; issuer: string; sub: string }>, options: Parameters<FakeAlbSignIn["token"]>[1] = {}) =>
     signIn.token({ signer: SIGNER, client: "notebooks", issuer: ISSUER, ...fields }, options);
 
   test("no sign-in (mallory's rule forwards to the waker without one), or a forged one: 403, nothing started", async () => {
@@ -492,6 +511,53 @@ describe("who may wake it: what the notebook's own rule asks, however the reques
     expect(signIn.fetches).toEqual([signIn.kid]);
   });
 
+  test("mallory's own rule names alice's client and issuer with endpoints of her own: the load balancer signs it, but alice's provider does not know the access token: 403", async () => {
+    // What the load balancer hands on after signing in through mallory's rule: its signature,
+    // alice's client and issuer (copied), and whatever mallory's endpoints said.
+    const forged = token({ sub: "alice-sub" });
+    for (const accessToken of ["mallory-made-up-token", undefined]) {
+      const page: any = await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": forged, "x-amzn-oidc-accesstoken": accessToken }));
+      expect(kind(page)).toEqual([403, "sign-in"]);
+    }
+    // Mallory's own real access token, with a subject her user-info endpoint made up: not hers.
+    signIn.users.set("mallory-access-token", "mallory-sub");
+    const claimed = await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": forged, "x-amzn-oidc-accesstoken": "mallory-access-token" }));
+    expect(kind(claimed)).toEqual([403, "sign-in"]);
+    nothingStarted();
+    // The notebook's own provider was asked, at the endpoint of alice's rule.
+    expect(signIn.userInfoCalls).toEqual(["mallory-made-up-token", "mallory-access-token"]);
+    // Signed in as herself, mallory passes what alice's rule would let her through: she may wake it, as she may open it.
+    const herself = token({ sub: "mallory-sub" });
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": herself, "x-amzn-oidc-accesstoken": "mallory-access-token" })))).toEqual([
+      503,
+      "starting",
+    ]);
+  });
+
+  test("the provider is asked once per access token for 5 minutes; a made-up key id is fetched once", async () => {
+    for (let i = 0; i < 3; i++) await handler(request(alice.host));
+    expect(signIn.userInfoCalls).toEqual([ACCESS_TOKEN]);
+    const madeUp = token({}, { header: { kid: "00000000-0000-4000-8000-000000000001" } });
+    for (let i = 0; i < 3; i++) await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": madeUp }));
+    expect(signIn.fetches.filter((kid) => kid === "00000000-0000-4000-8000-000000000001")).toHaveLength(1);
+  });
+
+  test("the issuer and expiry must be in the load balancer's signed header, not only in the payload (which the provider's user info fills)", async () => {
+    for (const missing of ["iss", "exp"]) {
+      const data = token({}, { header: { [missing]: undefined } });
+      expect(JSON.parse(Buffer.from(data.split(".")[0], "base64url").toString())[missing]).toBeUndefined();
+      expect(kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": data })))).toEqual([403, "sign-in"]);
+    }
+    nothingStarted();
+  });
+
+  test("a Cognito user pool's user-info endpoint: on its domain prefix in the pool's region, or on its custom domain", () => {
+    const pool = `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_AbCdEfGhI`;
+    expect(cognitoUserInfo("acme-notebooks", pool, {})).toBe(`https://acme-notebooks.auth.${REGION}.amazoncognito.com/oauth2/userInfo`);
+    expect(cognitoUserInfo("auth.example.com", pool, {})).toBe("https://auth.example.com/oauth2/userInfo");
+    expect([cognitoUserInfo("", pool, {}), cognitoUserInfo("evil.example.com/x?", pool, {})]).toEqual([undefined, undefined]);
+  });
+
   test("a Cognito sign-in: its app client's signed sign-in counts, another client's does not", async () => {
     const rule = aws.rules.get(alice.rule)!;
     rule.Actions[0] = {
@@ -519,6 +585,16 @@ describe("who may wake it: what the notebook's own rule asks, however the reques
     }
     nothingStarted();
     expect(kind(await handler(request(alice.host, {}, "/lab", { "x-forwarded-for": `198.51.100.9, ${CLIENT_ADDRESS}` })))).toEqual([503, "starting"]);
+  });
+
+  test("the address with its port (the load balancer's client port option): a.b.c.d:port and [v6]:port", async () => {
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-forwarded-for": "198.51.100.9:51234" })))).toEqual([403, "not-allowed"]);
+    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-forwarded-for": `${CLIENT_ADDRESS}:51234` })))).toEqual([503, "starting"]);
+    stopService(aws, bob);
+    await handler(stoppedEvent(bob));
+    aws.rules.get(bob.rule)!.cidrs = ["2001:db8:abcd::/48"];
+    expect(kind(await handler(request(bob.host, {}, "/lab", { "x-forwarded-for": "[2001:db8:ffff::1]:443" })))).toEqual([403, "not-allowed"]);
+    expect(kind(await handler(request(bob.host, {}, "/lab", { "x-forwarded-for": "[2001:db8:abcd::1]:443" })))).toEqual([503, "starting"]);
   });
 
   test("IPv6 CIDRs count too; a rule without a source-ip condition lets any address through", async () => {

@@ -45,6 +45,8 @@ export interface WakerConfig {
   readonly startTimeoutSeconds: number;
   /** Where the load balancer publishes the keys that sign x-amzn-oidc-data, without the key id; undefined: AWS's address for the rule's region. */
   readonly signInKeysUrl?: string;
+  /** The user-info endpoint of Cognito sign-ins; undefined: the user pool domain's. */
+  readonly cognitoUserInfoUrl?: string;
 }
 
 /** The configuration the function's environment gives (WAKER_*). */
@@ -65,6 +67,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     loadBalancers,
     startTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 1200,
     signInKeysUrl: env.WAKER_SIGNIN_KEYS_URL || undefined,
+    cognitoUserInfoUrl: env.WAKER_COGNITO_USERINFO_URL || undefined,
   };
 }
 
@@ -87,11 +90,32 @@ export function resetClients(): void {
   for (const client of Object.values(clients ?? {})) client.destroy();
   clients = undefined;
   signInKeys.clear();
+  confirmedSubjects.clear();
   rulesByHost.clear();
 }
 
 function log(line: string): void {
   console.log(`[waker] ${line}`);
+}
+
+/** A small map whose entries expire, dropping the oldest when full. */
+class Expiring<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+  constructor(private readonly capacity: number) {}
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.until > Date.now()) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+  set(key: string, value: T, seconds: number): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, until: Date.now() + seconds * 1000 });
+  }
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 type Tags = Record<string, string>;
@@ -256,7 +280,10 @@ async function findNotebook(host: string, listenerArns: string[], wakerGroup: st
 
 /** Seconds a host's rule, once found by paging its listeners' rules, is looked up by its ARN alone. */
 const RULE_CACHE_SECONDS = 60;
-const rulesByHost = new Map<string, { ruleArn: string; until: number }>();
+/** Seconds a host no rule (or more than one) sends to the waker is answered without looking. */
+const NO_RULE_CACHE_SECONDS = 10;
+/** By waker target group and host: the rule's ARN, or "" for none. */
+const rulesByHost = new Expiring<string>(1000);
 
 /**
  * The one rule for `host` that sends its requests to this waker. Only such a rule can have
@@ -270,17 +297,16 @@ async function ruleFor(host: string, listenerArns: string[], wakerGroup: string)
     const forward = (r.Actions ?? []).find((a) => a.Type === "forward");
     return hostsOf(r).includes(host) && forward !== undefined && receivingOf(forward).includes(wakerGroup);
   };
-  const cached = rulesByHost.get(host);
-  if (cached && cached.until > Date.now() && listenerArns.includes(listenerOf(cached.ruleArn))) {
-    const [rule] =
-      (
-        await aws()
-          .elb.send(new DescribeRulesCommand({ RuleArns: [cached.ruleArn] }))
-          .catch(() => ({ Rules: [] }))
-      ).Rules ?? [];
+  const key = `${wakerGroup} ${host}`;
+  const cached = rulesByHost.get(key);
+  if (cached === "") return undefined;
+  if (cached && listenerArns.includes(listenerOf(cached))) {
+    const answer = await aws()
+      .elb.send(new DescribeRulesCommand({ RuleArns: [cached] }))
+      .catch(() => ({ Rules: [] as Rule[] }));
+    const rule = answer.Rules?.[0];
     if (rule && sendsHere(rule)) return rule;
   }
-  rulesByHost.delete(host);
   const matching: Rule[] = [];
   for (const listenerArn of listenerArns) {
     let marker: string | undefined;
@@ -290,12 +316,12 @@ async function ruleFor(host: string, listenerArns: string[], wakerGroup: string)
       marker = page.NextMarker;
     } while (marker);
   }
-  if (matching.length !== 1) {
+  if (matching.length !== 1 || !matching[0].RuleArn) {
     if (matching.length > 1) log(`${matching.length} rules for one host send requests to the waker: none is trusted`);
+    rulesByHost.set(key, "", NO_RULE_CACHE_SECONDS);
     return undefined;
   }
-  if (rulesByHost.size >= 1000) rulesByHost.clear();
-  if (matching[0].RuleArn) rulesByHost.set(host, { ruleArn: matching[0].RuleArn, until: Date.now() + RULE_CACHE_SECONDS * 1000 });
+  rulesByHost.set(key, matching[0].RuleArn, RULE_CACHE_SECONDS);
   return matching[0];
 }
 
@@ -321,7 +347,7 @@ const CHECKED_CONDITIONS = ["host-header", "source-ip"];
 function fromAllowedAddress(event: any, rule: Rule): boolean {
   const cidrs = (rule.Conditions ?? []).filter((c) => c.Field === "source-ip").flatMap((c) => [...(c.SourceIpConfig?.Values ?? []), ...(c.Values ?? [])]);
   if (cidrs.length === 0) return true;
-  const address = (headerOf(event, "x-forwarded-for") ?? "").split(",").pop()!.trim();
+  const address = addressOf((headerOf(event, "x-forwarded-for") ?? "").split(",").pop()!);
   if (isIP(address) === 0) return false;
   const allowed = new BlockList();
   for (const cidr of cidrs) {
@@ -333,29 +359,58 @@ function fromAllowedAddress(event: any, rule: Rule): boolean {
   return allowed.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
 }
 
-/** The sign-in a rule asks for: its client, and for OIDC its issuer (a Cognito app client's id is AWS's, unique). */
-function signInOf(rule: Rule): { client: string; issuer?: string } | undefined {
+/** An X-Forwarded-For entry's address: `a.b.c.d`, `a.b.c.d:port` or `[v6]:port` (with the load balancer's client port on), or an IPv6 address. */
+function addressOf(entry: string): string {
+  const text = entry.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(text);
+  if (bracketed) return bracketed[1];
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(text);
+  return withPort ? withPort[1] : text;
+}
+
+/** The sign-in a rule asks for: its client, for OIDC its issuer, and the provider's user-info endpoint. */
+function signInOf(rule: Rule, config: WakerConfig): { client: string; issuer?: string; userInfo?: string } | undefined {
   for (const action of rule.Actions ?? []) {
-    if (action.Type === "authenticate-oidc" && action.AuthenticateOidcConfig?.ClientId)
-      return { client: action.AuthenticateOidcConfig.ClientId, issuer: action.AuthenticateOidcConfig.Issuer };
-    if (action.Type === "authenticate-cognito" && action.AuthenticateCognitoConfig?.UserPoolClientId)
-      return { client: action.AuthenticateCognitoConfig.UserPoolClientId };
+    const oidc = action.AuthenticateOidcConfig;
+    if (action.Type === "authenticate-oidc" && oidc?.ClientId) return { client: oidc.ClientId, issuer: oidc.Issuer, userInfo: oidc.UserInfoEndpoint };
+    const cognito = action.AuthenticateCognitoConfig;
+    if (action.Type === "authenticate-cognito" && cognito?.UserPoolClientId) {
+      return { client: cognito.UserPoolClientId, userInfo: cognitoUserInfo(cognito.UserPoolDomain ?? "", cognito.UserPoolArn ?? "", config) };
+    }
   }
   return undefined;
 }
 
+/** A Cognito user pool's user-info endpoint: on its custom domain, or on <prefix>.auth.<region>.amazoncognito.com. */
+export function cognitoUserInfo(domain: string, userPoolArn: string, config: Pick<WakerConfig, "cognitoUserInfoUrl">): string | undefined {
+  if (config.cognitoUserInfoUrl) return config.cognitoUserInfoUrl;
+  const region = userPoolArn.split(":")[3];
+  if (!domain || !/^[a-z0-9.-]+$/i.test(domain)) return undefined;
+  if (domain.includes(".")) return `https://${domain}/oauth2/userInfo`;
+  return region ? `https://${domain}.auth.${region}.amazoncognito.com/oauth2/userInfo` : undefined;
+}
+
 /** Seconds a sign-in's `exp` may be past (clocks differ). */
 const CLOCK_SKEW_SECONDS = 60;
-/** The load balancer's public keys by key id (PEM), and those being fetched. */
-const signInKeys = new Map<string, Promise<string | undefined>>();
+
+/** The load balancer's public keys by URL (a PEM, or "" for a key id it does not publish). */
+const signInKeys = new Expiring<Promise<string>>(64);
+/** Who a sign-in provider says an access token is (its `sub`, or "" when it refused it), by hash of endpoint and token. */
+const confirmedSubjects = new Expiring<Promise<string>>(1000);
 
 /**
- * Why the request did not pass the rule's sign-in, or undefined when it did. The load balancer
- * signs in and hands the target x-amzn-oidc-data: a JWT (ES256) whose header names the load
- * balancer (`signer`), the app client (`client`), the issuer and the expiry, signed with a key
- * it publishes at https://public-keys.auth.elb.<region>.amazonaws.com/<kid>. Someone else's
- * rule may forward to the waker too, with its own sign-in or none, and a client may send any
- * header: only a signature by this load balancer, for this rule's client, counts.
+ * Why the request did not pass the rule's sign-in, or undefined when it did. After signing
+ * someone in, the load balancer hands the target x-amzn-oidc-data: a JWT (ES256) whose header
+ * names the load balancer (`signer`), the app client (`client`), the issuer and the expiry,
+ * signed with a key it publishes at https://public-keys.auth.elb.<region>.amazonaws.com/<kid>,
+ * and whose payload is what the provider's user-info endpoint said (`sub`); and
+ * x-amzn-oidc-accesstoken, the provider's access token.
+ *
+ * Someone else's rule may forward to the waker too, with its own sign-in or none, and a client
+ * may send any header. The signature proves the load balancer signed someone in; but any rule
+ * on it may name this rule's client and issuer with endpoints of its own. So the access token
+ * must also be one the notebook's own provider accepts: its user-info endpoint (the one in the
+ * notebook's rule, which only the notebook's owner may change) must say it is the same `sub`.
  */
 async function signInRefusal(event: any, rule: Rule, config: WakerConfig): Promise<string | undefined> {
   const jwt = headerOf(event, "x-amzn-oidc-data");
@@ -371,43 +426,77 @@ async function signInRefusal(event: any, rule: Rule, config: WakerConfig): Promi
     return "not a JWT";
   }
   if (header?.alg !== "ES256") return "not signed with ES256";
-  const expected = signInOf(rule);
+  const expected = signInOf(rule, config);
   const ruleArn = rule.RuleArn ?? "";
   if (header.signer !== loadBalancerOf(ruleArn)) return "signed by another load balancer";
   if (!expected || header.client !== expected.client) return "signed in for another client";
-  if (expected.issuer !== undefined && (header.iss ?? payload?.iss) !== expected.issuer) return "signed in with another issuer";
-  const exp = header.exp ?? payload?.exp;
-  if (typeof exp !== "number" || exp + CLOCK_SKEW_SECONDS < Date.now() / 1000) return "expired";
+  if (expected.issuer !== undefined && header.iss !== expected.issuer) return "signed in with another issuer";
+  if (typeof header.exp !== "number" || header.exp + CLOCK_SKEW_SECONDS < Date.now() / 1000) return "expired";
   if (typeof header.kid !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(header.kid))
     return "a key id that is not the load balancer's";
   const base = config.signInKeysUrl ?? `https://public-keys.auth.elb.${ruleArn.split(":")[3]}.amazonaws.com`;
   const key = await signInKey(`${base.replace(/\/$/, "")}/${header.kid}`);
   if (!key) return "a key the load balancer does not publish";
   const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+  let valid = false;
   try {
-    return verifySignature("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, Buffer.from(parts[2], "base64url")) ? undefined : "a bad signature";
+    valid = verifySignature("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, Buffer.from(parts[2], "base64url"));
   } catch {
-    return "a bad signature";
+    valid = false;
   }
+  if (!valid) return "a bad signature";
+  const subject = payload?.sub;
+  if (typeof subject !== "string" || subject === "") return "no subject";
+  const accessToken = headerOf(event, "x-amzn-oidc-accesstoken");
+  if (!accessToken) return "no access token";
+  if (!expected.userInfo) return "no user-info endpoint in the rule";
+  const confirmed = await subjectOf(expected.userInfo, accessToken);
+  if (confirmed !== subject) return "an access token the notebook's own sign-in provider does not confirm";
+  return undefined;
 }
 
-/** The PEM at `url` (cached; a failed fetch is not). */
-function signInKey(url: string): Promise<string | undefined> {
+/** The PEM at `url`, or "" when there is none (both remembered: a made-up key id is fetched once an hour at most). */
+function signInKey(url: string): Promise<string> {
   let key = signInKeys.get(url);
   if (!key) {
-    if (signInKeys.size >= 16) signInKeys.clear();
-    key = fetch(url, { signal: AbortSignal.timeout(5000) })
+    const fetched: Promise<string> = fetch(url, { signal: AbortSignal.timeout(5000) })
       .then(async (answer) => {
+        // A key that could not be fetched (an outage) is tried again after a minute.
+        if (answer.status >= 500) signInKeys.set(url, fetched, 60);
         const pem = answer.ok ? await answer.text() : "";
-        return pem.includes("BEGIN PUBLIC KEY") ? pem : undefined;
+        return pem.includes("BEGIN PUBLIC KEY") ? pem : "";
       })
-      .catch(() => undefined);
-    void key.then((pem) => {
-      if (!pem) signInKeys.delete(url);
-    });
-    signInKeys.set(url, key);
+      .catch(() => {
+        signInKeys.set(url, fetched, 60);
+        return "";
+      });
+    signInKeys.set(url, fetched, 3600);
+    key = fetched;
   }
   return key;
+}
+
+/** The `sub` the user-info endpoint at `url` gives for `accessToken`, or "" when it refuses it (remembered 5 minutes, a refusal 1). */
+function subjectOf(url: string, accessToken: string): Promise<string> {
+  const id = createHash("sha256").update(`${url}\n${accessToken}`).digest("hex");
+  let subject = confirmedSubjects.get(id);
+  if (!subject) {
+    const asked: Promise<string> = fetch(url, {
+      headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
+      signal: AbortSignal.timeout(5000),
+    })
+      .then(async (answer) => {
+        const info = answer.ok ? await answer.json().catch(() => undefined) : undefined;
+        return typeof info?.sub === "string" ? info.sub : "";
+      })
+      .catch(() => "");
+    confirmedSubjects.set(id, asked, 300);
+    void asked.then((sub) => {
+      if (!sub) confirmedSubjects.set(id, asked, 60);
+    });
+    subject = asked;
+  }
+  return subject;
 }
 
 async function resourceTags(arn: string): Promise<Tags> {

@@ -6,20 +6,35 @@ import * as net from "net";
  * The sign-in of an Application Load Balancer, as its targets see it: after an
  * authenticate-oidc or authenticate-cognito action it hands them x-amzn-oidc-data, a JWT
  * (ES256) whose header names the load balancer (signer), the app client, the issuer and the
- * expiry, and publishes the public key at <keys URL>/<kid> (PEM). This stand-in holds its own
- * P-256 key, signs such tokens, and serves the key on 127.0.0.1, counting the fetches.
+ * expiry and whose payload is what the provider's user-info endpoint said, and
+ * x-amzn-oidc-accesstoken, the provider's access token; it publishes its public key at
+ * <keys URL>/<kid> (PEM). This stand-in holds its own P-256 key and signs such tokens, serves
+ * the key, and plays the sign-in provider's user-info endpoint (/userinfo: the `sub` of the
+ * access tokens in `users`), on 127.0.0.1, counting what is asked.
  */
 export class FakeAlbSignIn {
   readonly kid = randomUUID();
   private readonly keys = generateKeyPairSync("ec", { namedCurve: "P-256" });
   /** Key ids fetched, in order. */
   readonly fetches: string[] = [];
+  /** The provider's users: access token => sub. */
+  readonly users = new Map<string, string>();
+  /** Access tokens the user-info endpoint was asked about, in order. */
+  readonly userInfoCalls: string[] = [];
   private server?: http.Server;
   port = 0;
 
   async start(): Promise<this> {
     const pem = this.keys.publicKey.export({ type: "spki", format: "pem" }).toString();
     this.server = http.createServer((req, res) => {
+      if (req.url === "/userinfo") {
+        const token = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
+        this.userInfoCalls.push(token);
+        const sub = this.users.get(token);
+        res.writeHead(sub ? 200 : 401, { "content-type": "application/json" });
+        res.end(JSON.stringify(sub ? { sub, email: `${sub}@example.com` } : { error: "invalid_token" }));
+        return;
+      }
       const kid = decodeURIComponent((req.url ?? "").replace(/^\//, ""));
       this.fetches.push(kid);
       if (kid === this.kid) {
@@ -44,17 +59,20 @@ export class FakeAlbSignIn {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The sign-in provider's user-info endpoint. */
+  get userInfoUrl(): string {
+    return `${this.url}/userinfo`;
+  }
+
   /**
    * x-amzn-oidc-data for a user signed in at `signer` through `client` of `issuer`, valid for
    * two minutes unless `header` says otherwise; `key` signs instead of the load balancer's.
    */
-  token(
-    fields: { signer: string; client: string; issuer: string; email?: string },
-    options: { header?: Record<string, unknown>; key?: KeyObject } = {},
-  ): string {
+  token(fields: { signer: string; client: string; issuer: string; sub?: string }, options: { header?: Record<string, unknown>; key?: KeyObject } = {}): string {
     const exp = Math.floor(Date.now() / 1000) + 120;
     const header = { alg: "ES256", kid: this.kid, signer: fields.signer, iss: fields.issuer, client: fields.client, exp, ...options.header };
-    const payload = { sub: "a1b2c3", email: fields.email ?? "alice@example.com", exp, iss: fields.issuer };
+    const sub = fields.sub ?? "alice-sub";
+    const payload = { sub, email: `${sub}@example.com`, exp, iss: fields.issuer };
     // The load balancer's base64url keeps its "=" padding.
     const encode = (data: Buffer) => data.toString("base64url").padEnd(Math.ceil(data.toString("base64url").length / 4) * 4, "=");
     const signed = `${encode(Buffer.from(JSON.stringify(header)))}.${encode(Buffer.from(JSON.stringify(payload)))}`;
