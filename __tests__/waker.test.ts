@@ -223,6 +223,13 @@ describe("a notebook stops", () => {
     expect(aws.callsOf("ModifyRule")).toHaveLength(1);
   });
 
+  test("a request that reached the waker just before (through someone's catch-all rule) does not keep its URL from waking it", async () => {
+    expect(((await handler(request(alice.host))) as any).statusCode).toBe(404);
+    stopService(aws, alice);
+    await handler(stoppedEvent(alice));
+    expect(((await handler(request(alice.host))) as any).headers["X-Notebook-Waker"]).toBe("starting");
+  });
+
   test("the service's running count may still say 1 when the event comes: desired 0 is what counts", async () => {
     stopService(aws, alice);
     aws.service(alice.service).runningCount = 1;

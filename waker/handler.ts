@@ -113,6 +113,9 @@ class Expiring<T> {
     if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { value, until: Date.now() + seconds * 1000 });
   }
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
   clear(): void {
     this.entries.clear();
   }
@@ -158,6 +161,8 @@ async function stopped(detail: any, config: WakerConfig): Promise<void> {
   const wakerGroup = config.loadBalancers.find((lb) => lb.listenerArns.includes(listenerOf(ruleArn)))?.targetGroupArn;
   if (!wakerGroup) return log(`${serviceName}: its rule's load balancer has no waker`);
   if (await forwardTo(rule, wakerGroup, notebookGroup)) log(`${serviceName} is stopped: its URL now wakes it`);
+  // A request that came before (through someone else's rule) may have found no rule for it.
+  for (const host of hostsOf(rule)) rulesByHost.delete(`${wakerGroup} ${host}`);
 }
 
 // --- a request -----------------------------------------------------------------------------
