@@ -395,6 +395,8 @@ export function cognitoUserInfo(domain: string, userPoolArn: string, config: Pic
   return region ? `https://${domain}.auth.${region}.amazoncognito.com/oauth2/userInfo` : undefined;
 }
 
+/** How long the load balancer's key server and a sign-in provider may take: both, with AWS's calls, within the function's 15 s. */
+const FETCH_TIMEOUT_MS = 3000;
 /** Seconds a sign-in's `exp` may be past (clocks differ). */
 const CLOCK_SKEW_SECONDS = 60;
 
@@ -464,7 +466,7 @@ async function signInRefusal(event: any, rule: Rule, config: WakerConfig): Promi
 function signInKey(url: string): Promise<string> {
   let key = signInKeys.get(url);
   if (!key) {
-    const fetched: Promise<string> = fetch(url, { signal: AbortSignal.timeout(5000) })
+    const fetched: Promise<string> = fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
       .then(async (answer) => {
         // A key that could not be fetched (an outage) is tried again after a minute.
         if (answer.status >= 500) signInKeys.set(url, fetched, 60);
@@ -488,7 +490,7 @@ function subjectOf(url: string, accessToken: string): Promise<string> {
   if (!subject) {
     const asked: Promise<string> = fetch(url, {
       headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
-      signal: AbortSignal.timeout(5000),
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     })
       .then(async (answer) => {
         const info = answer.ok ? await answer.json().catch(() => undefined) : undefined;
