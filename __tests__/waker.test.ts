@@ -1,4 +1,4 @@
-import { cognitoUserInfo, handler, resetClients, TAGS } from "../waker/handler";
+import { cognitoIssuer, handler, resetClients, TAGS } from "../waker/handler";
 import { WAKER_TAGS } from "../modules/waker/tags";
 import { FakeAction, FakeWakerAws, Tags } from "./helpers/fake-waker-aws";
 import {
@@ -14,7 +14,7 @@ import {
   waitUntilServing,
 } from "./helpers/notebook-image";
 import { describeWithTool } from "./helpers/tools";
-import { FakeAlbSignIn, otherKey } from "./helpers/alb-sign-in";
+import { FakeAlbSignIn, otherKey, otherRsaKey } from "./helpers/alb-sign-in";
 
 // The waker's handler (waker/handler.ts), run for real with the AWS SDK against local
 // stand-ins for ECS, ELBv2 and Secrets Manager: alice's notebook stops, its URL wakes it,
@@ -172,7 +172,7 @@ beforeEach(async () => {
   signIn = await new FakeAlbSignIn().start();
   saved = { ...process.env };
   signIn.users.set(ACCESS_TOKEN, "alice-sub");
-  Object.assign(process.env, aws.env, ENV, { WAKER_SIGNIN_KEYS_URL: signIn.url, WAKER_COGNITO_USERINFO_URL: signIn.userInfoUrl });
+  Object.assign(process.env, aws.env, ENV, { WAKER_SIGNIN_KEYS_URL: signIn.url, WAKER_COGNITO_KEYS_URL: signIn.poolKeysUrl });
   resetClients();
   logged = [];
   jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => void logged.push(args.join(" ")));
@@ -425,12 +425,19 @@ describe("a request for a stopped notebook's URL", () => {
     expect(paged).toBeGreaterThan(1);
     for (let i = 0; i < 5; i++) expect(((await handler(request(alice.host, {}, "/api/kernels"))) as any).statusCode).toBe(503);
     expect(listenerPages()).toBe(paged);
-    // Its rule changed (a deploy pointed it back at the notebook): the next request looks anew.
+    // Its rule was pointed back at the notebook (by the waker, or a deploy) while the load
+    // balancer still sends a reload here: the page reloads into Jupyter, not "No notebook here".
     const forward = forwardAction(aws, alice);
     delete forward.ForwardConfig;
     forward.TargetGroupArn = alice.group;
+    const back: any = await handler(request(alice.host));
+    expect([back.statusCode, back.headers["X-Notebook-Waker"]]).toEqual([200, "ready"]);
+    expect(listenerPages()).toBe(paged);
+    // Its rule now for another host (or gone): the listeners are paged anew.
+    aws.rules.get(alice.rule)!.host = "renamed.nb.example.com";
     expect(((await handler(request(alice.host))) as any).statusCode).toBe(404);
     expect(listenerPages()).toBe(paged * 2);
+    expect(aws.callsOf("UpdateService")).toHaveLength(1);
   });
 
   test("a tab left open, polling the API with its sign-in cookie, does not start it; opening the page does", async () => {
@@ -558,29 +565,52 @@ describe("who may wake it: what the notebook's own rule asks, however the reques
     nothingStarted();
   });
 
-  test("a Cognito user pool's user-info endpoint: on its domain prefix in the pool's region, or on its custom domain", () => {
-    const pool = `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_AbCdEfGhI`;
-    expect(cognitoUserInfo("acme-notebooks", pool, {})).toBe(`https://acme-notebooks.auth.${REGION}.amazoncognito.com/oauth2/userInfo`);
-    expect(cognitoUserInfo("auth.example.com", pool, {})).toBe("https://auth.example.com/oauth2/userInfo");
-    expect([cognitoUserInfo("", pool, {}), cognitoUserInfo("evil.example.com/x?", pool, {})]).toEqual([undefined, undefined]);
-  });
-
-  test("a Cognito sign-in: its app client's signed sign-in counts, another client's does not", async () => {
-    const rule = aws.rules.get(alice.rule)!;
-    rule.Actions[0] = {
+  test("a Cognito sign-in: the access token must be one its user pool signed, for the rule's app client, of the same user", async () => {
+    const CLIENT = "4tq0example0client0id0abc";
+    const POOL = `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_AbCdEfGhI`;
+    const issuer = cognitoIssuer(POOL)!;
+    expect(issuer).toBe(`https://cognito-idp.${REGION}.amazonaws.com/${REGION}_AbCdEfGhI`);
+    aws.rules.get(alice.rule)!.Actions[0] = {
       Type: "authenticate-cognito",
       Order: 1,
-      AuthenticateCognitoConfig: {
-        UserPoolArn: `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${REGION}_AbCdEfGhI`,
-        UserPoolClientId: "4tq0example0client0id0abc",
-        UserPoolDomain: "acme-notebooks",
-        OnUnauthenticatedRequest: "authenticate",
-      },
+      AuthenticateCognitoConfig: { UserPoolArn: POOL, UserPoolClientId: CLIENT, UserPoolDomain: "acme-notebooks", OnUnauthenticatedRequest: "authenticate" },
     };
-    const cognito = (client: string) => signIn.token({ signer: SIGNER, client, issuer: `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_AbCdEfGhI` });
-    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": cognito("notebooks") })))).toEqual([403, "sign-in"]);
+    // The load balancer's signed header names the app client; mallory's rule may name it too.
+    const data = (client: string, sub = "alice-sub") => signIn.token({ signer: SIGNER, client, issuer, sub });
+    const access = (claims: Record<string, unknown> = {}, key?: ReturnType<typeof otherRsaKey>) =>
+      signIn.poolAccessToken({ issuer, clientId: CLIENT, sub: "alice-sub" }, claims, key);
+    const ask = async (oidcData: string, accessToken: string) =>
+      kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": oidcData, "x-amzn-oidc-accesstoken": accessToken })));
+    expect(await ask(data("notebooks"), access())).toEqual([403, "sign-in"]);
+    for (const accessToken of [
+      "opaque-token-from-mallorys-provider",
+      access({}, otherRsaKey()), // not signed by the pool
+      access({ client_id: "another-app-client-of-the-pool" }), // mallory's rule, a real token of another client
+      access({ token_use: "id" }),
+      access({ iss: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other" }),
+      access({ exp: Math.floor(Date.now() / 1000) - 3600 }),
+      access({ sub: "mallory-sub" }), // her own token, with alice's subject signed by her endpoints
+    ]) {
+      expect(await ask(data(CLIENT), accessToken)).toEqual([403, "sign-in"]);
+    }
     nothingStarted();
-    expect(kind(await handler(request(alice.host, {}, "/lab", { "x-amzn-oidc-data": cognito("4tq0example0client0id0abc") })))).toEqual([503, "starting"]);
+    expect(await ask(data(CLIENT), access())).toEqual([503, "starting"]);
+    // The pool's keys were read once; its user-info endpoint was never needed.
+    expect([signIn.poolKeyFetches, signIn.userInfoCalls]).toEqual([1, []]);
+    expect([cognitoIssuer("arn:aws:cognito-idp:eu-west-1:111122223333:userpool/x"), cognitoIssuer("")]).toEqual([undefined, undefined]);
+  });
+
+  test("a provider that does not answer (an outage, 429): 502 'try again', nothing remembered, nothing started", async () => {
+    for (const status of [503, 429]) {
+      signIn.userInfoFailure = status;
+      const page: any = await handler(request(alice.host));
+      expect(kind(page)).toEqual([502, "unavailable"]);
+      expect(page.body).toContain("sign-in provider");
+    }
+    nothingStarted();
+    signIn.userInfoFailure = undefined;
+    expect(kind(await handler(request(alice.host)))).toEqual([503, "starting"]);
+    expect(signIn.userInfoCalls).toEqual([ACCESS_TOKEN, ACCESS_TOKEN, ACCESS_TOKEN]);
   });
 
   test("from outside the rule's CIDRs, signed in or not, however X-Forwarded-For was forged: 403, nothing started", async () => {

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual, verify as verifySignature } from "crypto";
+import { createHash, createPublicKey, KeyObject, timingSafeEqual, verify as verifySignature } from "crypto";
 import { BlockList, isIP } from "net";
 import { DescribeServicesCommand, ECSClient, Service, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
@@ -45,8 +45,8 @@ export interface WakerConfig {
   readonly startTimeoutSeconds: number;
   /** Where the load balancer publishes the keys that sign x-amzn-oidc-data, without the key id; undefined: AWS's address for the rule's region. */
   readonly signInKeysUrl?: string;
-  /** The user-info endpoint of Cognito sign-ins; undefined: the user pool domain's. */
-  readonly cognitoUserInfoUrl?: string;
+  /** Where user pools publish their keys, without /.well-known/jwks.json; undefined: each pool's issuer. */
+  readonly cognitoKeysUrl?: string;
 }
 
 /** The configuration the function's environment gives (WAKER_*). */
@@ -67,7 +67,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     loadBalancers,
     startTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 1200,
     signInKeysUrl: env.WAKER_SIGNIN_KEYS_URL || undefined,
-    cognitoUserInfoUrl: env.WAKER_COGNITO_USERINFO_URL || undefined,
+    cognitoKeysUrl: env.WAKER_COGNITO_KEYS_URL || undefined,
   };
 }
 
@@ -78,10 +78,12 @@ interface Clients {
 }
 let clients: Clients | undefined;
 function aws(): Clients {
+  // A call that hangs gives up after 3 s (at most 3 tries), so that the page comes within the function's 15 s.
+  const options = { maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
   clients ??= {
-    ecs: new ECSClient({ maxAttempts: 3 }),
-    elb: new ElasticLoadBalancingV2Client({ maxAttempts: 3 }),
-    secrets: new SecretsManagerClient({ maxAttempts: 3 }),
+    ecs: new ECSClient(options),
+    elb: new ElasticLoadBalancingV2Client(options),
+    secrets: new SecretsManagerClient(options),
   };
   return clients;
 }
@@ -91,6 +93,7 @@ export function resetClients(): void {
   clients = undefined;
   signInKeys.clear();
   confirmedSubjects.clear();
+  poolKeys.clear();
   rulesByHost.clear();
 }
 
@@ -182,6 +185,7 @@ async function request(event: any, config: WakerConfig): Promise<Page> {
     const found = await findNotebook(host, waker.listenerArns, waker.targetGroupArn, config);
     if (found === "foreign") return pages.notHere();
     if (found === "deleted") return pages.deleted();
+    if (found === "back") return pages.ready();
     const { rule, tags, service, targetGroupArn } = found;
     const name = service.serviceName ?? "?";
     // The request must have passed what the notebook's own rule asks (any rule on the load
@@ -222,6 +226,10 @@ async function request(event: any, config: WakerConfig): Promise<Page> {
     return pages.starting(progressOf(service));
   } catch (err) {
     const e = err as Error;
+    if (e instanceof SignInUnavailable) {
+      log(`sign-in not checked: ${e.message}`);
+      return pages.unavailable("The sign-in provider, or the load balancer's key server, did not answer.");
+    }
     log(`AWS refused or failed: ${e.name}: ${String(e.message).split("\n")[0]}`);
     return pages.unavailable(
       e.name === "AccessDeniedException" || e.name === "AccessDenied" ? "The waker is not allowed to start this notebook." : "AWS did not answer as expected.",
@@ -263,8 +271,9 @@ function tokenOf(event: any): string | undefined {
 }
 
 /** The notebook whose rule routes `host`, once every part of it is one owner's notebook of this project and environment. */
-async function findNotebook(host: string, listenerArns: string[], wakerGroup: string, config: WakerConfig): Promise<Notebook | "foreign" | "deleted"> {
+async function findNotebook(host: string, listenerArns: string[], wakerGroup: string, config: WakerConfig): Promise<Notebook | "foreign" | "deleted" | "back"> {
   const rule = await ruleFor(host, listenerArns, wakerGroup);
+  if (rule === "back") return "back";
   if (!rule?.RuleArn) return "foreign";
   const unchecked = (rule.Conditions ?? []).filter((c) => !CHECKED_CONDITIONS.includes(c.Field ?? ""));
   if (unchecked.length > 0) {
@@ -294,10 +303,11 @@ const rulesByHost = new Expiring<string>(1000);
  * The one rule for `host` that sends its requests to this waker. Only such a rule can have
  * sent this one; two for one host (someone else's rule claiming it) and the waker trusts
  * neither. A tab left open on a sleeping notebook asks every few seconds: for a minute after
- * a listener's rules were paged through, the rule found is read again by its ARN alone (and
- * paged for anew when it no longer matches).
+ * a listener's rules were paged through, the rule found is read again by its ARN alone: still
+ * for this host but no longer sending here, it was switched back to its notebook ("back");
+ * gone, or for another host, the listeners are paged anew.
  */
-async function ruleFor(host: string, listenerArns: string[], wakerGroup: string): Promise<Rule | undefined> {
+async function ruleFor(host: string, listenerArns: string[], wakerGroup: string): Promise<Rule | "back" | undefined> {
   const sendsHere = (r: Rule) => {
     const forward = (r.Actions ?? []).find((a) => a.Type === "forward");
     return hostsOf(r).includes(host) && forward !== undefined && receivingOf(forward).includes(wakerGroup);
@@ -311,6 +321,8 @@ async function ruleFor(host: string, listenerArns: string[], wakerGroup: string)
       .catch(() => ({ Rules: [] as Rule[] }));
     const rule = answer.Rules?.[0];
     if (rule && sendsHere(rule)) return rule;
+    // Switched back to the notebook a moment ago (a reload that the load balancer, still applying the change, sent here).
+    if (rule && hostsOf(rule).includes(host)) return "back";
   }
   const matching: Rule[] = [];
   for (const listenerArn of listenerArns) {
@@ -373,26 +385,34 @@ function addressOf(entry: string): string {
   return withPort ? withPort[1] : text;
 }
 
-/** The sign-in a rule asks for: its client, for OIDC its issuer, and the provider's user-info endpoint. */
-function signInOf(rule: Rule, config: WakerConfig): { client: string; issuer?: string; userInfo?: string } | undefined {
+/** The sign-in a rule asks for: OIDC (its client, issuer and user-info endpoint) or Cognito (its app client and user pool). */
+type SignIn = { kind: "oidc"; client: string; issuer?: string; userInfo?: string } | { kind: "cognito"; client: string; issuer: string; keysUrl: string };
+
+function signInOf(rule: Rule, config: WakerConfig): SignIn | undefined {
   for (const action of rule.Actions ?? []) {
     const oidc = action.AuthenticateOidcConfig;
-    if (action.Type === "authenticate-oidc" && oidc?.ClientId) return { client: oidc.ClientId, issuer: oidc.Issuer, userInfo: oidc.UserInfoEndpoint };
+    if (action.Type === "authenticate-oidc" && oidc?.ClientId)
+      return { kind: "oidc", client: oidc.ClientId, issuer: oidc.Issuer, userInfo: oidc.UserInfoEndpoint };
     const cognito = action.AuthenticateCognitoConfig;
-    if (action.Type === "authenticate-cognito" && cognito?.UserPoolClientId) {
-      return { client: cognito.UserPoolClientId, userInfo: cognitoUserInfo(cognito.UserPoolDomain ?? "", cognito.UserPoolArn ?? "", config) };
+    if (action.Type === "authenticate-cognito" && cognito?.UserPoolClientId && cognito.UserPoolArn) {
+      const issuer = cognitoIssuer(cognito.UserPoolArn);
+      if (!issuer) return undefined;
+      const keysBase = config.cognitoKeysUrl ?? issuer;
+      return { kind: "cognito", client: cognito.UserPoolClientId, issuer, keysUrl: `${keysBase.replace(/\/$/, "")}/.well-known/jwks.json` };
     }
   }
   return undefined;
 }
 
-/** A Cognito user pool's user-info endpoint: on its custom domain, or on <prefix>.auth.<region>.amazoncognito.com. */
-export function cognitoUserInfo(domain: string, userPoolArn: string, config: Pick<WakerConfig, "cognitoUserInfoUrl">): string | undefined {
-  if (config.cognitoUserInfoUrl) return config.cognitoUserInfoUrl;
-  const region = userPoolArn.split(":")[3];
-  if (!domain || !/^[a-z0-9.-]+$/i.test(domain)) return undefined;
-  if (domain.includes(".")) return `https://${domain}/oauth2/userInfo`;
-  return region ? `https://${domain}.auth.${region}.amazoncognito.com/oauth2/userInfo` : undefined;
+/** `arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>` => the issuer of its tokens, https://cognito-idp.<region>.amazonaws.com/<pool id>. */
+export function cognitoIssuer(userPoolArn: string): string | undefined {
+  const match = /^arn:aws:cognito-idp:([a-z0-9-]+):\d{12}:userpool\/([A-Za-z0-9-]+_[A-Za-z0-9]+)$/.exec(userPoolArn);
+  return match ? `https://cognito-idp.${match[1]}.amazonaws.com/${match[2]}` : undefined;
+}
+
+/** A sign-in provider or key server that did not answer (a timeout, an outage): the request may be tried again, nothing is remembered. */
+class SignInUnavailable extends Error {
+  override readonly name = "SignInUnavailable";
 }
 
 /** How long the load balancer's key server and a sign-in provider may take: both, with AWS's calls, within the function's 15 s. */
@@ -402,8 +422,26 @@ const CLOCK_SKEW_SECONDS = 60;
 
 /** The load balancer's public keys by URL (a PEM, or "" for a key id it does not publish). */
 const signInKeys = new Expiring<Promise<string>>(64);
-/** Who a sign-in provider says an access token is (its `sub`, or "" when it refused it), by hash of endpoint and token. */
+/** A user pool's signing keys (JWKS) by URL. */
+const poolKeys = new Expiring<Promise<Map<string, KeyObject>>>(16);
+/** Who an OIDC provider's user-info endpoint says an access token is (its `sub`, or "" when it refused it), by hash of endpoint and token. */
 const confirmedSubjects = new Expiring<Promise<string>>(1000);
+
+/** A JWT's three parts, its header and payload read; undefined when it is not one. */
+function readJwt(token: string): { header: any; payload: any; signed: Buffer; signature: Buffer } | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
+    const payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+    if (typeof header !== "object" || header === null || typeof payload !== "object" || payload === null) return undefined;
+    return { header, payload, signed: Buffer.from(`${parts[0]}.${parts[1]}`), signature: Buffer.from(parts[2], "base64url") };
+  } catch {
+    return undefined;
+  }
+}
+
+const expired = (exp: unknown) => typeof exp !== "number" || exp + CLOCK_SKEW_SECONDS < Date.now() / 1000;
 
 /**
  * Why the request did not pass the rule's sign-in, or undefined when it did. After signing
@@ -411,96 +449,142 @@ const confirmedSubjects = new Expiring<Promise<string>>(1000);
  * names the load balancer (`signer`), the app client (`client`), the issuer and the expiry,
  * signed with a key it publishes at https://public-keys.auth.elb.<region>.amazonaws.com/<kid>,
  * and whose payload is what the provider's user-info endpoint said (`sub`); and
- * x-amzn-oidc-accesstoken, the provider's access token.
+ * x-amzn-oidc-accesstoken, the provider's access token (refreshed by the load balancer when it
+ * expires, while the provider gives it a refresh token).
  *
  * Someone else's rule may forward to the waker too, with its own sign-in or none, and a client
  * may send any header. The signature proves the load balancer signed someone in; but any rule
- * on it may name this rule's client and issuer with endpoints of its own. So the access token
- * must also be one the notebook's own provider accepts: its user-info endpoint (the one in the
- * notebook's rule, which only the notebook's owner may change) must say it is the same `sub`.
+ * on it may name this rule's client and issuer with sign-in endpoints of its own, and the load
+ * balancer signs what they say. So the access token must also come from the notebook's own
+ * provider, for the same user:
+ * - Cognito: the access token is a JWT its user pool signs (RS256); it must be for the rule's
+ *   app client (`client_id`), an access token, unexpired, and of the same `sub`.
+ * - OIDC: access tokens have no common form; the user-info endpoint of the notebook's own rule
+ *   (which only its owner may change) must say the token is the same `sub`. That proves an
+ *   account at the provider, not which of its clients issued the token.
+ * Throws SignInUnavailable when a provider or key server does not answer.
  */
 async function signInRefusal(event: any, rule: Rule, config: WakerConfig): Promise<string | undefined> {
-  const jwt = headerOf(event, "x-amzn-oidc-data");
-  if (!jwt) return "none";
-  const parts = jwt.split(".");
-  if (parts.length !== 3) return "not a JWT";
-  let header: any;
-  let payload: any;
-  try {
-    header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
-    payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
-  } catch {
-    return "not a JWT";
-  }
-  if (header?.alg !== "ES256") return "not signed with ES256";
+  const data = readJwt(headerOf(event, "x-amzn-oidc-data") ?? "");
+  if (!data) return "none, or not a JWT";
+  const { header, payload } = data;
+  if (header.alg !== "ES256") return "not signed with ES256";
   const expected = signInOf(rule, config);
   const ruleArn = rule.RuleArn ?? "";
   if (header.signer !== loadBalancerOf(ruleArn)) return "signed by another load balancer";
   if (!expected || header.client !== expected.client) return "signed in for another client";
-  if (expected.issuer !== undefined && header.iss !== expected.issuer) return "signed in with another issuer";
-  if (typeof header.exp !== "number" || header.exp + CLOCK_SKEW_SECONDS < Date.now() / 1000) return "expired";
+  if (expected.kind === "oidc" && expected.issuer !== undefined && header.iss !== expected.issuer) return "signed in with another issuer";
+  if (expired(header.exp)) return "expired";
   if (typeof header.kid !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(header.kid))
     return "a key id that is not the load balancer's";
   const base = config.signInKeysUrl ?? `https://public-keys.auth.elb.${ruleArn.split(":")[3]}.amazonaws.com`;
   const key = await signInKey(`${base.replace(/\/$/, "")}/${header.kid}`);
   if (!key) return "a key the load balancer does not publish";
-  const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
-  let valid = false;
-  try {
-    valid = verifySignature("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, Buffer.from(parts[2], "base64url"));
-  } catch {
-    valid = false;
-  }
-  if (!valid) return "a bad signature";
-  const subject = payload?.sub;
+  if (!verifies(data, key, "ieee-p1363")) return "a bad signature";
+  const subject = payload.sub;
   if (typeof subject !== "string" || subject === "") return "no subject";
   const accessToken = headerOf(event, "x-amzn-oidc-accesstoken");
   if (!accessToken) return "no access token";
+  if (expected.kind === "cognito") return poolTokenRefusal(accessToken, expected, subject);
   if (!expected.userInfo) return "no user-info endpoint in the rule";
   const confirmed = await subjectOf(expected.userInfo, accessToken);
-  if (confirmed !== subject) return "an access token the notebook's own sign-in provider does not confirm";
-  return undefined;
+  return confirmed === subject ? undefined : "an access token the notebook's own sign-in provider does not confirm";
 }
 
-/** The PEM at `url`, or "" when there is none (both remembered: a made-up key id is fetched once an hour at most). */
+function verifies(jwt: { signed: Buffer; signature: Buffer }, key: string | KeyObject, dsaEncoding?: "ieee-p1363"): boolean {
+  try {
+    const publicKey = typeof key === "string" ? createPublicKey(key) : key;
+    return verifySignature("sha256", jwt.signed, dsaEncoding ? { key: publicKey, dsaEncoding } : publicKey, jwt.signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Why a Cognito access token is not the rule's user pool's, for its app client, of `subject`; undefined when it is. */
+async function poolTokenRefusal(accessToken: string, expected: Extract<SignIn, { kind: "cognito" }>, subject: string): Promise<string | undefined> {
+  const token = readJwt(accessToken);
+  if (!token) return "an access token that is not its user pool's (not a JWT)";
+  if (token.header.alg !== "RS256" || typeof token.header.kid !== "string") return "an access token not signed as its user pool signs";
+  const key = (await userPoolKeys(expected.keysUrl)).get(token.header.kid);
+  if (!key || !verifies(token, key)) return "an access token its user pool did not sign";
+  const claims = token.payload;
+  if (claims.iss !== expected.issuer) return "an access token of another user pool";
+  if (claims.token_use !== "access") return "not an access token";
+  if (claims.client_id !== expected.client) return "an access token for another app client";
+  if (expired(claims.exp)) return "an expired access token";
+  return claims.sub === subject ? undefined : "an access token of someone else";
+}
+
+/** The RSA keys a user pool signs with, by key id (remembered 10 minutes). */
+function userPoolKeys(url: string): Promise<Map<string, KeyObject>> {
+  let keys = poolKeys.get(url);
+  if (!keys) {
+    const fetched = fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
+      .catch(() => undefined)
+      .then(async (answer) => {
+        const jwks = answer?.ok ? await answer.json().catch(() => undefined) : undefined;
+        if (!Array.isArray(jwks?.keys)) throw new SignInUnavailable(`the user pool's keys could not be read (${answer?.status ?? "no answer"})`);
+        const found = new Map<string, KeyObject>();
+        for (const jwk of jwks.keys) {
+          if (jwk?.kty !== "RSA" || typeof jwk.kid !== "string") continue;
+          try {
+            found.set(jwk.kid, createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" }));
+          } catch {
+            // not a key: skipped
+          }
+        }
+        return found;
+      });
+    poolKeys.set(url, fetched, 600);
+    fetched.catch(() => poolKeys.delete(url));
+    keys = fetched;
+  }
+  return keys;
+}
+
+/** The PEM at `url`, or "" when there is none (remembered an hour: a made-up key id is fetched once). Throws SignInUnavailable on no answer. */
 function signInKey(url: string): Promise<string> {
   let key = signInKeys.get(url);
   if (!key) {
-    const fetched: Promise<string> = fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
+    const fetched = fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
+      .catch(() => undefined)
       .then(async (answer) => {
-        // A key that could not be fetched (an outage) is tried again after a minute.
-        if (answer.status >= 500) signInKeys.set(url, fetched, 60);
+        if (!answer || answer.status >= 500) throw new SignInUnavailable(`the load balancer's key server did not answer (${answer?.status ?? "no answer"})`);
         const pem = answer.ok ? await answer.text() : "";
         return pem.includes("BEGIN PUBLIC KEY") ? pem : "";
-      })
-      .catch(() => {
-        signInKeys.set(url, fetched, 60);
-        return "";
       });
     signInKeys.set(url, fetched, 3600);
+    fetched.catch(() => signInKeys.delete(url));
     key = fetched;
   }
   return key;
 }
 
-/** The `sub` the user-info endpoint at `url` gives for `accessToken`, or "" when it refuses it (remembered 5 minutes, a refusal 1). */
+/**
+ * The `sub` the user-info endpoint at `url` gives for `accessToken`, or "" when it refuses it
+ * (remembered 5 minutes, a refusal 1). Throws SignInUnavailable when it does not answer, or
+ * answers 429 or 5xx (nothing remembered).
+ */
 function subjectOf(url: string, accessToken: string): Promise<string> {
   const id = createHash("sha256").update(`${url}\n${accessToken}`).digest("hex");
   let subject = confirmedSubjects.get(id);
   if (!subject) {
-    const asked: Promise<string> = fetch(url, {
+    const asked = fetch(url, {
       headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
+      redirect: "error",
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     })
+      .catch(() => undefined)
       .then(async (answer) => {
+        if (!answer || answer.status === 429 || answer.status >= 500)
+          throw new SignInUnavailable(`the sign-in provider did not answer (${answer?.status ?? "no answer"})`);
         const info = answer.ok ? await answer.json().catch(() => undefined) : undefined;
-        return typeof info?.sub === "string" ? info.sub : "";
-      })
-      .catch(() => "");
+        const sub = typeof info?.sub === "string" ? info.sub : "";
+        if (!sub) confirmedSubjects.set(id, asked, 60);
+        return sub;
+      });
     confirmedSubjects.set(id, asked, 300);
-    void asked.then((sub) => {
-      if (!sub) confirmedSubjects.set(id, asked, 60);
-    });
+    asked.catch(() => confirmedSubjects.delete(id));
     subject = asked;
   }
   return subject;

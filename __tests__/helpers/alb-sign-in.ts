@@ -21,15 +21,34 @@ export class FakeAlbSignIn {
   readonly users = new Map<string, string>();
   /** Access tokens the user-info endpoint was asked about, in order. */
   readonly userInfoCalls: string[] = [];
+  /** What the user-info endpoint answers instead, while set (an outage: 503, 429). */
+  userInfoFailure?: number;
+  /** A Cognito user pool's signing key (RS256), published at /cognito/.well-known/jwks.json. */
+  readonly poolKid = "pool-key-1";
+  private readonly poolKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  /** How often the pool's keys were fetched. */
+  poolKeyFetches = 0;
   private server?: http.Server;
   port = 0;
 
   async start(): Promise<this> {
     const pem = this.keys.publicKey.export({ type: "spki", format: "pem" }).toString();
     this.server = http.createServer((req, res) => {
+      if (req.url === "/cognito/.well-known/jwks.json") {
+        this.poolKeyFetches++;
+        const jwk = this.poolKeys.publicKey.export({ format: "jwk" });
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ keys: [{ ...jwk, kid: this.poolKid, alg: "RS256", use: "sig" }] }));
+        return;
+      }
       if (req.url === "/userinfo") {
         const token = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
         this.userInfoCalls.push(token);
+        if (this.userInfoFailure) {
+          res.writeHead(this.userInfoFailure, { "content-type": "text/plain" });
+          res.end("unavailable");
+          return;
+        }
         const sub = this.users.get(token);
         res.writeHead(sub ? 200 : 401, { "content-type": "application/json" });
         res.end(JSON.stringify(sub ? { sub, email: `${sub}@example.com` } : { error: "invalid_token" }));
@@ -59,6 +78,30 @@ export class FakeAlbSignIn {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Where the user pool's keys are, as WAKER_COGNITO_KEYS_URL says it (without /.well-known/jwks.json). */
+  get poolKeysUrl(): string {
+    return `${this.url}/cognito`;
+  }
+
+  /**
+   * A Cognito access token as a user pool issues it (RS256, signed with the pool's key unless
+   * `key` is given): for `clientId`, of `sub`, valid for an hour unless `claims` says otherwise.
+   */
+  poolAccessToken(fields: { issuer: string; clientId: string; sub: string }, claims: Record<string, unknown> = {}, key?: KeyObject): string {
+    const header = { kid: this.poolKid, alg: "RS256" };
+    const payload = {
+      sub: fields.sub,
+      iss: fields.issuer,
+      client_id: fields.clientId,
+      token_use: "access",
+      scope: "openid",
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      ...claims,
+    };
+    const signed = `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+    return `${signed}.${sign("sha256", Buffer.from(signed), key ?? this.poolKeys.privateKey).toString("base64url")}`;
+  }
+
   /** The sign-in provider's user-info endpoint. */
   get userInfoUrl(): string {
     return `${this.url}/userinfo`;
@@ -83,3 +126,5 @@ export class FakeAlbSignIn {
 
 /** Another P-256 key: what someone without the load balancer's key signs with. */
 export const otherKey = (): KeyObject => generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+/** Another RSA key: what someone without the user pool's key signs with. */
+export const otherRsaKey = (): KeyObject => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
