@@ -22,8 +22,11 @@ import { Page, pages } from "./pages";
  *   waker target group (sign-in action and conditions stay).
  * - The load balancer forwards a request for such a notebook's hostname. The waker finds the
  *   rule by hostname, checks that rule, service, target group (and token secret) are one
- *   owner's notebook of this project and environment, then: starts it (desired count 0 => 1),
- *   or points the rule back once a target is healthy, or says why it cannot start.
+ *   owner's notebook of this project and environment, and that the request passed what that
+ *   rule asks (its CIDRs; its sign-in, proven by the load balancer's signature and the
+ *   notebook's own provider, or else the notebook's token: see signInRefusal), then: starts it
+ *   (desired count 0 => 1), or points the rule back once a target is healthy, or says why it
+ *   cannot start.
  *
  * Self-contained (node and the AWS SDK the Lambda runtime provides): transpiled file by file.
  * Never logs a request's query, headers or a secret.
