@@ -430,6 +430,19 @@ const poolKeys = new Expiring<Promise<Map<string, KeyObject>>>(16);
 /** Who an OIDC provider's user-info endpoint says an access token is (its `sub`, or "" when it refused it), by hash of endpoint and token. */
 const confirmedSubjects = new Expiring<Promise<string>>(1000);
 
+/**
+ * What `load` gives for `key`, remembered `seconds` in `cache`; a load that throws is
+ * forgotten at once (tried again by the next request).
+ */
+function remembered<T>(cache: Expiring<Promise<T>>, key: string, seconds: number, load: () => Promise<T>): Promise<T> {
+  const known = cache.get(key);
+  if (known) return known;
+  const loading = load();
+  cache.set(key, loading, seconds);
+  loading.catch(() => cache.delete(key));
+  return loading;
+}
+
 /** A JWT's three parts, its header and payload read; undefined when it is not one. */
 function readJwt(token: string): { header: any; payload: any; signed: Buffer; signature: Buffer } | undefined {
   const parts = token.split(".");
@@ -520,47 +533,31 @@ async function poolTokenRefusal(accessToken: string, expected: Extract<SignIn, {
 
 /** The RSA keys a user pool signs with, by key id (remembered 10 minutes). */
 function userPoolKeys(url: string): Promise<Map<string, KeyObject>> {
-  let keys = poolKeys.get(url);
-  if (!keys) {
-    const fetched = fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
-      .catch(() => undefined)
-      .then(async (answer) => {
-        const jwks = answer?.ok ? await answer.json().catch(() => undefined) : undefined;
-        if (!Array.isArray(jwks?.keys)) throw new SignInUnavailable(`the user pool's keys could not be read (${answer?.status ?? "no answer"})`);
-        const found = new Map<string, KeyObject>();
-        for (const jwk of jwks.keys) {
-          if (jwk?.kty !== "RSA" || typeof jwk.kid !== "string") continue;
-          try {
-            found.set(jwk.kid, createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" }));
-          } catch {
-            // not a key: skipped
-          }
-        }
-        return found;
-      });
-    poolKeys.set(url, fetched, 600);
-    fetched.catch(() => poolKeys.delete(url));
-    keys = fetched;
-  }
-  return keys;
+  return remembered(poolKeys, url, 600, async () => {
+    const answer = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }).catch(() => undefined);
+    const jwks = answer?.ok ? await answer.json().catch(() => undefined) : undefined;
+    if (!Array.isArray(jwks?.keys)) throw new SignInUnavailable(`the user pool's keys could not be read (${answer?.status ?? "no answer"})`);
+    const found = new Map<string, KeyObject>();
+    for (const jwk of jwks.keys) {
+      if (jwk?.kty !== "RSA" || typeof jwk.kid !== "string") continue;
+      try {
+        found.set(jwk.kid, createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" }));
+      } catch {
+        // not a key: skipped
+      }
+    }
+    return found;
+  });
 }
 
 /** The PEM at `url`, or "" when there is none (remembered an hour: a made-up key id is fetched once). Throws SignInUnavailable on no answer. */
 function signInKey(url: string): Promise<string> {
-  let key = signInKeys.get(url);
-  if (!key) {
-    const fetched = fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
-      .catch(() => undefined)
-      .then(async (answer) => {
-        if (!answer || answer.status >= 500) throw new SignInUnavailable(`the load balancer's key server did not answer (${answer?.status ?? "no answer"})`);
-        const pem = answer.ok ? await answer.text() : "";
-        return pem.includes("BEGIN PUBLIC KEY") ? pem : "";
-      });
-    signInKeys.set(url, fetched, 3600);
-    fetched.catch(() => signInKeys.delete(url));
-    key = fetched;
-  }
-  return key;
+  return remembered(signInKeys, url, 3600, async () => {
+    const answer = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }).catch(() => undefined);
+    if (!answer || answer.status >= 500) throw new SignInUnavailable(`the load balancer's key server did not answer (${answer?.status ?? "no answer"})`);
+    const pem = answer.ok ? await answer.text() : "";
+    return pem.includes("BEGIN PUBLIC KEY") ? pem : "";
+  });
 }
 
 /**
@@ -570,27 +567,20 @@ function signInKey(url: string): Promise<string> {
  */
 function subjectOf(url: string, accessToken: string): Promise<string> {
   const id = createHash("sha256").update(`${url}\n${accessToken}`).digest("hex");
-  let subject = confirmedSubjects.get(id);
-  if (!subject) {
-    const asked = fetch(url, {
+  return remembered(confirmedSubjects, id, 300, async () => {
+    const answer = await fetch(url, {
       headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
       redirect: "error",
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-    })
-      .catch(() => undefined)
-      .then(async (answer) => {
-        if (!answer || answer.status === 429 || answer.status >= 500)
-          throw new SignInUnavailable(`the sign-in provider did not answer (${answer?.status ?? "no answer"})`);
-        const info = answer.ok ? await answer.json().catch(() => undefined) : undefined;
-        const sub = typeof info?.sub === "string" ? info.sub : "";
-        if (!sub) confirmedSubjects.set(id, asked, 60);
-        return sub;
-      });
-    confirmedSubjects.set(id, asked, 300);
-    asked.catch(() => confirmedSubjects.delete(id));
-    subject = asked;
-  }
-  return subject;
+    }).catch(() => undefined);
+    if (!answer || answer.status === 429 || answer.status >= 500)
+      throw new SignInUnavailable(`the sign-in provider did not answer (${answer?.status ?? "no answer"})`);
+    const info = answer.ok ? await answer.json().catch(() => undefined) : undefined;
+    const sub = typeof info?.sub === "string" ? info.sub : "";
+    // A refusal is remembered a minute only.
+    if (!sub) confirmedSubjects.set(id, Promise.resolve(""), 60);
+    return sub;
+  });
 }
 
 async function resourceTags(arn: string): Promise<Tags> {
@@ -684,7 +674,7 @@ export function listenerOf(ruleArn: string): string {
 }
 
 /** `arn:...:listener-rule/app/<lb>/<id>/<listener>/<rule>` => `arn:...:loadbalancer/app/<lb>/<id>`. */
-export function loadBalancerOf(ruleArn: string): string {
+function loadBalancerOf(ruleArn: string): string {
   return ruleArn.replace(":listener-rule/", ":loadbalancer/").replace(/(\/[^/]+){2}$/, "");
 }
 
