@@ -91,18 +91,13 @@ const WAKER_HEADER = "x-notebook-waker";
  * it says the start failed. The token goes along, which a notebook without sign-in at the
  * load balancer needs to be woken.
  */
-export async function startNotebook(
-  notebook: DeployedNotebook,
-  options: { timeoutMs?: number; pollMs?: number; progress?: (line: string) => void } = {},
-): Promise<void> {
+export async function startNotebook(notebook: DeployedNotebook, options: WaitOptions = {}): Promise<void> {
   await setDesiredCount(notebook, 1);
-  const deadline = Date.now() + (options.timeoutMs ?? START_TIMEOUT_MS);
-  if (notebook.signsIn && notebook.targetGroupArn) return waitUntilHealthy(notebook, notebook.targetGroupArn, deadline, options);
+  if (notebook.signsIn && notebook.targetGroupArn) return waitUntilHealthy(notebook, notebook.targetGroupArn, options);
   const api = new URL("api", notebook.notebookUrl).toString();
   const token = new URL(notebook.url).searchParams.get("token");
   const request = token ? `${api}?token=${encodeURIComponent(token)}` : api;
-  let last = "no answer yet";
-  for (;;) {
+  await waitFor(notebook, options, { waiting: `waiting for ${api}`, failed: "did not answer" }, async () => {
     try {
       const answer = await fetch(request, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
       const waker = answer.headers.get(WAKER_HEADER);
@@ -116,22 +111,13 @@ export async function startNotebook(
           `${notebook.service} answers only its allowed_cidrs, and this machine's address is not among them: it was started, but npm run start cannot wait for it from here`,
         );
       }
-      if (waker ? waker === "ready" : ![502, 503, 504].includes(answer.status)) return;
-      last = waker ? `the waker: ${waker}` : `HTTP ${answer.status}`;
+      if (waker ? waker === "ready" : ![502, 503, 504].includes(answer.status)) return undefined;
+      return waker ? `the waker: ${waker}` : `HTTP ${answer.status}`;
     } catch (err) {
       if (err instanceof SettingsError) throw err;
-      last = (err as Error).message;
+      return (err as Error).message;
     }
-    if (Date.now() > deadline) {
-      throw new SettingsError(
-        `${notebook.service} did not answer within ${Math.round(
-          (options.timeoutMs ?? START_TIMEOUT_MS) / 1000,
-        )} s (last: ${last}): see npm run status, and the service's events in the ECS console`,
-      );
-    }
-    options.progress?.(`waiting for ${api} (${last})`);
-    await new Promise((r) => setTimeout(r, options.pollMs ?? POLL_MS));
-  }
+  });
 }
 
 /**
@@ -140,37 +126,61 @@ export async function startNotebook(
  * notebook's target is healthy instead (the caller may read its own target group's health).
  * Opened then, a URL a waker still holds reaches Jupyter after its "ready" page.
  */
-async function waitUntilHealthy(
-  notebook: DeployedNotebook,
-  targetGroupArn: string,
-  deadline: number,
-  options: { timeoutMs?: number; pollMs?: number; progress?: (line: string) => void },
-): Promise<void> {
+async function waitUntilHealthy(notebook: DeployedNotebook, targetGroupArn: string, options: WaitOptions): Promise<void> {
   const elb = new ElasticLoadBalancingV2Client({ region: targetGroupArn.split(":")[3], maxAttempts: 3 });
-  let last = "no answer yet";
   try {
-    for (;;) {
-      try {
-        const states = ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map(
-          (t) => t.TargetHealth?.State ?? "unknown",
-        );
-        if (states.includes("healthy")) return;
-        last = states.length > 0 ? `its target: ${states.join(", ")}` : "no target yet";
-      } catch (err) {
-        last = (err as Error).message.split("\n")[0];
-      }
-      if (Date.now() > deadline) {
-        throw new SettingsError(
-          `${notebook.service} was not healthy within ${Math.round(
-            (options.timeoutMs ?? START_TIMEOUT_MS) / 1000,
-          )} s (last: ${last}): see npm run status, and the service's events in the ECS console`,
-        );
-      }
-      options.progress?.(`waiting for the load balancer's health check of ${notebook.service} (${last})`);
-      await new Promise((r) => setTimeout(r, options.pollMs ?? POLL_MS));
-    }
+    await waitFor(
+      notebook,
+      options,
+      { waiting: `waiting for the load balancer's health check of ${notebook.service}`, failed: "was not healthy" },
+      async () => {
+        try {
+          const states = ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? []).map(
+            (t) => t.TargetHealth?.State ?? "unknown",
+          );
+          if (states.includes("healthy")) return undefined;
+          return states.length > 0 ? `its target: ${states.join(", ")}` : "no target yet";
+        } catch (err) {
+          return (err as Error).message.split("\n")[0];
+        }
+      },
+    );
   } finally {
     elb.destroy();
+  }
+}
+
+interface WaitOptions {
+  timeoutMs?: number;
+  pollMs?: number;
+  progress?: (line: string) => void;
+}
+
+/**
+ * Calls `probe` every pollMs until it returns undefined (done); otherwise what it returns is
+ * the latest state, shown as progress (`<waiting> (<state>)`) and in the error once the time
+ * limit passes (`<service> <failed> within N s (last: <state>)`).
+ */
+async function waitFor(
+  notebook: DeployedNotebook,
+  options: WaitOptions,
+  words: { waiting: string; failed: string },
+  probe: () => Promise<string | undefined>,
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await probe();
+    if (last === undefined) return;
+    if (Date.now() > deadline) {
+      throw new SettingsError(
+        `${notebook.service} ${words.failed} within ${Math.round(
+          timeoutMs / 1000,
+        )} s (last: ${last}): see npm run status, and the service's events in the ECS console`,
+      );
+    }
+    options.progress?.(`${words.waiting} (${last})`);
+    await new Promise((r) => setTimeout(r, options.pollMs ?? POLL_MS));
   }
 }
 
